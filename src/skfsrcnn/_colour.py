@@ -1,0 +1,54 @@
+"""RGB <-> YCbCr conversion following ITU-R BT.601 as MATLAB's ``rgb2ycbcr``.
+
+All functions work on float arrays in [0, 1] with the channels on the last
+axis. Y is returned in [16/255, 235/255] and Cb, Cr in [16/255, 240/255],
+matching :func:`skimage.color.rgb2ycbcr` divided by 255.
+"""
+
+import numpy as np
+
+_RGB_TO_YCBCR = np.array(
+    [
+        [65.481, 128.553, 24.966],
+        [-37.797, -74.203, 112.0],
+        [112.0, -93.786, -18.214],
+    ]
+) / 255.0
+_YCBCR_OFFSET = np.array([16.0, 128.0, 128.0]) / 255.0
+_YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
+
+
+def rgb_to_ycbcr(rgb):
+    """Convert RGB in [0, 1] (channels last) to YCbCr in [0, 1] (BT.601)."""
+    rgb = np.asarray(rgb)
+    matrix = _RGB_TO_YCBCR.astype(rgb.dtype, copy=False)
+    return rgb @ matrix.T + _YCBCR_OFFSET.astype(rgb.dtype, copy=False)
+
+
+def ycbcr_to_rgb(ycbcr):
+    """Convert YCbCr in [0, 1] (channels last, BT.601) back to RGB in [0, 1]."""
+    ycbcr = np.asarray(ycbcr)
+    matrix = _YCBCR_TO_RGB.astype(ycbcr.dtype, copy=False)
+    return (ycbcr - _YCBCR_OFFSET.astype(ycbcr.dtype, copy=False)) @ matrix.T
+
+
+def rgb_to_y(rgb):
+    """Return the BT.601 luma of RGB in [0, 1] (channels last), in [16/255, 235/255]."""
+    rgb = np.asarray(rgb)
+    weights = _RGB_TO_YCBCR[0].astype(rgb.dtype, copy=False)
+    return rgb @ weights + rgb.dtype.type(_YCBCR_OFFSET[0])
+
+
+def y_channel_uint8(image):
+    """Return MATLAB's ``rgb2ycbcr`` luma of a uint8 image as uint8.
+
+    Greyscale input (2-D, or one channel) is returned unchanged: the literature
+    scores greyscale images on their intensity.
+    """
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return image
+    if image.shape[-1] == 1:
+        return image[..., 0]
+    y = rgb_to_y(image[..., :3].astype(np.float64) / 255.0) * 255.0
+    return np.round(y).astype(np.uint8)
