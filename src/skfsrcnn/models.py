@@ -129,13 +129,31 @@ def _subpixel_offsets(scale):
     return low, high
 
 
+def _subpixel_index(scale):
+    """Flat 9x9 kernel index (or -1) feeding each (phase, tap_y, tap_x) of the sub-pixel conv."""
+    low, high = _subpixel_offsets(scale)
+    offsets = torch.arange(low, high + 1)
+    phases = torch.arange(scale)
+    # k[r, j] = r + pad - j * scale: the deconvolution tap that phase r reads at LR offset j.
+    k = phases[:, None] + _DECONV_PADDING - offsets[None, :] * scale
+    valid = (k >= 0) & (k < _DECONV_KERNEL)
+    ky = k[:, None, :, None]
+    kx = k[None, :, None, :]
+    index = ky * _DECONV_KERNEL + kx
+    mask = valid[:, None, :, None] & valid[None, :, None, :]
+    taps = len(offsets)
+    index = torch.where(mask, index, -1).reshape(scale * scale, taps, taps)
+    return index, (-low, high, -low, high)
+
+
 def deconv_as_subpixel_conv(weight, bias, scale):
     """Rewrite a strided 9x9 transposed convolution as a conv plus pixel shuffle.
 
     Output pixel ``q * scale + r`` of the transposed convolution is
     ``sum_j x[q + j] * w[r + pad - j * scale]``: a small convolution on the
     LR grid with one output channel per phase ``r``. This is an exact
-    identity, and it avoids the scattered writes of the transposed form.
+    identity that avoids the scattered writes of the transposed form, and it
+    is differentiable, so it can also be used for training.
 
     Parameters
     ----------
@@ -154,23 +172,21 @@ def deconv_as_subpixel_conv(weight, bias, scale):
         Its bias.
     padding : tuple of int
         ``(left, right, top, bottom)`` zero padding for :func:`torch.nn.functional.pad`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfsrcnn.models import deconv_as_subpixel_conv
+    >>> w, b, pad = deconv_as_subpixel_conv(torch.rand(56, 1, 9, 9), torch.zeros(1), 3)
+    >>> tuple(w.shape), pad
+    ((9, 56, 4, 4), (1, 2, 1, 2))
     """
-    low, high = _subpixel_offsets(scale)
-    taps = high - low + 1
-    d = weight.shape[0]
-    conv_weight = weight.new_zeros(scale * scale, d, taps, taps)
-    for ry in range(scale):
-        for rx in range(scale):
-            for jy in range(low, high + 1):
-                ky = ry + _DECONV_PADDING - jy * scale
-                if not 0 <= ky < _DECONV_KERNEL:
-                    continue
-                for jx in range(low, high + 1):
-                    kx = rx + _DECONV_PADDING - jx * scale
-                    if 0 <= kx < _DECONV_KERNEL:
-                        conv_weight[ry * scale + rx, :, jy - low, jx - low] = weight[:, 0, ky, kx]
-    conv_bias = bias.expand(scale * scale).clone()
-    return conv_weight, conv_bias, (-low, high, -low, high)
+    index, padding = _subpixel_index(scale)
+    index = index.to(weight.device)
+    flat = weight[:, 0].reshape(weight.shape[0], -1)
+    flat = torch.cat([flat, flat.new_zeros(flat.shape[0], 1)], dim=1)  # index -1 reads 0
+    conv_weight = flat[:, index].permute(1, 0, 2, 3)
+    return conv_weight, bias.expand(scale * scale), padding
 
 
 class FastFSRCNN(nn.Module):
@@ -183,7 +199,8 @@ class FastFSRCNN(nn.Module):
     Parameters
     ----------
     model : FSRCNN
-        Trained network; its layers are shared, not copied.
+        The network; its parameters are shared, not copied, so the fast form
+        can also be trained and always reflects the model's current weights.
 
     Examples
     --------
@@ -198,21 +215,13 @@ class FastFSRCNN(nn.Module):
 
     def __init__(self, model):
         super().__init__()
-        self.scale = model.scale
-        self.halo = model.halo
-        self.feature, self.shrink = model.feature, model.shrink
-        self.mapping, self.expand = model.mapping, model.expand
-        with torch.no_grad():
-            weight, bias, padding = deconv_as_subpixel_conv(
-                model.deconv.weight, model.deconv.bias, model.scale
-            )
-        self.register_buffer("subpixel_weight", weight)
-        self.register_buffer("subpixel_bias", bias)
-        self.padding = padding
-        self.to(memory_format=torch.channels_last)
+        self.model = model.to(memory_format=torch.channels_last)
+        self.scale, self.halo = model.scale, model.halo
 
     def forward(self, x):
         x = x.contiguous(memory_format=torch.channels_last)
-        x = self.expand(self.mapping(self.shrink(self.feature(x))))
-        x = F.conv2d(F.pad(x, self.padding), self.subpixel_weight, self.subpixel_bias)
+        x = self.model.body(x)
+        deconv = self.model.deconv
+        weight, bias, padding = deconv_as_subpixel_conv(deconv.weight, deconv.bias, self.scale)
+        x = F.conv2d(F.pad(x, padding), weight.contiguous(memory_format=torch.channels_last), bias)
         return F.pixel_shuffle(x, self.scale)

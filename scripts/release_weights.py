@@ -1,0 +1,77 @@
+"""Copy trained weights into the package and regenerate the registry with their scores.
+
+Usage (from the repository root, after ``bash configs/train_release.sh``)::
+
+    python scripts/release_weights.py [NAME ...]
+
+For every name (default: one per config in ``configs/``), takes
+``runs/NAME/best.safetensors``, copies it to ``src/skfsrcnn/weights/``,
+scores it with the project's evaluation (``skfsrcnn.evaluate``) on Set5 and
+Set14 from ``../shared/datasets``, and rewrites ``src/skfsrcnn/_registry.py``.
+"""
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pooch
+import yaml
+
+from skfsrcnn import _registry
+from skfsrcnn.evaluate import evaluate, model_upscaler
+from skfsrcnn.models import FastFSRCNN
+from skfsrcnn.pretrained import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS = ROOT / "src" / "skfsrcnn" / "weights"
+DATA = ROOT.parent / "shared" / "datasets"
+HEADER = _registry.__doc__
+
+
+def score(path, scale):
+    network = FastFSRCNN(load_model(path, scale=scale)).eval()
+    scores = {}
+    for name in ("Set5", "Set14"):
+        rows = evaluate(model_upscaler(network), str(DATA / name), scale)
+        scores[name] = [round(float(np.mean([r[1] for r in rows])), 2),
+                        round(float(np.mean([r[2] for r in rows])), 4)]
+    return scores
+
+
+def entry(name, runs):
+    run = Path(runs) / name
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    target = WEIGHTS / f"{name.replace('-', '_')}.safetensors"
+    shutil.copyfile(run / "best.safetensors", target)
+    folders = ", ".join(Path(f).name for f in config["train_folders"])
+    return {
+        "file": target.name,
+        "sha256": pooch.file_hash(str(target)),
+        "architecture": config["model"],
+        "scale": config["scale"],
+        "training_data": f"{folders} (augmented: downscales {config['downscales']}, "
+                         f"rotations {config['rotations']})",
+        "recipe": f"configs/{name}.yaml",
+        "scores": score(target, config["scale"]),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="runs to release (default: every config)")
+    parser.add_argument("--runs", default=str(ROOT / "runs"), help="folder of training runs")
+    args = parser.parse_args()
+    names = args.names or sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+    registry = dict(_registry.REGISTRY)
+    for name in names:
+        registry[name] = entry(name, args.runs)
+        print(name, registry[name]["scores"])
+    text = f'"""{HEADER}"""\n\n# (mean PSNR-Y dB, mean SSIM-Y) per benchmark, from skfsrcnn.evaluate.\n'
+    text += f"REGISTRY = {json.dumps(dict(sorted(registry.items())), indent=4)}\n"
+    (ROOT / "src" / "skfsrcnn" / "_registry.py").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

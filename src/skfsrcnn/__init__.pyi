@@ -1,0 +1,14 @@
+from . import datasets, evaluate, metrics, models, pretrained, resize, train
+from ._upscale import upscale, upscale_steps
+
+__all__ = [
+    "datasets",
+    "evaluate",
+    "metrics",
+    "models",
+    "pretrained",
+    "resize",
+    "train",
+    "upscale",
+    "upscale_steps",
+]

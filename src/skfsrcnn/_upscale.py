@@ -1,0 +1,248 @@
+"""``upscale``: validation, intensity scaling, colour, planes, tiles, network, merge."""
+
+import functools
+
+import numpy as np
+
+from . import _validate
+from ._colour import rgb_to_ycbcr, ycbcr_to_rgb
+from ._tiling import upscale_planes
+from .resize import imresize
+
+DEFAULT_TILE_SIZE = 512
+
+
+@functools.lru_cache(maxsize=16)
+def _network(weights, model, scale, device):
+    """The fast inference network for ``weights`` (name or path), cached."""
+    from .models import FastFSRCNN
+    from .pretrained import load_model
+
+    return FastFSRCNN(load_model(weights or f"{model}-x{scale}", scale=scale, device=device)).eval()
+
+
+def _run_network(network, device):
+    import torch
+
+    def run(batch):
+        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(device)
+        with torch.inference_mode():
+            y = network(x)
+        return y[:, 0].float().cpu().numpy()
+
+    return run
+
+
+def intensity_range(image):
+    """The global (low, high) mapped to [0, 1] before the network.
+
+    ``uint8`` uses its full range and floats already in [0, 1] stay as they
+    are (both as in training); any other data use the image's own minimum
+    and maximum, computed once over the whole image, never per tile or plane.
+    """
+    if image.dtype == np.uint8:
+        return 0.0, 255.0
+    low, high = float(image.min()), float(image.max())
+    if image.dtype.kind == "f" and 0.0 <= low and high <= 1.0:
+        return 0.0, 1.0
+    return low, (high if high > low else low + 1.0)
+
+
+def _output_units(image, preserve_range):
+    """Divisor turning original units into the skimage float convention."""
+    if preserve_range or image.dtype.kind == "f":
+        return 1.0
+    return float(np.iinfo(image.dtype).max)
+
+
+def _colour_mode(channels, rgb):
+    if channels is None:
+        return "grey"
+    if rgb is None:
+        rgb = channels in (3, 4)
+    if not rgb:
+        return "channels"
+    if channels not in (3, 4):
+        raise ValueError(
+            f"`rgb`=True needs 3 (RGB) or 4 (RGBA) channels, got {channels}; "
+            "pass rgb=False to upscale every channel on its own."
+        )
+    return "rgb"
+
+
+def _check(image, scale, channel_axis, tile_size, model, weights):
+    if not isinstance(image, np.ndarray):
+        if isinstance(image, (str, bytes)) or not hasattr(image, "__array__") and not isinstance(image, (list, tuple)):
+            raise TypeError(f"`image` must be a numpy or dask array, got {type(image).__name__}.")
+        image = np.asarray(image)
+    _validate.image_dtype(image.dtype)
+    channel = _validate.channel_axis(channel_axis, image.ndim)
+    _validate.spatial_shape(image.shape, channel)
+    scale = _validate.scale(scale) if weights is None else int(_validate.scale(scale, range(2, 9)))
+    if weights is None:
+        _validate.model_name(model)
+    _validate.finite(image)
+    return image, scale, channel, _validate.tile_size(tile_size)
+
+
+def upscale_steps(
+    image,
+    scale,
+    *,
+    channel_axis=None,
+    model="fsrcnn",
+    weights=None,
+    preserve_range=False,
+    clip=True,
+    tile_size=DEFAULT_TILE_SIZE,
+    device=None,
+    rgb=None,
+):
+    """Generator form of :func:`upscale`: yields ``(done, total)`` after every tile.
+
+    The upscaled image is the generator's return value. Stopping the
+    generator early (e.g. a Cancel button) abandons the work with no result.
+    The parameters are those of :func:`upscale`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn import upscale_steps
+    >>> steps = upscale_steps(np.zeros((40, 40), np.uint8), 2, tile_size=16)
+    >>> next(steps)
+    (1, 9)
+    """
+    image, scale, channel, tile_size = _check(image, scale, channel_axis, tile_size, model, weights)
+    device = _validate.device(device)
+    network = _network(weights and str(weights), model, scale, device)
+    run = _run_network(network, device)
+
+    low, high = intensity_range(image)
+    work = np.moveaxis(image, channel, -1) if channel is not None else image
+    mode = _colour_mode(work.shape[-1] if channel is not None else None, rgb)
+    work = ((work.astype(np.float32) - np.float32(low)) / np.float32(high - low))
+
+    if mode == "rgb":
+        ycbcr = rgb_to_ycbcr(work[..., :3])
+        rows, cols = ycbcr.shape[-3:-1]
+        planes = np.ascontiguousarray(ycbcr[..., 0]).reshape(-1, rows, cols)
+    elif mode == "channels":
+        planes = np.moveaxis(work, -1, -3)
+        rows, cols = planes.shape[-2:]
+        planes = planes.reshape(-1, rows, cols)
+    else:
+        rows, cols = work.shape[-2:]
+        planes = work.reshape(-1, rows, cols)
+
+    tile = tile_size or max(rows, cols)
+    upscaled = yield from upscale_planes(planes, scale, run, tile, network.halo)
+    lead = work.shape[:-3] if mode != "grey" else work.shape[:-2]
+    big = (rows * scale, cols * scale)
+
+    if mode == "rgb":
+        chroma = imresize(ycbcr[..., 1:], scale, axes=(-3, -2))
+        merged = np.concatenate([upscaled.reshape(lead + big + (1,)), chroma], axis=-1)
+        out = ycbcr_to_rgb(merged)
+        if work.shape[-1] == 4:
+            alpha = imresize(work[..., 3:], scale, axes=(-3, -2))
+            out = np.concatenate([out, alpha], axis=-1)
+    elif mode == "channels":
+        out = np.moveaxis(upscaled.reshape(lead + (work.shape[-1],) + big), -3, -1)
+    else:
+        out = upscaled.reshape(lead + big)
+
+    out *= np.float32(high - low)
+    out += np.float32(low)
+    if clip:
+        np.clip(out, image.min(), image.max(), out=out)
+    out /= np.float32(_output_units(image, preserve_range))
+    if channel is not None:
+        out = np.moveaxis(out, -1, channel)
+    return out.astype(np.float64 if image.dtype == np.float64 else np.float32, copy=False)
+
+
+def upscale(
+    image,
+    scale,
+    *,
+    channel_axis=None,
+    model="fsrcnn",
+    weights=None,
+    preserve_range=False,
+    clip=True,
+    tile_size=DEFAULT_TILE_SIZE,
+    device=None,
+    rgb=None,
+):
+    """Super-resolve an image with FSRCNN.
+
+    Parameters
+    ----------
+    image : (..., M, N[, C]) ndarray or dask array
+        Image to upscale. The last two non-channel axes are spatial (rows,
+        columns); every leading axis (planes, time) is upscaled plane by plane.
+    scale : {2, 3, 4}
+        Upscaling factor of both spatial axes.
+    channel_axis : int or None, optional
+        Axis of the channels; ``None`` means greyscale. With 3 channels the
+        image is RGB and with 4 RGBA (see ``rgb``); any other count has each
+        channel upscaled on its own.
+    model : {'fsrcnn', 'fsrcnn-s'}, optional
+        Pretrained network: the full FSRCNN (56-12-4) or the real-time FSRCNN-s (32-5-1).
+    weights : str or path-like, optional
+        A registry name or a weights file (e.g. from ``skfsrcnn-train``)
+        instead of the pretrained ``model``; its scale must equal ``scale``.
+    preserve_range : bool, optional
+        Keep the original units for integer input instead of mapping the
+        dtype's range to [0, 1] (as in scikit-image).
+    clip : bool, optional
+        Clip the output to the input's value range (upscaling overshoots at edges).
+    tile_size : int or None, optional
+        Side, in input pixels, of the tiles processed at once; bounds memory.
+        Tiles overlap by the network's receptive field, so the result equals
+        the untiled one. ``None`` processes each plane whole.
+    device : str or torch.device, optional
+        ``'cpu'``, ``'cuda'``, ``'mps'``; by default CUDA, then MPS, then CPU.
+    rgb : bool, optional
+        Treat 3/4 channels as RGB/RGBA (default) or, with ``False``, as
+        independent channels (e.g. three fluorescence stains).
+
+    Returns
+    -------
+    upscaled : ndarray or dask array
+        Float image, ``scale`` times larger on the two spatial axes. float32,
+        or float64 for float64 input. Integer input is mapped to [0, 1] by
+        its dtype's range unless ``preserve_range``; float input keeps its units.
+
+    Notes
+    -----
+    Colour images are converted to YCbCr (ITU-R BT.601): the network
+    upscales the luma, the chroma is upscaled with MATLAB's bicubic kernel,
+    and alpha likewise. Before the network, intensities are mapped to [0, 1]
+    once for the whole image: uint8 by its dtype range, floats in [0, 1] as
+    they are, other data by the image's global minimum and maximum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimage import data
+    >>> from skfsrcnn import upscale
+    >>> image = data.camera()[::4, ::4]
+    >>> upscale(image, 2).shape
+    (256, 256)
+    >>> upscale(data.astronaut()[::8, ::8], 3, channel_axis=-1).shape
+    (192, 192, 3)
+    """
+    options = dict(channel_axis=channel_axis, model=model, weights=weights,
+                   preserve_range=preserve_range, clip=clip, tile_size=tile_size,
+                   device=device, rgb=rgb)
+    if type(image).__module__.startswith("dask."):
+        from ._dask import upscale_dask
+
+        return upscale_dask(image, scale, **options)
+    steps = upscale_steps(image, scale, **options)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value

@@ -1,0 +1,137 @@
+"""Argument checks shared by the API, the command-line tools and the napari widget.
+
+Each check raises ``ValueError`` or ``TypeError`` naming the parameter, the
+value received and how to fix it.
+"""
+
+
+def device(value):
+    """Resolve ``device``: ``None`` picks CUDA, then MPS, then CPU."""
+    import torch
+
+    if value is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(value)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"`device` must be None, 'cpu', 'cuda', 'cuda:N' or 'mps', got {value!r}."
+        ) from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"`device`={value!r} but no CUDA GPU is available; use device='cpu'.")
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"`device`={value!r} but MPS is not available; use device='cpu'.")
+    return resolved
+
+
+#: Smallest spatial side accepted: the 5x5 feature-extraction kernel.
+MIN_SIDE = 5
+#: Smallest tile core, in LR pixels.
+MIN_TILE = 16
+#: Scales with released weights.
+SCALES = (2, 3, 4)
+
+
+def image_dtype(dtype):
+    """Refuse dtypes that are not images (bool, complex, object, strings)."""
+    import numpy as np
+
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "uif":
+        raise TypeError(
+            f"`image` has dtype {dtype}, which is not an image type; pass integer or float "
+            "data, e.g. image.astype(np.uint8) for a mask or np.abs(image) for complex data."
+        )
+    return dtype
+
+
+def channel_axis(value, ndim):
+    """Normalise ``channel_axis`` to a non-negative axis, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int,)) and not hasattr(value, "__index__"):
+        raise TypeError(f"`channel_axis` must be an int or None, got {value!r}.")
+    value = int(value)
+    if not -ndim <= value < ndim:
+        raise ValueError(
+            f"`channel_axis`={value} is out of range for an image with {ndim} dimensions; "
+            f"use a value in [{-ndim}, {ndim - 1}] or None for greyscale."
+        )
+    return value % ndim
+
+
+def spatial_shape(shape, channel):
+    """Check that the image has two spatial axes of at least ``MIN_SIDE`` pixels."""
+    spatial_ndim = len(shape) - (channel is not None)
+    if spatial_ndim < 2:
+        hint = " (a 2-D image with channel_axis set has only one spatial axis)" if channel is not None else ""
+        raise ValueError(
+            f"`image` of shape {shape} needs at least two spatial axes{hint}; pass a "
+            "(rows, columns) image, optionally with leading plane axes and a channel axis."
+        )
+    if 0 in shape:
+        raise ValueError(f"`image` of shape {shape} is empty.")
+    rest = [n for axis, n in enumerate(shape) if axis != channel]
+    rows, cols = rest[-2:]
+    if min(rows, cols) < MIN_SIDE:
+        hint = ""
+        if channel is None and shape[-1] in (3, 4):
+            hint = " If the last axis holds colour channels, pass channel_axis=-1."
+        raise ValueError(
+            f"`image` is {rows}x{cols} pixels in its two spatial axes (shape {shape}); "
+            f"at least {MIN_SIDE}x{MIN_SIDE} is needed.{hint}"
+        )
+
+
+def scale(value, allowed=SCALES):
+    """Check the upscaling factor."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"`scale` must be an integer ({', '.join(map(str, allowed))}), got {value!r}.")
+    value = int(value)
+    if value not in allowed:
+        raise ValueError(
+            f"`scale`={value} has no weights; use one of {', '.join(map(str, allowed))} "
+            "(or train your own with skfsrcnn-train)."
+        )
+    return value
+
+
+def tile_size(value):
+    """Check ``tile_size``: None (no tiling) or an int >= ``MIN_TILE``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"`tile_size` must be an int or None, got {value!r}.")
+    if int(value) < MIN_TILE:
+        raise ValueError(
+            f"`tile_size`={value} is too small: the network needs context around each tile; "
+            f"use at least {MIN_TILE} (512 is a good default), or None for no tiling."
+        )
+    return int(value)
+
+
+def finite(image):
+    """Refuse NaN and infinity in float images."""
+    import numpy as np
+
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError(
+            "`image` contains NaN or infinite values; replace them first, "
+            "e.g. np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0)."
+        )
+
+
+def model_name(value):
+    """Check a model preset name."""
+    from .models import PRESETS
+
+    if value not in PRESETS:
+        raise ValueError(f"`model`={value!r} is unknown; use one of {', '.join(PRESETS)}.")
+    return value

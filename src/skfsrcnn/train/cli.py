@@ -1,0 +1,36 @@
+"""``skfsrcnn-train CONFIG.yaml [--set key=value ...] [--resume]``."""
+
+import argparse
+import sys
+
+from .config import load_config
+
+
+def main(argv=None):
+    """Entry point of ``skfsrcnn-train``."""
+    parser = argparse.ArgumentParser(
+        prog="skfsrcnn-train",
+        description="Train FSRCNN from a YAML config (see configs/ for the release recipes).",
+    )
+    parser.add_argument("config", nargs="?", help="YAML file of settings (defaults if omitted)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override one setting (repeatable)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the run's checkpoint.pt")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config, args.overrides)
+        from .trainer import Trainer
+
+        trainer = Trainer(config, resume=args.resume, progress=not args.no_progress)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        parser.exit(2, f"skfsrcnn-train: error: {error}\n")
+    best = trainer.run()
+    print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB "
+          f"at iteration {trainer.best_iteration})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
