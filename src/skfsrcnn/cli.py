@@ -1,0 +1,156 @@
+"""``skfsrcnn upscale INPUT OUTPUT --scale S``: upscale PNG, JPEG and TIFF files."""
+
+import argparse
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ._upscale import DEFAULT_TILE_SIZE
+from .models import PRESETS
+
+_TIFF = (".tif", ".tiff")
+_EIGHT_BIT_ONLY = (".jpg", ".jpeg")
+
+
+def sample_path():
+    """Path of the bundled sample: a 128x128 RGB crop of ``skimage.data.astronaut`` reduced x3."""
+    return Path(resources.files("skfsrcnn") / "data" / "astronaut_lr.png")
+
+
+def read_image(path):
+    """Read PNG/JPEG (imageio) or TIFF (tifffile) as an array, keeping its dtype."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file.")
+    try:
+        if path.suffix.lower() in _TIFF:
+            import tifffile
+
+            return tifffile.imread(path)
+        import imageio.v3 as iio
+
+        return iio.imread(path)
+    except Exception as error:  # imageio/tifffile raise many types for unreadable files
+        raise ValueError(f"INPUT {str(path)!r} could not be read as an image: {error}") from error
+
+
+def _channel_axis(image):
+    """Colour images have 3 or 4 channels last; anything else is grey or a stack of planes."""
+    return -1 if image.ndim == 3 and image.shape[-1] in (3, 4) else None
+
+
+def _to_file_dtype(upscaled, dtype):
+    """Convert upscale's output (original units) back to the input's integer dtype."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(upscaled), info.min, info.max).astype(dtype)
+    return upscaled
+
+
+def write_image(path, image):
+    """Write atomically (temporary file, then rename), so a failure leaves nothing half-written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in _EIGHT_BIT_ONLY and image.dtype != np.uint8:
+        raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds only 8-bit data; use .png or .tif.")
+    tmp = path.with_name(f".{path.name}.partial{path.suffix}")
+    try:
+        if suffix in _TIFF:
+            import tifffile
+
+            tifffile.imwrite(tmp, image, photometric="rgb" if _channel_axis(image) == -1 else None)
+        else:
+            import imageio.v3 as iio
+
+            iio.imwrite(tmp, image)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _check_output(output, source, overwrite):
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise ValueError(f"OUTPUT {str(output)!r} exists; pass --overwrite to replace it.")
+    if source is not None and output.resolve() == Path(source).resolve():
+        raise ValueError("OUTPUT is the same file as INPUT; choose another OUTPUT name.")
+    if not output.parent.is_dir():
+        raise ValueError(f"The folder of OUTPUT {str(output)!r} does not exist.")
+    if not os.access(output.parent, os.W_OK):
+        raise ValueError(f"The folder of OUTPUT {str(output)!r} is not writable.")
+
+
+def _run(image, args):
+    from tqdm.auto import tqdm
+
+    from ._upscale import upscale_steps
+
+    steps = upscale_steps(
+        image, args.scale, channel_axis=_channel_axis(image), model=args.model,
+        weights=args.weights, preserve_range=True, tile_size=args.tile_size, device=args.device,
+    )
+    with tqdm(desc="upscaling", unit="tile", disable=None, leave=False) as bar:
+        try:
+            while True:
+                done, total = next(steps)
+                bar.total = total
+                bar.update(done - bar.n)
+        except StopIteration as stop:
+            return stop.value
+
+
+def upscale_command(args):
+    """Run ``skfsrcnn upscale``; return the output path."""
+    if args.sample:
+        if len(args.paths) != 1:
+            raise ValueError("With --sample give only OUTPUT: skfsrcnn upscale --sample OUTPUT.")
+        source, output = sample_path(), args.paths[0]
+    elif len(args.paths) != 2:
+        raise ValueError("Give INPUT and OUTPUT: skfsrcnn upscale INPUT OUTPUT --scale 3.")
+    else:
+        source, output = args.paths
+    _check_output(output, source, args.overwrite)
+    image = read_image(source)
+    if Path(output).suffix.lower() not in _TIFF + _EIGHT_BIT_ONLY + (".png",):
+        raise ValueError(f"OUTPUT {output!r} must end in .png, .jpg, .jpeg, .tif or .tiff.")
+    write_image(output, _to_file_dtype(_run(image, args), image.dtype))
+    return output
+
+
+def build_parser():
+    """The argument parser of the ``skfsrcnn`` command."""
+    parser = argparse.ArgumentParser(prog="skfsrcnn", description="FSRCNN super-resolution.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser(
+        "upscale", help="upscale an image file",
+        description="Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit).",
+    )
+    up.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files")
+    up.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
+    up.add_argument("--model", default="fsrcnn", choices=tuple(PRESETS), help="pretrained network")
+    up.add_argument("--weights", help="weights file (from skfsrcnn-train) instead of --model")
+    up.add_argument("--tile-size", type=int, default=DEFAULT_TILE_SIZE,
+                    help=f"tile side in input pixels (default {DEFAULT_TILE_SIZE})")
+    up.add_argument("--device", help="cpu, cuda or mps (default: best available)")
+    up.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
+    up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``skfsrcnn`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        output = upscale_command(args)
+    except (ValueError, TypeError) as error:
+        parser.exit(2, f"skfsrcnn: error: {error}\n")
+    print(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

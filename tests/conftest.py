@@ -1,0 +1,53 @@
+"""Shared fixtures: the datasets beside the repository, and random weights files."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _require(path):
+    if path.exists():
+        return path
+    message = f"{path} is missing: the test data live in ../shared beside the repository."
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def datasets_dir():
+    """``../shared/datasets`` (T91, Set5, Set14); fails under CI if absent."""
+    return _require(SHARED / "datasets")
+
+
+@pytest.fixture(scope="session")
+def opencv_models_dir():
+    """``../shared/peers/opencv-fsrcnn``; fails under CI if absent."""
+    return _require(SHARED / "peers" / "opencv-fsrcnn")
+
+
+@pytest.fixture(scope="session")
+def random_weights(tmp_path_factory):
+    """``make(preset, scale)`` -> path of a safetensors file with random, non-trivial weights."""
+    import torch
+
+    from skfsrcnn.models import FSRCNN
+    from skfsrcnn.pretrained import save_weights
+
+    folder = tmp_path_factory.mktemp("weights")
+
+    def make(preset="fsrcnn", scale=2, seed=0):
+        path = folder / f"{preset}_x{scale}_{seed}.safetensors"
+        if not path.exists():
+            torch.manual_seed(seed)
+            model = FSRCNN.from_preset(preset, scale)
+            with torch.no_grad():
+                for parameter in model.parameters():
+                    parameter.normal_(0, 0.1)
+            save_weights(model, path)
+        return path
+
+    return make
