@@ -12,20 +12,35 @@ from .resize import imresize
 DEFAULT_TILE_SIZE = 512
 
 
-@functools.lru_cache(maxsize=16)
 def _network(weights, model, scale, device):
-    """The fast inference network for ``weights`` (name or path), cached."""
-    from .models import FastFSRCNN
+    """The fast inference network for ``weights`` (name or path), cached.
+
+    The cache is keyed on the loaded model, which :func:`load_model` caches
+    by file and modification time, so a rewritten weights file is reloaded.
+    """
     from .pretrained import load_model
 
-    return FastFSRCNN(load_model(weights or f"{model}-x{scale}", scale=scale, device=device)).eval()
+    return _fast_network(load_model(weights or f"{model}-x{scale}", scale=scale, device=device))
 
 
-def _run_network(network, device):
+@functools.lru_cache(maxsize=16)
+def _fast_network(fsrcnn):
+    from .models import FastFSRCNN
+
+    return FastFSRCNN(fsrcnn).eval()
+
+
+def _run_network(network, device, low=0.0, high=1.0):
+    """``run(batch)``: map a batch of planes from [low, high] to [0, 1] and upscale it.
+
+    Normalising tile by tile (with the image's global range) avoids a float
+    copy of the whole input.
+    """
     import torch
 
     def run(batch):
-        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(device)
+        batch = (batch.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+        x = torch.from_numpy(batch)[:, None].to(device)
         with torch.inference_mode():
             y = network(x)
         return y[:, 0].float().cpu().numpy()
@@ -42,8 +57,15 @@ def intensity_range(image):
     """
     if image.dtype == np.uint8:
         return 0.0, 255.0
-    low, high = float(image.min()), float(image.max())
-    if image.dtype.kind == "f" and 0.0 <= low and high <= 1.0:
+    return _range_from_extrema(image.dtype, image.min(), image.max())
+
+
+def _range_from_extrema(dtype, minimum, maximum):
+    """:func:`intensity_range` of an image of ``dtype`` whose extrema are known."""
+    if dtype == np.uint8:
+        return 0.0, 255.0
+    low, high = float(minimum), float(maximum)
+    if dtype.kind == "f" and 0.0 <= low and high <= 1.0:
         return 0.0, 1.0
     return low, (high if high > low else low + 1.0)
 
@@ -97,12 +119,16 @@ def upscale_steps(
     tile_size=DEFAULT_TILE_SIZE,
     device=None,
     rgb=None,
+    _value_range=None,
 ):
     """Generator form of :func:`upscale`: yields ``(done, total)`` after every tile.
 
     The upscaled image is the generator's return value. Stopping the
     generator early (e.g. a Cancel button) abandons the work with no result.
-    The parameters are those of :func:`upscale`.
+    The parameters are those of :func:`upscale`. The private ``_value_range``,
+    ``(minimum, maximum)`` of a larger image that ``image`` is a block of,
+    replaces the block's own extrema for intensity scaling and clipping (the
+    dask front end passes the global extrema so every block is scaled alike).
 
     Examples
     --------
@@ -115,17 +141,19 @@ def upscale_steps(
     image, scale, channel, tile_size = _check(image, scale, channel_axis, tile_size, model, weights)
     device = _validate.device(device)
     network = _network(weights and str(weights), model, scale, device)
-    run = _run_network(network, device)
-
-    low, high = intensity_range(image)
+    if _value_range is None:
+        low, high = intensity_range(image)
+    else:
+        low, high = _range_from_extrema(image.dtype, *_value_range)
     work = np.moveaxis(image, channel, -1) if channel is not None else image
     mode = _colour_mode(work.shape[-1] if channel is not None else None, rgb)
-    work = ((work.astype(np.float32) - np.float32(low)) / np.float32(high - low))
 
     if mode == "rgb":
+        work = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
         ycbcr = rgb_to_ycbcr(work[..., :3])
         rows, cols = ycbcr.shape[-3:-1]
         planes = np.ascontiguousarray(ycbcr[..., 0]).reshape(-1, rows, cols)
+        run = _run_network(network, device)
     elif mode == "channels":
         planes = np.moveaxis(work, -1, -3)
         rows, cols = planes.shape[-2:]
@@ -134,6 +162,8 @@ def upscale_steps(
         rows, cols = work.shape[-2:]
         planes = work.reshape(-1, rows, cols)
 
+    if mode != "rgb":
+        run = _run_network(network, device, low, high)
     tile = tile_size or max(rows, cols)
     upscaled = yield from upscale_planes(planes, scale, run, tile, network.halo)
     lead = work.shape[:-3] if mode != "grey" else work.shape[:-2]
@@ -154,8 +184,10 @@ def upscale_steps(
     out *= np.float32(high - low)
     out += np.float32(low)
     if clip:
-        np.clip(out, image.min(), image.max(), out=out)
+        np.clip(out, *(_value_range or (image.min(), image.max())), out=out)
     out /= np.float32(_output_units(image, preserve_range))
+    if clip and image.dtype.kind == "i" and not preserve_range:
+        np.maximum(out, -1, out=out)  # as skimage: the most negative integer maps to -1
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
     return out.astype(np.float64 if image.dtype == np.float64 else np.float32, copy=False)
@@ -211,8 +243,9 @@ def upscale(
     -------
     upscaled : ndarray or dask array
         Float image, ``scale`` times larger on the two spatial axes. float32,
-        or float64 for float64 input. Integer input is mapped to [0, 1] by
-        its dtype's range unless ``preserve_range``; float input keeps its units.
+        or float64 for float64 input. Integer input is mapped to [0, 1]
+        (signed: [-1, 1]) by its dtype's range unless ``preserve_range``;
+        float input keeps its units.
 
     Notes
     -----

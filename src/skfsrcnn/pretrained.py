@@ -4,8 +4,9 @@ The released weights ship inside the package (``skfsrcnn/weights/``) and are
 checked against the registry's sha256 before use. A registry name whose file
 is not bundled is downloaded by pooch from ``SKFSRCNN_WEIGHTS_URL`` (default:
 the project's release page) into the cache folder ``SKFSRCNN_CACHE_DIR``
-(default: the OS cache, ``pooch.os_cache("skfsrcnn")``), hash-checked, and
-used from the cache afterwards with no network access.
+(default: the OS cache, ``pooch.os_cache("skfsrcnn")``), in a subfolder
+named after the skfsrcnn version (pooch appends it), hash-checked, and used
+from the cache afterwards with no network access.
 
 Weights files are safetensors (no code can run when loading them); PyTorch
 ``.pt``/``.pth`` files are read with ``torch.load(weights_only=True)``.
@@ -70,7 +71,11 @@ def weights_path(name):
     Raises
     ------
     ValueError
-        Unknown name, or a bundled file whose sha256 differs from the registry.
+        Unknown name, or a bundled or downloaded file whose sha256 differs
+        from the registry.
+    OSError
+        The download failed (no network, HTTP error); the message names the
+        URL, the mirror and cache environment variables and the local-file option.
 
     Examples
     --------
@@ -95,7 +100,18 @@ def weights_path(name):
                 f"{entry['sha256']}: the installation is damaged; reinstall skfsrcnn."
             )
         return bundled
-    return Path(_fetcher().fetch(entry["file"]))
+    import requests
+
+    fetcher = _fetcher()
+    try:
+        return Path(fetcher.fetch(entry["file"]))
+    except requests.exceptions.RequestException as error:
+        raise OSError(
+            f"Could not download the weights {name!r} from {fetcher.get_url(entry['file'])} ({error}). "
+            f"Set {BASE_URL_ENV} to a mirror that serves {entry['file']}, put the file in "
+            f"{str(fetcher.abspath)!r} (the cache, set by {CACHE_ENV}), or pass `weights=` "
+            "the path of a local weights file."
+        ) from error
 
 
 def save_weights(model, path, metadata=None):
@@ -158,10 +174,23 @@ def _architecture_from_state(state):
 
 @functools.lru_cache(maxsize=16)
 def _load_cached(path, mtime, scale, device):
+    import torch
+
     from .models import FSRCNN
 
     state, architecture = _read_weights(path)
-    architecture = dict(architecture or _architecture_from_state(state))
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(
+            f"`weights` file {path!r} holds a {type(state).__name__}, not a state dict of "
+            "tensors; save FSRCNN weights with skfsrcnn.pretrained.save_weights."
+        )
+    try:
+        architecture = dict(architecture or _architecture_from_state(state))
+    except (KeyError, IndexError, AttributeError) as error:
+        raise ValueError(
+            f"`weights` file {path!r} does not hold FSRCNN weights (missing {error}); "
+            "save them with skfsrcnn.pretrained.save_weights."
+        ) from error
     file_scale = architecture.pop("scale", None)
     if scale is None:
         scale = file_scale

@@ -1,0 +1,169 @@
+"""Tests for skfsrcnn._tiling: the tile plan, stitching, and tiled == untiled."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from skfsrcnn import upscale, upscale_steps
+from skfsrcnn._tiling import plan_tiles, upscale_planes
+from skfsrcnn.models import PRESETS, FastFSRCNN, FSRCNN
+
+SCALES = (2, 3, 4)
+
+
+def _local_network(radius, scale, seed=0):
+    """A numpy stand-in for the network: a zero-padded (2r+1)^2 filter, then pixel repeat.
+
+    Each output pixel depends on exactly ``radius`` LR pixels of context,
+    like FSRCNN with ``halo = radius``.
+    """
+    kernel = np.random.default_rng(seed).normal(size=(2 * radius + 1, 2 * radius + 1))
+
+    def run(batch):
+        batch = np.asarray(batch, np.float64)
+        padded = np.pad(batch, ((0, 0), (radius, radius), (radius, radius)))
+        rows, cols = batch.shape[-2:]
+        out = np.zeros_like(batch)
+        for i in range(2 * radius + 1):
+            for j in range(2 * radius + 1):
+                out += kernel[i, j] * padded[:, i:i + rows, j:j + cols]
+        return np.repeat(np.repeat(out, scale, axis=-2), scale, axis=-1)
+
+    return run
+
+
+def _drain(steps):
+    yielded = []
+    while True:
+        try:
+            yielded.append(next(steps))
+        except StopIteration as stop:
+            return stop.value, yielded
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (16, 16), (17, 33), (100, 70), (31, 64)])
+@pytest.mark.parametrize("tile_size", [5, 16, 17, 64])
+@pytest.mark.parametrize("halo", [0, 3, 8])
+def test_plan_cores_partition_the_plane(shape, tile_size, halo):
+    tiles = plan_tiles(shape, tile_size, halo)
+    assert len(tiles) == math.ceil(shape[0] / tile_size) * math.ceil(shape[1] / tile_size)
+    cover = np.zeros(shape, int)
+    for tile in tiles:
+        cover[tile.core] += 1
+        for core, window, length in zip(tile.core, tile.window, shape):
+            assert core.stop - core.start <= tile_size
+            assert window.start == max(0, core.start - halo)
+            assert window.stop == min(length, core.stop + halo)
+    assert_array_equal(cover, 1)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_tile_crops_and_destinations_agree(scale):
+    shape = (41, 23)
+    for tile in plan_tiles(shape, 16, 5):
+        crop = tile.output_crop(scale)
+        destination = tile.destination(scale)
+        for c, d, w in zip(crop, destination, tile.shape):
+            assert c.stop - c.start == d.stop - d.start
+            assert 0 <= c.start < c.stop <= w * scale
+            assert d.start % scale == 0 and d.stop % scale == 0
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("radius", [1, 4, 8])
+@pytest.mark.parametrize("tile_size", [5, 7, 16])
+def test_stitching_equals_whole_plane_with_enough_halo(scale, radius, tile_size):
+    planes = np.random.default_rng(1).random((2, 29, 23), dtype=np.float32)
+    run = _local_network(radius, scale)
+    expected = run(planes)
+    out, _ = _drain(upscale_planes(planes, scale, run, tile_size, radius))
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-5)
+    if radius > 0:
+        short, _ = _drain(upscale_planes(planes, scale, run, tile_size, radius - 1))
+        assert np.abs(short - expected).max() > 1e-3  # the check above can fail
+
+
+def test_batching_does_not_change_the_result():
+    planes = np.random.default_rng(2).random((5, 30, 30), dtype=np.float32)
+    run = _local_network(2, 2)
+    single, single_steps = _drain(upscale_planes(planes, 2, run, 16, 2, max_pixels=1))
+    batched, batched_steps = _drain(upscale_planes(planes, 2, run, 16, 2, max_pixels=1 << 20))
+    assert_array_equal(single, batched)
+    assert single_steps == [(i, 20) for i in range(1, 21)]  # 4 tiles x 5 planes
+    assert batched_steps == [(i, 4) for i in range(1, 5)]  # 4 tiles, planes batched
+
+
+def test_out_argument_is_filled_and_returned():
+    planes = np.random.default_rng(3).random((1, 20, 12), dtype=np.float32)
+    out = np.full((1, 60, 36), np.nan, np.float32)
+    result, _ = _drain(upscale_planes(planes, 3, _local_network(1, 3), 8, 1, out=out))
+    assert result is out
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_network_halo_is_enough_and_needed(preset, scale):
+    """The model's halo gives exact tiles; one pixel less does not."""
+    import torch
+
+    torch.manual_seed(0)
+    model = FSRCNN.from_preset(preset, scale)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, 0.1)
+    network = FastFSRCNN(model.eval())
+
+    def run(batch):
+        with torch.inference_mode():
+            return network(torch.from_numpy(np.ascontiguousarray(batch))[:, None])[:, 0].numpy()
+
+    planes = np.random.default_rng(4).random((1, 37, 35), dtype=np.float32)
+    expected = run(planes)
+    out, _ = _drain(upscale_planes(planes, scale, run, 16, network.halo))
+    assert np.abs(out - expected).max() <= 1e-5
+    short, _ = _drain(upscale_planes(planes, scale, run, 16, network.halo - 1))
+    assert np.abs(short - expected).max() > 1e-4
+
+
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("shape", [(37, 53), (61, 19)])
+def test_tiled_equals_untiled(random_weights, preset, scale, shape):
+    weights = random_weights(preset, scale)
+    image = np.random.default_rng(5).random(shape, dtype=np.float32)
+    whole = upscale(image, scale, weights=weights, tile_size=None, clip=False)
+    assert whole.shape == (shape[0] * scale, shape[1] * scale)
+    for tile_size in (16, 17, 18, 29, 36, 52):  # cuts at awkward places, tiny last tiles
+        tiled = upscale(image, scale, weights=weights, tile_size=tile_size, clip=False)
+        assert np.abs(tiled - whole).max() <= 1e-5, tile_size
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_tiled_equals_untiled_colour_stacks(random_weights, scale):
+    weights = random_weights("fsrcnn", scale)
+    rng = np.random.default_rng(6)
+    rgb = rng.integers(0, 256, (2, 33, 41, 3), dtype=np.uint8)
+    whole = upscale(rgb, scale, channel_axis=-1, weights=weights, tile_size=None)
+    tiled = upscale(rgb, scale, channel_axis=-1, weights=weights, tile_size=17)
+    assert np.abs(tiled - whole).max() <= 1e-5
+
+
+def test_intensity_scaling_is_global_not_per_tile(random_weights):
+    """Tiles with very different local ranges still give the untiled result."""
+    image = np.full((40, 40), 1000, np.uint16)
+    image[:20, :20] = np.random.default_rng(7).integers(1000, 1100, (20, 20))
+    image[20:, 20:] = np.random.default_rng(8).integers(30000, 60000, (20, 20))
+    weights = random_weights("fsrcnn-s", 2)
+    whole = upscale(image, 2, weights=weights, tile_size=None, preserve_range=True)
+    tiled = upscale(image, 2, weights=weights, tile_size=16, preserve_range=True)
+    assert np.abs(tiled - whole).max() <= 1e-5 * image.max()
+
+
+def test_upscale_steps_counts_tiles(random_weights):
+    image = np.random.default_rng(9).random((40, 33), dtype=np.float32)
+    out, steps = _drain(upscale_steps(image, 2, weights=random_weights("fsrcnn-s", 2), tile_size=16))
+    assert steps == [(i, 9) for i in range(1, 10)]
+    assert out.shape == (80, 66)
