@@ -1,0 +1,39 @@
+"""The shipped weights, scored on Set5 with the literature protocol."""
+
+import numpy as np
+import pytest
+
+from skfsrcnn.datasets import load_benchmark
+from skfsrcnn.evaluate import bicubic_upscaler, evaluate, model_upscaler
+from skfsrcnn.models import FastFSRCNN
+from skfsrcnn.pretrained import REGISTRY, load_model
+
+#: Issue 2's bar: the default FSRCNN weights beat MATLAB bicubic by this much PSNR-Y on Set5.
+MIN_GAIN_OVER_BICUBIC_DB = 1.0
+
+
+@pytest.fixture(scope="module")
+def set5(datasets_dir):
+    return {scale: load_benchmark(datasets_dir / "Set5", scale) for scale in (2, 3, 4)}
+
+
+def _mean_psnr(upscaler, benchmark, scale):
+    return float(np.mean([p for _, p, _ in evaluate(upscaler, benchmark, scale, with_ssim=False)]))
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_shipped_weights_keep_their_registry_score(name, set5):
+    entry = REGISTRY[name]
+    network = FastFSRCNN(load_model(name)).eval()
+    psnr = _mean_psnr(model_upscaler(network), set5[entry["scale"]], entry["scale"])
+    recorded = entry["scores"]["Set5"][0]
+    assert psnr >= recorded - 0.01, f"{name}: {psnr:.3f} dB on Set5, registry says {recorded}"
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_default_fsrcnn_beats_bicubic_by_one_db(scale, set5):
+    network = FastFSRCNN(load_model(f"fsrcnn-x{scale}")).eval()
+    gain = _mean_psnr(model_upscaler(network), set5[scale], scale) - _mean_psnr(
+        bicubic_upscaler(scale), set5[scale], scale
+    )
+    assert gain >= MIN_GAIN_OVER_BICUBIC_DB, f"x{scale}: only {gain:.2f} dB over bicubic"
