@@ -42,13 +42,16 @@ def rgb_to_y(rgb):
 def y_channel_uint8(image):
     """Return MATLAB's ``rgb2ycbcr`` luma of a uint8 image as uint8.
 
-    Greyscale input (2-D, or one channel) is returned unchanged: the literature
-    scores greyscale images on their intensity.
+    Greyscale input (2-D, one channel, or grey + alpha) is returned unchanged:
+    the literature scores greyscale images on their intensity. Y is computed
+    in exact integer arithmetic and rounded half away from zero, as MATLAB's
+    conversion to uint8.
     """
     image = np.asarray(image)
     if image.ndim == 2:
         return image
-    if image.shape[-1] == 1:
+    if image.shape[-1] in (1, 2):
         return image[..., 0]
-    y = rgb_to_y(image[..., :3].astype(np.float64) / 255.0) * 255.0
-    return np.round(y).astype(np.uint8)
+    # 255000 * (Y - 16) = 65481 R + 128553 G + 24966 B, with R, G, B in 0..255.
+    weighted = image[..., :3].astype(np.int64) @ np.array([65481, 128553, 24966], np.int64)
+    return (16 + (weighted + 127500) // 255000).astype(np.uint8)

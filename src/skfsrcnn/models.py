@@ -87,6 +87,8 @@ class FSRCNN(nn.Module):
     @classmethod
     def from_preset(cls, name, scale):
         """Build the preset ``name`` (``'fsrcnn'`` or ``'fsrcnn-s'``) for ``scale``."""
+        if name not in PRESETS:
+            raise ValueError(f"Unknown preset {name!r}; use one of {', '.join(PRESETS)}.")
         return cls(scale, **PRESETS[name])
 
     @property

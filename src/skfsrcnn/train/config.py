@@ -1,6 +1,8 @@
 """The training configuration: a YAML file, overridable by ``key=value`` pairs."""
 
 import dataclasses
+import os
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,7 @@ class TrainConfig:
     output_dir: str = "runs"
 
     def __post_init__(self):
+        self._check_types()
         for key, choices in _CHOICES.items():
             value = getattr(self, key)
             if value not in choices:
@@ -73,6 +76,34 @@ class TrainConfig:
             raise ValueError(
                 f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}."
             )
+
+    def _check_types(self):
+        """Coerce numbers (YAML reads ``1e-3`` as a string) and reject wrong types."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            allowed = f.type.__args__ if isinstance(f.type, types.UnionType) else (f.type,)
+            if value is None and type(None) in allowed:
+                continue
+            if str in allowed and isinstance(value, os.PathLike):
+                value = os.fspath(value)
+                setattr(self, f.name, value)
+            if list in allowed and isinstance(value, tuple):
+                value = list(value)
+                setattr(self, f.name, value)
+            if float in allowed and not isinstance(value, bool):
+                try:
+                    setattr(self, f.name, float(value))
+                    continue
+                except (TypeError, ValueError):
+                    pass
+            elif int in allowed and isinstance(value, int) and not isinstance(value, bool):
+                continue
+            elif bool in allowed and isinstance(value, bool):
+                continue
+            elif any(t in allowed for t in (str, list)) and isinstance(value, tuple(allowed)):
+                continue
+            names = " or ".join("None" if t is type(None) else t.__name__ for t in allowed)
+            raise ValueError(f"`{f.name}` must be {names}, got {value!r}.")
 
     @property
     def run_dir(self):

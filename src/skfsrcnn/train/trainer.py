@@ -98,7 +98,15 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = FSRCNN.from_preset(config.model, config.scale)
         if config.init_from:
-            _transfer(self.model, load_model(config.init_from, scale=None, device="cpu"))
+            source = load_model(config.init_from, scale=None, device="cpu")
+            copied = _transfer(self.model, source)
+            missing = sorted(set(self.model.state_dict()) - set(copied))
+            if missing:
+                raise ValueError(
+                    f"`init_from`={config.init_from!r} is {source.config} but `model`="
+                    f"{config.model!r} is {self.model.config}; {', '.join(missing[:3])}, ... "
+                    "cannot be transferred. Use weights of the same model."
+                )
         self.model.to(self.device)
         self.network = FastFSRCNN(self.model)
         self.optimizer = self._optimizer()

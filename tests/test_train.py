@@ -1,0 +1,409 @@
+"""Tests for skfsrcnn.train: config, trainer, checkpoints, resume and ``skfsrcnn-train``."""
+
+import csv
+import math
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from skfsrcnn.pretrained import load_model
+from skfsrcnn.train import TrainConfig, Trainer, load_config
+from skfsrcnn.train.cli import main
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data_dirs(tmp_path_factory):
+    """A training folder of small crops and a validation folder of HR images."""
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("data")
+    train, val = root / "train", root / "val"
+    train.mkdir()
+    val.mkdir()
+    iio.imwrite(train / "camera.png", data.camera()[100:180, 200:290])
+    iio.imwrite(train / "astronaut.png", data.astronaut()[20:100, 180:260])
+    iio.imwrite(train / "coffee.png", data.coffee()[120:210, 250:330])
+    iio.imwrite(val / "chelsea.png", data.chelsea()[60:120, 120:185])
+    iio.imwrite(val / "moon.png", data.moon()[200:251, 200:260])
+    return train, val
+
+
+def _config(data_dirs, output_dir, **overrides):
+    train, val = data_dirs
+    values = {
+        "name": "tiny",
+        "model": "fsrcnn-s",
+        "scale": 3,
+        "train_folders": [str(train)],
+        "val_data": str(val),
+        "patch_size": 16,
+        "batch_size": 8,
+        "iterations": 40,
+        "val_every": 20,
+        "checkpoint_every": 20,
+        "log_every": 10,
+        "device": "cpu",
+        "output_dir": str(output_dir),
+    }
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def _state(path):
+    return load_model(path, device="cpu").state_dict()
+
+
+def _assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.fixture(scope="module")
+def straight_run(data_dirs, tmp_path_factory):
+    """A 40-iteration run, uninterrupted."""
+    config = _config(data_dirs, tmp_path_factory.mktemp("straight"))
+    trainer = Trainer(config, progress=False)
+    best = trainer.run()
+    return config, trainer, best
+
+
+# ------------------------------------------------------------------------ a tiny run
+
+
+def test_run_writes_its_files(straight_run):
+    config, trainer, best = straight_run
+    run_dir = config.run_dir
+    for name in ("checkpoint.pt", "best.safetensors", "log.csv", "config.yaml"):
+        assert (run_dir / name).is_file(), name
+    assert best == run_dir / "best.safetensors"
+    assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporary files
+    assert trainer.iteration == 40
+
+    with open(run_dir / "log.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["iteration"]) for r in rows] == [10, 20, 30, 40]
+    assert all(float(r["loss"]) > 0 and math.isfinite(float(r["loss"])) for r in rows)
+    val = {int(r["iteration"]): float(r["val_psnr"]) for r in rows if r["val_psnr"]}
+    assert set(val) == {20, 40}
+    assert trainer.best_psnr == pytest.approx(max(val.values()), abs=1e-4)
+    assert trainer.best_iteration == max(val, key=val.get)
+
+    # The config on disk reproduces the run's configuration.
+    assert load_config(run_dir / "config.yaml") == config
+
+    # The checkpoint holds everything resuming needs.
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    assert state["iteration"] == 40
+    assert {"model", "optimizer", "scheduler", "torch_rng", "sampler_rng", "config"} <= set(state)
+    _assert_same_weights(state["model"], {k: v.cpu() for k, v in trainer.model.state_dict().items()})
+
+
+def test_best_weights_load_and_record_validation(straight_run):
+    config, trainer, best = straight_run
+    model = load_model(best, scale=3, device="cpu")
+    assert model.config == {"scale": 3, "d": 32, "s": 5, "m": 1}
+    from safetensors import safe_open
+
+    with safe_open(str(best), framework="pt") as handle:
+        metadata = handle.metadata()
+    assert float(metadata["val_psnr"]) == pytest.approx(trainer.best_psnr, abs=1e-4)
+    assert int(metadata["iteration"]) == trainer.best_iteration
+    # The stored weights score the recorded PSNR.
+    from skfsrcnn.evaluate import evaluate, model_upscaler
+
+    rows = evaluate(model_upscaler(model), config.val_data, 3, with_ssim=False)
+    assert np.mean([p for _, p, _ in rows]) == pytest.approx(trainer.best_psnr, abs=1e-3)
+
+
+def test_cosine_schedule_ends_at_floor(straight_run):
+    config, trainer, _ = straight_run
+    lr_body, lr_deconv = trainer.scheduler.get_last_lr()
+    assert lr_body == pytest.approx(config.lr * config.min_lr_ratio)
+    assert lr_deconv == pytest.approx(config.lr * config.deconv_lr_scale * config.min_lr_ratio)
+
+
+def test_training_changes_every_layer(straight_run, data_dirs, tmp_path):
+    config, trainer, _ = straight_run
+    # Same seed, no training: the initial weights.
+    initial = Trainer(_config(data_dirs, tmp_path), progress=False).model.state_dict()
+    trained = trainer.model.state_dict()
+    for key in initial:
+        assert not torch.equal(initial[key], trained[key]), key
+
+
+# --------------------------------------------------------------------------- resume
+
+
+class _Crash(Exception):
+    pass
+
+
+def _crash_after(trainer, calls, error):
+    sample, count = trainer.sampler.sample, [0]
+
+    def wrapped():
+        count[0] += 1
+        if count[0] > calls:
+            raise error
+        return sample()
+
+    trainer.sampler.sample = wrapped
+
+
+@pytest.mark.parametrize(
+    ("error", "stopped_at"),
+    [(_Crash("power cut"), 20), (KeyboardInterrupt(), 29)],
+    ids=["crash-resumes-last-checkpoint", "ctrl-c-saves-checkpoint"],
+)
+def test_resume_is_exact(straight_run, data_dirs, tmp_path, error, stopped_at):
+    _, reference, _ = straight_run
+    config = _config(data_dirs, tmp_path)
+    trainer = Trainer(config, progress=False)
+    _crash_after(trainer, 29, error)
+    with pytest.raises(type(error)):
+        trainer.run()
+    state = torch.load(config.run_dir / "checkpoint.pt", weights_only=True)
+    assert state["iteration"] == stopped_at
+
+    resumed = Trainer(config, resume=True, progress=False)
+    assert resumed.iteration == stopped_at
+    resumed.run()
+    assert resumed.iteration == 40
+    _assert_same_weights(resumed.model.state_dict(), reference.model.state_dict())
+    assert resumed.best_psnr == reference.best_psnr
+    assert resumed.best_iteration == reference.best_iteration
+    _assert_same_weights(_state(config.run_dir / "best.safetensors"),
+                         _state(reference.config.run_dir / "best.safetensors"))
+
+
+def test_refuses_to_overwrite_a_run(data_dirs, tmp_path):
+    config = _config(data_dirs, tmp_path, iterations=20)
+    Trainer(config, progress=False).run()
+    checkpoint = (config.run_dir / "checkpoint.pt").read_bytes()
+    with pytest.raises(ValueError, match="resume"):
+        Trainer(config, progress=False)
+    assert (config.run_dir / "checkpoint.pt").read_bytes() == checkpoint
+    # Another name is a fresh run.
+    Trainer(_config(data_dirs, tmp_path, name="other", iterations=20), progress=False)
+
+
+def test_resume_without_checkpoint(data_dirs, tmp_path):
+    with pytest.raises(ValueError, match="Cannot resume"):
+        Trainer(_config(data_dirs, tmp_path), resume=True, progress=False)
+
+
+def test_resume_with_more_iterations_continues(data_dirs, tmp_path):
+    Trainer(_config(data_dirs, tmp_path, iterations=20), progress=False).run()
+    trainer = Trainer(_config(data_dirs, tmp_path, iterations=30), resume=True, progress=False)
+    assert trainer.iteration == 20
+    trainer.run()
+    assert torch.load(trainer.run_dir / "checkpoint.pt", weights_only=True)["iteration"] == 30
+
+
+# --------------------------------------------------------------------------- config
+
+
+def test_overrides_are_parsed_as_yaml():
+    config = load_config(None, ["scale=4", "iterations=10", "lr=1e-3", "flips=true",
+                                "train_folders=[a, b]", "init_from=null", "name=x=y"])
+    assert config.scale == 4 and config.iterations == 10
+    assert config.lr == 0.001 and isinstance(config.lr, float)  # YAML alone reads 1e-3 as text
+    assert config.flips is True
+    assert config.train_folders == ["a", "b"]
+    assert config.init_from is None
+    assert config.name == "x=y"
+
+
+def test_yaml_file_and_overrides(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("name: mine\nscale: 2\nlr: 5.0e-4\npatch_size: 20\n")
+    config = load_config(path, ["patch_size=24"])
+    assert (config.name, config.scale, config.lr, config.patch_size) == ("mine", 2, 5e-4, 24)
+    assert config.batch_size == TrainConfig().batch_size  # untouched defaults
+
+
+@pytest.mark.parametrize("item", ["colour=y", "learning_rate=0.1"])
+def test_unknown_override_is_an_error(item):
+    key = item.split("=")[0]
+    with pytest.raises(ValueError, match=f"Unknown setting '{key}'"):
+        load_config(None, [item])
+
+
+def test_override_without_value():
+    with pytest.raises(ValueError, match="key=value"):
+        load_config(None, ["scale"])
+
+
+def test_unknown_key_in_yaml(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("scale: 2\nnetwork: {d: 56}\n")
+    with pytest.raises(ValueError, match="network"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("item", "key"),
+    [
+        ("scale=5", "scale"),
+        ("scale=2.5", "scale"),
+        ("model=edsr", "model"),
+        ("optimizer=rmsprop", "optimizer"),
+        ("schedule=linear", "schedule"),
+        ("finetune=body", "finetune"),
+        ("patch_size=0", "patch_size"),
+        ("iterations=-1", "iterations"),
+        ("loss_border=16", "loss_border"),  # half the default patch
+        ("lr=fast", "lr"),
+        ("flips=1", "flips"),
+        ("train_folders=3", "train_folders"),
+    ],
+)
+def test_bad_values_name_the_key(item, key):
+    with pytest.raises(ValueError, match=f"`{key}`"):
+        load_config(None, [item])
+
+
+def test_trainer_needs_a_config():
+    with pytest.raises(TypeError, match="TrainConfig"):
+        Trainer({"scale": 3})
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_optimizer_groups(data_dirs, tmp_path, optimizer):
+    config = _config(data_dirs, tmp_path, optimizer=optimizer, lr=0.01, deconv_lr_scale=0.1)
+    trainer = Trainer(config, progress=False)
+    assert type(trainer.optimizer).__name__ == {"adam": "Adam", "sgd": "SGD"}[optimizer]
+    groups = trainer.optimizer.param_groups
+    deconv = {id(p) for p in trainer.model.deconv.parameters()}
+    by_lr = {group["lr"]: {id(p) for p in group["params"]} for group in groups}
+    assert by_lr[0.01 * 0.1] == deconv
+    body = {id(p) for name, p in trainer.model.named_parameters() if not name.startswith("deconv")}
+    assert by_lr[0.01] == body
+    if optimizer == "sgd":
+        assert all(group["momentum"] == config.momentum for group in groups)
+
+
+# ------------------------------------------------------------------ transfer / fine-tune
+
+
+def test_finetune_deconv_keeps_body(data_dirs, tmp_path):
+    trainer = Trainer(_config(data_dirs, tmp_path, finetune="deconv", iterations=20), progress=False)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    after = trainer.model.state_dict()
+    for key in before:
+        if key.startswith("deconv."):
+            assert not torch.equal(before[key], after[key]), key
+        else:
+            assert torch.equal(before[key], after[key]), key
+    _assert_same_weights(_state(trainer.run_dir / "best.safetensors"),
+                         {k: v.cpu() for k, v in after.items()})
+
+
+@pytest.mark.parametrize("finetune", ["deconv", "all"])
+def test_init_from_another_scale(data_dirs, tmp_path, random_weights, finetune):
+    source_path = random_weights("fsrcnn-s", 3)
+    source = _state(source_path)
+    config = _config(data_dirs, tmp_path, scale=2, init_from=str(source_path),
+                     finetune=finetune, iterations=20)
+    trainer = Trainer(config, progress=False)
+    _assert_same_weights({k: v.cpu() for k, v in trainer.model.state_dict().items()}, source)
+    assert trainer.model.scale == 2
+    trainer.run()
+    after = trainer.model.state_dict()
+    body_kept = [torch.equal(source[k], after[k]) for k in source if not k.startswith("deconv.")]
+    assert all(body_kept) if finetune == "deconv" else not any(body_kept)
+    assert not torch.equal(source["deconv.weight"], after["deconv.weight"])
+    assert load_model(trainer.run_dir / "best.safetensors", device="cpu").scale == 2
+
+
+def test_init_from_other_architecture_is_an_error(data_dirs, tmp_path, random_weights):
+    config = _config(data_dirs, tmp_path, model="fsrcnn-s", init_from=str(random_weights("fsrcnn", 3)))
+    with pytest.raises(ValueError, match="init_from"):
+        Trainer(config, progress=False)
+
+
+def test_init_from_missing_file(data_dirs, tmp_path):
+    config = _config(data_dirs, tmp_path, init_from=str(tmp_path / "none.safetensors"))
+    with pytest.raises(ValueError, match="none.safetensors"):
+        Trainer(config, progress=False)
+
+
+def test_early_stopping(data_dirs, tmp_path):
+    # With a zero learning rate the validation PSNR never improves after the first check.
+    config = _config(data_dirs, tmp_path, lr=0.0, val_every=10, early_stopping=2)
+    trainer = Trainer(config, progress=False)
+    trainer.run()
+    assert trainer.iteration == 30
+    assert trainer.best_iteration == 10
+    assert torch.load(trainer.run_dir / "checkpoint.pt", weights_only=True)["iteration"] == 30
+
+
+def test_without_validation_keeps_last_weights(data_dirs, tmp_path):
+    trainer = Trainer(_config(data_dirs, tmp_path, val_data=None, iterations=10), progress=False)
+    best = trainer.run()
+    _assert_same_weights(_state(best), {k: v.cpu() for k, v in trainer.model.state_dict().items()})
+
+
+# ----------------------------------------------------------------------------- the CLI
+
+
+def test_cli_end_to_end(data_dirs, tmp_path, capsys):
+    train, val = data_dirs
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "cli", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(train)],
+        "val_data": str(val), "patch_size": 16, "batch_size": 8, "iterations": 40,
+        "val_every": 10, "checkpoint_every": 10, "device": "cpu", "output_dir": str(tmp_path / "runs"),
+    }))
+    assert main([str(path), "--set", "iterations=20", "--set", "lr=2e-3"]) == 0
+    out = capsys.readouterr().out
+    run_dir = tmp_path / "runs" / "cli"
+    assert f"best weights: {run_dir / 'best.safetensors'}" in out
+    assert "validation PSNR" in out
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["iterations"] == 20 and saved["lr"] == 0.002 and saved["scale"] == 2
+    assert load_model(run_dir / "best.safetensors", device="cpu").scale == 2
+
+    # Again without --resume: refused, with exit code 2 and a message.
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(path), "--set", "iterations=20", "--no-progress"])
+    assert exit_info.value.code == 2
+    assert "--resume" in capsys.readouterr().err
+
+    assert main([str(path), "--set", "iterations=30", "--resume", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["iteration"] == 30
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--set", "colour=y"], "Unknown setting 'colour'"),
+        (["--set", "scale"], "key=value"),
+        (["--set", "scale=7"], "`scale`"),
+        (["missing.yaml"], "missing.yaml"),
+    ],
+)
+def test_cli_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "skfsrcnn-train: error" in err and message in err
+
