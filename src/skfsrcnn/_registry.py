@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "b215a420d1d003b17ebc37eab6278a8dc303de755b3cf1b19e18fdc84db1a11f",
+        "sha256": "097f12759ac09e687865d367f4b8fe71b682682e4d01a9b161368d5c4a091b45",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
         "recipe": "configs/fsrcnn-x4.yaml",
         "scores": {
             "Set5": [
-                29.45,
-                0.8282
+                29.64,
+                0.8348
             ],
             "Set14": [
-                26.68,
-                0.7284
+                26.81,
+                0.7323
             ]
         }
     }
