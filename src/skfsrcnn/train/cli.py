@@ -1,9 +1,15 @@
 """``skfsrcnn-train CONFIG.yaml [--set key=value ...] [--resume]``."""
 
 import argparse
+import signal
 import sys
 
 from .config import load_config
+
+
+def _interrupt(signum, frame):
+    """Turn SIGTERM into KeyboardInterrupt, on which the trainer saves a checkpoint."""
+    raise KeyboardInterrupt
 
 
 def main(argv=None):
@@ -26,7 +32,12 @@ def main(argv=None):
         trainer = Trainer(config, resume=args.resume, progress=not args.no_progress)
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.exit(2, f"skfsrcnn-train: error: {error}\n")
-    best = trainer.run()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        best = trainer.run()
+    except KeyboardInterrupt:
+        parser.exit(130, f"skfsrcnn-train: interrupted at iteration {trainer.iteration}; "
+                         "checkpoint saved, continue with --resume\n")
     print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB "
           f"at iteration {trainer.best_iteration})")
     return 0
