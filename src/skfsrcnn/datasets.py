@@ -23,7 +23,13 @@ __all__ = [
     "mod_crop",
 ]
 
-#: File suffixes read as images.
+#: File suffixes read as images (case-insensitive) by :func:`load_folder` and friends.
+#:
+#: Examples
+#: --------
+#: >>> from skfsrcnn.datasets import IMAGE_SUFFIXES
+#: >>> ".png" in IMAGE_SUFFIXES
+#: True
 IMAGE_SUFFIXES = (".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff")
 
 #: The paper's augmentation: downscaling factors and rotations in degrees.
@@ -55,10 +61,39 @@ def _read_y(path):
 def load_folder(folder):
     """Read every image of ``folder`` as its uint8 luma, sorted by file name.
 
+    Colour images are reduced to their BT.601 luma (MATLAB ``rgb2ycbcr``);
+    greyscale images are kept as they are.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Folder of 8-bit images with a suffix of :data:`IMAGE_SUFFIXES`;
+        other files are ignored, subfolders are not searched.
+
+    Returns
+    -------
+    list of (M, N) uint8 ndarray
+        The luma of every image, in sorted file-name order.
+
+    Raises
+    ------
+    ValueError
+        ``folder`` does not exist, holds no image, or holds an image that is
+        not 8-bit.
+
+    See Also
+    --------
+    load_paired_folders : HR and LR images paired by name.
+    load_benchmark : A test set, mod-cropped to the scale.
+
     Examples
     --------
+    >>> from skfsrcnn.cli import sample_path
     >>> from skfsrcnn.datasets import load_folder
-    >>> images = load_folder("../shared/datasets/T91")  # doctest: +SKIP
+    >>> images = load_folder(sample_path().parent)  # the bundled sample's folder
+    >>> len(images), images[0].shape, images[0].dtype
+    (1, (128, 128), dtype('uint8'))
+    >>> t91 = load_folder("../shared/datasets/T91")  # doctest: +SKIP
     """
     return [_read_y(path) for path in _image_files(folder)]
 
@@ -66,9 +101,41 @@ def load_folder(folder):
 def load_paired_folders(hr_folder, lr_folder):
     """Read HR and LR luma images paired by sorted file name.
 
+    For training on your own degradation (camera pairs, other kernels)
+    instead of the bicubic one of :func:`degrade`: the k-th image of
+    ``hr_folder`` (in sorted order) is paired with the k-th of ``lr_folder``.
+
+    Parameters
+    ----------
+    hr_folder : str or path-like
+        Folder of the 8-bit high-resolution images.
+    lr_folder : str or path-like
+        Folder of the matching 8-bit low-resolution images, as many as in
+        ``hr_folder``.
+
     Returns
     -------
-    list of (hr, lr) tuples of uint8 arrays
+    list of (hr, lr) tuple of (M, N) uint8 ndarray
+        The luma of each HR image with the luma of its LR partner, ready for
+        the ``pairs`` argument of :class:`PatchSampler`.
+
+    Raises
+    ------
+    ValueError
+        A folder does not exist or holds no image, an image is not 8-bit, or
+        the folders hold different numbers of images.
+
+    See Also
+    --------
+    load_folder : HR images alone, degraded on the fly.
+
+    Examples
+    --------
+    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.datasets import load_paired_folders
+    >>> folder = sample_path().parent
+    >>> [(hr.shape, lr.shape) for hr, lr in load_paired_folders(folder, folder)]
+    [((128, 128), (128, 128))]
     """
     hr_files, lr_files = _image_files(hr_folder), _image_files(lr_folder)
     if len(hr_files) != len(lr_files):
@@ -80,13 +147,50 @@ def load_paired_folders(hr_folder, lr_folder):
 
 
 def mod_crop(image, scale):
-    """Crop the bottom/right so that both sides are multiples of ``scale``."""
+    """Crop the bottom/right so that both sides are multiples of ``scale``.
+
+    Parameters
+    ----------
+    image : (M, N[, ...]) ndarray
+        Image whose first two axes are rows and columns.
+    scale : int
+        Upscaling factor.
+
+    Returns
+    -------
+    ndarray
+        A view of ``image`` with ``M - M % scale`` rows and ``N - N % scale``
+        columns, so that its LR version is exactly ``scale`` times smaller.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.datasets import mod_crop
+    >>> mod_crop(np.zeros((100, 65, 3)), 3).shape
+    (99, 63, 3)
+    """
     rows, cols = (n - n % scale for n in image.shape[:2])
     return image[:rows, :cols]
 
 
 def degrade(hr, scale):
     """Return the float LR image of a uint8 HR luma: MATLAB bicubic in floating point.
+
+    This is the degradation of the literature's protocol (used for training
+    and evaluation alike): the HR image is scaled to [0, 1] and shrunk by
+    MATLAB's antialiased bicubic ``imresize``, without rounding to uint8.
+
+    Parameters
+    ----------
+    hr : (M, N) uint8 ndarray
+        HR luma, best mod-cropped first (see :func:`mod_crop`).
+    scale : int
+        Downscaling factor.
+
+    Returns
+    -------
+    (ceil(M / scale), ceil(N / scale)) float64 ndarray
+        LR luma in [0, 1] (bicubic overshoot may step slightly outside).
 
     Examples
     --------
@@ -114,7 +218,25 @@ def augment(images, downscales=PAPER_DOWNSCALES, rotations=PAPER_ROTATIONS, flip
 
     Returns
     -------
-    list of (M', N') uint8 ndarray
+    list of uint8 ndarray
+        ``len(images) * len(downscales) * len(rotations)`` images (twice as
+        many with ``flips``): for each image, each downscale, each rotation
+        (then its mirror).
+
+    Raises
+    ------
+    ValueError
+        A rotation is not one of 0, 90, 180 or 270.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.datasets import augment
+    >>> image = np.zeros((40, 30), np.uint8)
+    >>> [a.shape for a in augment([image], downscales=(1.0, 0.5), rotations=(0, 90))]
+    [(40, 30), (30, 40), (20, 15), (15, 20)]
+    >>> len(augment([image]))  # the paper's 5 downscales x 4 rotations
+    20
     """
     for angle in rotations:
         if angle not in PAPER_ROTATIONS:
@@ -143,6 +265,39 @@ def load_benchmark(folder, scale):
 
     ``folder`` is either in the SelfExSR layout (``image_SRF_<scale>/*_HR.png``)
     or a plain folder of HR images, which are mod-cropped to the scale.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        Benchmark folder, e.g. ``Set5`` or ``Set14``: with an
+        ``image_SRF_<scale>`` subfolder (its ``*_HR`` images are used) or
+        holding the HR images themselves.
+    scale : int
+        Upscaling factor: picks the SelfExSR subfolder and the mod-crop.
+
+    Returns
+    -------
+    list of (str, (M, N) uint8 ndarray)
+        Image name (file stem without ``_SRF_<scale>_HR``) and its
+        mod-cropped HR luma, sorted by file name.
+
+    Raises
+    ------
+    ValueError
+        ``folder`` does not exist or holds no HR image for ``scale``, or an
+        image is not 8-bit.
+
+    See Also
+    --------
+    skfsrcnn.evaluate.evaluate : Score an upscaler on the loaded set.
+
+    Examples
+    --------
+    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.datasets import load_benchmark
+    >>> [(name, hr.shape) for name, hr in load_benchmark(sample_path().parent, 3)]
+    [('astronaut_lr', (126, 126))]
+    >>> set5 = load_benchmark("../shared/datasets/Set5", 3)  # doctest: +SKIP
     """
     files = _selfexsr_files(folder, scale)
     if files is None:
@@ -206,7 +361,27 @@ class PatchSampler:
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
     def sample(self):
-        """Return ``(lr, hr)`` float32 arrays of shape ``(B, 1, p, p)`` and ``(B, 1, p*s, p*s)``."""
+        """Draw one batch of aligned patches.
+
+        Images are chosen in proportion to their number of patch positions,
+        then a position uniformly within the image.
+
+        Returns
+        -------
+        lr : (B, 1, p, p) float32 ndarray
+            LR patches in [0, 1], with ``B = batch_size`` and ``p = patch_size``.
+        hr : (B, 1, p * s, p * s) float32 ndarray
+            The HR patches they cover, with ``s = scale``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skfsrcnn.datasets import PatchSampler
+        >>> images = [np.full((30, 30), 255, np.uint8)]
+        >>> lr, hr = PatchSampler(images, 2, 5, 3).sample()
+        >>> lr.shape, hr.shape, float(hr.max())
+        ((3, 1, 5, 5), (3, 1, 10, 10), 1.0)
+        """
         p, s = self.patch_size, self.scale
         lr_batch = np.empty((self.batch_size, 1, p, p), np.float32)
         hr_batch = np.empty((self.batch_size, 1, p * s, p * s), np.float32)

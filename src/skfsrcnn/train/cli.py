@@ -13,7 +13,47 @@ def _interrupt(signum, frame):
 
 
 def main(argv=None):
-    """Entry point of ``skfsrcnn-train``."""
+    """Entry point of ``skfsrcnn-train``: train FSRCNN from a YAML config.
+
+    ``skfsrcnn-train [CONFIG.yaml] [--set KEY=VALUE ...] [--resume]
+    [--no-progress]`` reads the settings with
+    :func:`~skfsrcnn.train.load_config` (see
+    :class:`~skfsrcnn.train.TrainConfig` for every key), trains with
+    :class:`~skfsrcnn.train.Trainer` and prints the path and validation
+    PSNR of the best weights. Ctrl-C or SIGTERM saves a checkpoint and
+    exits with status 130; ``--resume`` continues from it.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments without the program name; ``sys.argv[1:]``
+        when None.
+
+    Returns
+    -------
+    int
+        0 when training finished.
+
+    Raises
+    ------
+    SystemExit
+        Status 2 with a one-line message for a bad config, setting or
+        folder (or an existing run without ``--resume``); 130 when
+        interrupted.
+
+    Examples
+    --------
+    >>> from skfsrcnn.train.cli import main
+    >>> main(["--set", "scale=5"])  # prints the reason to stderr
+    Traceback (most recent call last):
+    ...
+    SystemExit: 2
+
+    The release recipe for x3, as ``skfsrcnn-train configs/fsrcnn-x3.yaml``
+    does in a shell:
+
+    >>> main(["configs/fsrcnn-x3.yaml", "--set", "device=cuda"])  # doctest: +SKIP
+    """
     parser = argparse.ArgumentParser(
         prog="skfsrcnn-train",
         description="Train FSRCNN from a YAML config (see configs/ for the release recipes).",

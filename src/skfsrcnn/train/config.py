@@ -23,11 +23,110 @@ _CHOICES = {
 class TrainConfig:
     """Every setting of a training run; the defaults are a sound x3 FSRCNN recipe.
 
+    Each setting is a field of the same name, and a key of the YAML files
+    read by :func:`load_config` and ``skfsrcnn-train`` (``--set key=value``).
+    They come in groups: the run and model, the training data, the
+    optimisation, transfer from other weights, validation and bookkeeping,
+    and the machine. Values are checked (and YAML strings such as ``1e-3``
+    coerced to numbers) on creation.
+
+    Parameters
+    ----------
+    name : str
+        Run name: the run's files go to ``output_dir/name`` (see
+        :attr:`run_dir`), and it is recorded in the best weights' metadata.
+    model : {'fsrcnn', 'fsrcnn-s'}
+        Architecture preset of :data:`skfsrcnn.models.PRESETS`.
+    scale : {2, 3, 4}
+        Upscaling factor.
+    train_folders : list of str
+        Folders of 8-bit HR training images (see
+        :func:`skfsrcnn.datasets.load_folder`), used together.
+    downscales : list of float
+        Augmentation: bicubic downscaling factors of every training image
+        (1 keeps it); the paper's ``[1.0, 0.9, 0.8, 0.7, 0.6]`` by default.
+    rotations : list of {0, 90, 180, 270}
+        Augmentation: rotations in degrees of every downscaled image.
+    flips : bool
+        Augmentation: also add the mirror of every variant.
+    patch_size : int
+        LR patch side; HR patches are ``patch_size * scale``.
+    batch_size : int
+        Patches per iteration.
+    loss_border : int
+        LR pixels on each side of a patch left out of the loss (times
+        ``scale`` HR pixels); in ``[0, patch_size / 2)``.
+    iterations : int
+        Number of optimisation steps (batches) of the run.
+    optimizer : {'adam', 'sgd'}
+        Optimiser.
+    lr : float
+        Learning rate of the layers before the deconvolution.
+    deconv_lr_scale : float
+        The deconvolution learns at ``lr * deconv_lr_scale`` (the paper's
+        0.1).
+    momentum : float
+        Momentum of ``'sgd'`` (ignored by Adam).
+    schedule : {'cosine', 'step', 'constant'}
+        Learning-rate schedule: cosine decay to ``lr * min_lr_ratio`` at
+        ``iterations``, a factor ``step_gamma`` every ``step_every``
+        iterations, or none.
+    min_lr_ratio : float
+        Final fraction of the learning rate of ``'cosine'``.
+    step_every : int
+        Iterations between two drops of ``'step'``.
+    step_gamma : float
+        Factor of each drop of ``'step'``.
+    init_from : str, optional
+        Start from these weights (registry name or file, see
+        :func:`skfsrcnn.pretrained.load_model`) instead of random ones; they
+        must be of the same ``model``, at any scale (the deconvolution's
+        shape does not depend on it). None trains from scratch.
+    finetune : {'all', 'deconv'}
+        Train every layer, or only the deconvolution (the others frozen:
+        the paper's fast transfer to another scale, with ``init_from``).
+    val_data : str, optional
+        Benchmark folder scored during training (see
+        :func:`skfsrcnn.datasets.load_benchmark`); the best-scoring weights
+        are kept. None skips validation and keeps the last weights.
+    val_every : int
+        Iterations between validations.
+    early_stopping : int, optional
+        Stop after this many validations without a better PSNR; None trains
+        to ``iterations``.
+    checkpoint_every : int
+        Iterations between checkpoints (``checkpoint.pt``, for resuming).
+    log_every : int
+        Iterations between rows of ``log.csv`` (mean loss, learning rate,
+        throughput).
+    seed : int
+        Seed of the initial weights and of the patch sampling.
+    threads : int, optional
+        CPU threads of PyTorch; None keeps its default.
+    device : str, optional
+        ``'cpu'``, ``'cuda'``, ``'mps'``...; None picks the best available.
+    output_dir : str
+        Folder that holds the runs' folders.
+
+    Raises
+    ------
+    ValueError
+        A setting has the wrong type or is out of range (an unknown
+        ``model``, a ``scale`` other than 2, 3 or 4, a non-positive count...).
+
+    See Also
+    --------
+    load_config : Read a config from YAML, with overrides.
+    Trainer : Run the training a config describes.
+
     Examples
     --------
     >>> from skfsrcnn.train import TrainConfig
-    >>> TrainConfig(name="demo", scale=2).patch_size
-    32
+    >>> config = TrainConfig(name="demo", scale=2)
+    >>> config.patch_size, config.model, config.run_dir.as_posix()
+    (32, 'fsrcnn', 'runs/demo')
+    >>> TrainConfig(lr="1e-4").lr  # YAML reads 1e-4 as a string
+    0.0001
     """
 
     name: str = "fsrcnn-x3"
@@ -107,11 +206,32 @@ class TrainConfig:
 
     @property
     def run_dir(self):
-        """Folder of this run's checkpoints, logs and weights."""
+        """Folder of this run's checkpoints, logs and weights: ``output_dir/name``.
+
+        Examples
+        --------
+        >>> from skfsrcnn.train import TrainConfig
+        >>> TrainConfig(name="mine", output_dir="runs").run_dir.as_posix()
+        'runs/mine'
+        """
         return Path(self.output_dir) / self.name
 
     def to_dict(self):
-        """The configuration as plain YAML-friendly values."""
+        """Return the configuration as plain YAML-friendly values.
+
+        Returns
+        -------
+        dict
+            Setting name -> value, in field order; ``TrainConfig(**d)``
+            rebuilds the configuration.
+
+        Examples
+        --------
+        >>> from skfsrcnn.train import TrainConfig
+        >>> d = TrainConfig(scale=4).to_dict()
+        >>> d["scale"], TrainConfig(**d) == TrainConfig(scale=4)
+        (4, True)
+        """
         return dataclasses.asdict(self)
 
 
@@ -126,6 +246,29 @@ def _parse_override(item, fields):
 
 def load_config(path=None, overrides=()):
     """Read a YAML config and apply ``key=value`` overrides (values parsed as YAML).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        YAML file mapping setting names to values (see :class:`TrainConfig`;
+        ``configs/`` holds the release recipes); settings it leaves out keep
+        their defaults. None starts from the defaults.
+    overrides : sequence of str
+        ``"key=value"`` items applied after the file, in order, the value
+        parsed as YAML (``"downscales=[1.0, 0.8]"``, ``"init_from=null"``).
+
+    Returns
+    -------
+    TrainConfig
+        The checked configuration.
+
+    Raises
+    ------
+    ValueError
+        An unknown setting in the file or the overrides, an override without
+        ``=``, or a value of the wrong type or out of range.
+    FileNotFoundError
+        ``path`` does not exist.
 
     Examples
     --------

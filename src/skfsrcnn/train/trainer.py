@@ -18,8 +18,11 @@ from ..models import FSRCNN, FastFSRCNN
 from ..pretrained import load_model, save_weights
 from .config import TrainConfig
 
+#: File name, in the run folder, of the checkpoint that ``resume`` continues from.
 CHECKPOINT = "checkpoint.pt"
+#: File name, in the run folder, of the best-validating weights (safetensors).
 BEST_WEIGHTS = "best.safetensors"
+#: File name, in the run folder, of the CSV training log.
 LOG = "log.csv"
 _LOG_FIELDS = ["iteration", "loss", "lr", "val_psnr", "elapsed_s", "lr_pixels_per_s"]
 
@@ -72,11 +75,71 @@ class Trainer:
     progress : bool
         Show a progress bar.
 
+    Attributes
+    ----------
+    config : TrainConfig
+        The run's settings.
+    run_dir : pathlib.Path
+        The run's folder, ``config.run_dir``.
+    device : torch.device
+        Where the model trains.
+    model : skfsrcnn.models.FSRCNN
+        The model being trained.
+    iteration : int
+        Iterations done so far (restored by ``resume``).
+    best_psnr : float
+        Best validation PSNR-Y in dB so far (``-inf`` before the first).
+    best_iteration : int
+        Iteration of ``best_psnr``.
+
+    Raises
+    ------
+    TypeError
+        ``config`` is not a :class:`TrainConfig`.
+    ValueError
+        The run's checkpoint exists and ``resume`` is False (or is missing
+        and ``resume`` is True); ``init_from`` weights do not fit ``model``;
+        the training or validation folders hold no usable image.
+
+    See Also
+    --------
+    train : The same in one call.
+
+    Notes
+    -----
+    The run folder receives ``config.yaml`` (the settings),
+    :data:`LOG` (loss, learning rate, validation PSNR and throughput every
+    ``log_every`` iterations), :data:`CHECKPOINT` (every
+    ``checkpoint_every`` iterations, at the end and on interruption) and
+    :data:`BEST_WEIGHTS`, which :func:`skfsrcnn.pretrained.load_model`,
+    :func:`skfsrcnn.upscale` and ``skfsrcnn-eval`` accept.
+
     Examples
     --------
-    >>> from skfsrcnn.train import Trainer, load_config
-    >>> config = load_config("configs/fsrcnn-x3.yaml")  # doctest: +SKIP
-    >>> Trainer(config).run()  # doctest: +SKIP
+    Train a tiny model for four iterations on the bundled sample:
+
+    >>> import tempfile
+    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.train import TrainConfig, Trainer
+    >>> folder = str(sample_path().parent)  # one 128x128 image
+    >>> runs = tempfile.TemporaryDirectory()
+    >>> config = TrainConfig(
+    ...     name="tiny", model="fsrcnn-s", scale=2, train_folders=[folder],
+    ...     downscales=[1.0], rotations=[0], patch_size=8, batch_size=4,
+    ...     iterations=4, val_data=folder, val_every=2, checkpoint_every=2,
+    ...     output_dir=runs.name)
+    >>> trainer = Trainer(config, progress=False)
+    >>> best = trainer.run()
+    >>> best.name, trainer.iteration
+    ('best.safetensors', 4)
+    >>> sorted(path.name for path in trainer.run_dir.iterdir())
+    ['best.safetensors', 'checkpoint.pt', 'config.yaml', 'log.csv']
+    >>> runs.cleanup()
+
+    A release recipe (hours on a CPU):
+
+    >>> from skfsrcnn.train import load_config
+    >>> Trainer(load_config("configs/fsrcnn-x3.yaml")).run()  # doctest: +SKIP
     """
 
     def __init__(self, config, resume=False, progress=True):
@@ -151,7 +214,17 @@ class Trainer:
         }
 
     def save_checkpoint(self):
-        """Write ``checkpoint.pt`` atomically: a crash leaves the previous one intact."""
+        """Write ``checkpoint.pt`` atomically: a crash leaves the previous one intact.
+
+        The checkpoint holds the model, optimiser, schedule, random states,
+        counters and settings: everything ``resume=True`` needs to continue
+        the run exactly. :meth:`run` calls it on its own.
+
+        Examples
+        --------
+        >>> trainer.save_checkpoint()  # doctest: +SKIP
+        >>> Trainer(config, resume=True).iteration  # doctest: +SKIP
+        """
         state = self._state()
         _atomic_write(self.run_dir / CHECKPOINT, lambda tmp: torch.save(state, tmp))
 
@@ -166,7 +239,30 @@ class Trainer:
         self.sampler.rng.bit_generator.state = state["sampler_rng"]
 
     def validate(self):
-        """Mean PSNR-Y of the model on the validation set (literature protocol)."""
+        """Return the mean PSNR-Y of the model on the validation set.
+
+        Scored with the literature's protocol (:func:`skfsrcnn.evaluate.evaluate`)
+        on ``config.val_data``; requires it to be set.
+
+        Returns
+        -------
+        float
+            Mean PSNR-Y in dB.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from skfsrcnn.cli import sample_path
+        >>> from skfsrcnn.train import TrainConfig, Trainer
+        >>> folder = str(sample_path().parent)
+        >>> runs = tempfile.TemporaryDirectory()
+        >>> config = TrainConfig(model="fsrcnn-s", train_folders=[folder], val_data=folder,
+        ...                      output_dir=runs.name)
+        >>> psnr = Trainer(config, progress=False).validate()  # the random initial model
+        >>> isinstance(psnr, float)
+        True
+        >>> runs.cleanup()
+        """
         self.model.eval()
         rows = evaluate(model_upscaler(self.network, self.device), self.validation,
                         self.config.scale, with_ssim=False)
@@ -198,7 +294,26 @@ class Trainer:
         handle.flush()
 
     def run(self):
-        """Train to ``config.iterations``; return the path of the best (or last) weights."""
+        """Train to ``config.iterations``; return the path of the best (or last) weights.
+
+        Validates every ``val_every`` iterations and keeps the best weights;
+        stops early after ``early_stopping`` validations without a gain.
+        On ``KeyboardInterrupt`` (or SIGTERM under ``skfsrcnn-train``) a
+        checkpoint is saved before the exception propagates, so that the run
+        can be resumed.
+
+        Returns
+        -------
+        pathlib.Path
+            ``run_dir / "best.safetensors"``: the best-validating weights, or
+            the last ones without ``val_data``.
+
+        Examples
+        --------
+        >>> best = Trainer(config).run()  # doctest: +SKIP
+        >>> from skfsrcnn import upscale  # doctest: +SKIP
+        >>> upscale(image, config.scale, weights=best)  # doctest: +SKIP
+        """
         from tqdm.auto import tqdm
 
         config = self.config
@@ -261,9 +376,46 @@ class Trainer:
 def train(config, resume=False, progress=True):
     """Train a model described by ``config``; return the path of its best weights.
 
+    Shorthand for ``Trainer(config, resume, progress).run()``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (see :func:`load_config`).
+    resume : bool
+        Continue the run from its checkpoint, e.g. after an interruption or
+        with a larger ``iterations``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pathlib.Path
+        The run's ``best.safetensors``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :class:`Trainer`.
+
     Examples
     --------
+    >>> import dataclasses, tempfile
+    >>> from skfsrcnn.cli import sample_path
     >>> from skfsrcnn.train import load_config, train
-    >>> train(load_config(None, ["iterations=100", "name=tiny"]))  # doctest: +SKIP
+    >>> runs = tempfile.TemporaryDirectory()
+    >>> config = load_config(None, [
+    ...     "name=tiny", "model=fsrcnn-s", f"train_folders=[{sample_path().parent}]",
+    ...     "downscales=[1.0]", "rotations=[0]", "patch_size=8", "batch_size=4",
+    ...     "iterations=2", "val_data=null", f"output_dir={runs.name}"])
+    >>> train(config, progress=False).name
+    'best.safetensors'
+
+    Continue the same run for two more iterations:
+
+    >>> more = dataclasses.replace(config, iterations=4)
+    >>> train(more, resume=True, progress=False).name
+    'best.safetensors'
+    >>> runs.cleanup()
     """
     return Trainer(config, resume=resume, progress=progress).run()
