@@ -1,4 +1,10 @@
-"""``skfsrcnn upscale INPUT OUTPUT --scale S``: upscale PNG, JPEG and TIFF files."""
+"""``skfsrcnn upscale INPUT OUTPUT --scale S``: upscale PNG, JPEG, TIFF files and zarr arrays.
+
+Image files are upscaled in memory, tile by tile. When INPUT or OUTPUT is a
+zarr array (``*.zarr``), the image is processed lazily with dask and written
+chunk by chunk, so it may be far larger than memory; an interrupted run is
+finished with ``--resume`` (see :mod:`skfsrcnn._chunked`).
+"""
 
 import argparse
 import os
@@ -71,12 +77,13 @@ def write_image(path, image):
         tmp.unlink(missing_ok=True)
 
 
-def _check_output(output, source, overwrite):
+def _check_output(output, source, overwrite, resume=False):
     output = Path(output)
-    if output.exists() and not overwrite:
-        raise ValueError(f"OUTPUT {str(output)!r} exists; pass --overwrite to replace it.")
     if source is not None and output.resolve() == Path(source).resolve():
         raise ValueError("OUTPUT is the same file as INPUT; choose another OUTPUT name.")
+    if output.exists() and not (overwrite or resume):
+        hint = " (or --resume to finish an interrupted run)" if _is_zarr(output) else ""
+        raise ValueError(f"OUTPUT {str(output)!r} exists; pass --overwrite to replace it{hint}.")
     if not output.parent.is_dir():
         raise ValueError(f"The folder of OUTPUT {str(output)!r} does not exist.")
     if not os.access(output.parent, os.W_OK):
@@ -112,11 +119,55 @@ def upscale_command(args):
         raise ValueError("Give INPUT and OUTPUT: skfsrcnn upscale INPUT OUTPUT --scale 3.")
     else:
         source, output = args.paths
+    if args.resume and args.overwrite:
+        raise ValueError("Pass either --resume or --overwrite, not both.")
+    if _is_zarr(source) or _is_zarr(output):
+        return _upscale_chunked(source, output, args)
+    if args.resume:
+        raise ValueError("--resume works only with a zarr OUTPUT (e.g. out.zarr).")
     _check_output(output, source, args.overwrite)
     image = read_image(source)
     if Path(output).suffix.lower() not in _TIFF + _EIGHT_BIT_ONLY + (".png",):
-        raise ValueError(f"OUTPUT {output!r} must end in .png, .jpg, .jpeg, .tif or .tiff.")
+        raise ValueError(f"OUTPUT {output!r} must end in .png, .jpg, .jpeg, .tif, .tiff or .zarr.")
     write_image(output, _to_file_dtype(_run(image, args), image.dtype))
+    return output
+
+
+def _is_zarr(path):
+    from ._chunked import is_zarr
+
+    return is_zarr(path)
+
+
+def _upscale_chunked(source, output, args):
+    """zarr OUTPUT (from zarr, TIFF or any image INPUT): lazy, chunk by chunk, resumable."""
+    from . import _chunked
+
+    if not _is_zarr(output):
+        raise ValueError(
+            f"OUTPUT {str(output)!r}: a zarr INPUT is written to a zarr OUTPUT; name it e.g. 'out.zarr'."
+        )
+    if not Path(source).exists():
+        raise ValueError(f"INPUT {str(source)!r} does not exist.")
+    _check_output(output, source, args.overwrite, args.resume)
+    if args.chunk_size is not None and args.chunk_size < 16:
+        raise ValueError(f"--chunk-size {args.chunk_size} is too small; use at least 16 (1024 is a good default).")
+    if _is_zarr(source) or Path(source).suffix.lower() in _TIFF:
+        image = _chunked.open_lazy(source, args.chunk_size)
+    else:
+        import dask.array as da
+
+        image = read_image(source)
+        image = _chunked.rechunk_spatial(da.from_array(image, chunks=image.shape), args.chunk_size)
+    if args.overwrite and Path(output).exists():
+        _chunked.remove_zarr(output)
+    computed = _chunked.upscale_to_zarr(
+        image, output, scale=args.scale, source=source, model=args.model, weights=args.weights,
+        channel_axis=_channel_axis(image), tile_size=args.tile_size, device=args.device,
+        resume=args.resume, jobs=args.jobs,
+    )
+    if args.resume:
+        print(f"computed {computed} chunk(s); the others were already written")
     return output
 
 
@@ -126,9 +177,10 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser(
         "upscale", help="upscale an image file",
-        description="Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit).",
+        description="Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), or a zarr array "
+        "larger than memory (INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable).",
     )
-    up.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files")
+    up.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files (or .zarr arrays)")
     up.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
     up.add_argument("--model", default="fsrcnn", choices=tuple(PRESETS), help="pretrained network")
     up.add_argument("--weights", help="weights file (from skfsrcnn-train) instead of --model")
@@ -137,6 +189,14 @@ def build_parser():
     up.add_argument("--device", help="cpu, cuda or mps (default: best available)")
     up.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
     up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    chunked = up.add_argument_group("zarr output (images larger than memory)")
+    chunked.add_argument("--resume", action="store_true",
+                         help="finish an interrupted zarr OUTPUT; chunks already written are kept")
+    chunked.add_argument("--chunk-size", type=int, metavar="N",
+                         help="spatial chunk side in input pixels (default: the input's zarr chunks, "
+                              "else 1024)")
+    chunked.add_argument("--jobs", type=int, metavar="N",
+                         help="chunks computed at once (default: CPU cores, 1 on a GPU)")
     return parser
 
 
@@ -148,6 +208,9 @@ def main(argv=None):
         output = upscale_command(args)
     except (ValueError, TypeError) as error:
         parser.exit(2, f"skfsrcnn: error: {error}\n")
+    except KeyboardInterrupt:
+        hint = " rerun with --resume to finish it" if args.paths and _is_zarr(args.paths[-1]) else ""
+        parser.exit(130, f"skfsrcnn: interrupted;{hint or ' nothing was written'}\n")
     print(f"wrote {output}")
     return 0
 

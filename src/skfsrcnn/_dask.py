@@ -1,0 +1,156 @@
+"""Dask front end of :func:`~skfsrcnn.upscale`: lazy, chunked, exact.
+
+Every block is extended by the network's receptive-field radius (the halo)
+on the two spatial axes with :func:`dask.array.overlap.overlap`, upscaled by
+the numpy :func:`~skfsrcnn.upscale_steps`, and cropped by ``halo * scale``
+on each side that was extended. Array edges get no padding, exactly as the
+numpy path (the network zero-pads there), so the result equals the numpy
+result for any chunking. Intensity scaling and clipping use the global
+minimum and maximum, computed lazily by a dask reduction that every block
+depends on. Tasks carry the weights' name or path, never the model: each
+worker process loads it once and keeps it (``pretrained.load_model`` caches
+per process).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from . import _validate
+from ._upscale import DEFAULT_TILE_SIZE, upscale_steps
+
+
+def spatial_axes(ndim, channel):
+    """The two spatial axes: the last two that are not ``channel`` (non-negative)."""
+    return tuple(axis for axis in range(ndim) if axis != channel)[-2:]
+
+
+def _network_halo(model, weights, scale):
+    """Halo of the network, read on the client (CPU); also checks the weights early."""
+    from .pretrained import load_model
+
+    return load_model(weights or f"{model}-x{scale}", scale=scale, device="cpu").halo
+
+
+def _drain(steps):
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, block_id=None):
+    """Upscale one overlapped block and crop the halo from its interior sides."""
+    value_range = (extrema[0][()], extrema[1][()]) if extrema else None
+    out = _drain(upscale_steps(block, scale, _value_range=value_range, **options))
+    crop = [slice(None)] * out.ndim
+    for axis in spatial:
+        left = halo * scale if block_id[axis] > 0 else 0
+        right = halo * scale if block_id[axis] < nblocks[axis] - 1 else 0
+        crop[axis] = slice(left, out.shape[axis] - right)
+    return out[tuple(crop)]
+
+
+def upscale_dask(
+    image,
+    scale,
+    *,
+    channel_axis=None,
+    model="fsrcnn",
+    weights=None,
+    preserve_range=False,
+    clip=True,
+    tile_size=DEFAULT_TILE_SIZE,
+    device=None,
+    rgb=None,
+    value_range=None,
+):
+    """Lazy :func:`~skfsrcnn.upscale` of a dask array.
+
+    Parameters are those of :func:`~skfsrcnn.upscale`, plus:
+
+    value_range : (float, float), optional
+        The image's known global ``(minimum, maximum)``. By default they are
+        computed lazily, as part of the returned graph.
+
+    Returns
+    -------
+    upscaled : dask array
+        Lazy float image (float32, or float64 for float64 input), chunked as
+        ``image`` with the two spatial chunk sizes multiplied by ``scale``.
+        Nothing is computed until you ask (``.compute()``, ``to_zarr``...).
+
+    Notes
+    -----
+    The channel axis is merged into one chunk. Spatial chunks smaller than
+    the halo are merged for the computation, and the output is rechunked to
+    ``image.chunks`` times ``scale`` afterwards. Each task holds one chunk
+    plus its halo and its upscaled result, so the chunk size bounds the
+    memory per task (chunks of about 1024 x 1024 pixels work well). Tasks
+    carry the weights' name or path, not the model, so ``weights`` given as
+    a path must be readable at the same path by every worker; each worker
+    process loads the model once. To write the result, pass ``to_zarr`` a
+    path: given an existing ``zarr.Array``, dask rechunks to its default
+    chunk size (128 MiB) first, which raises the memory per task.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from skfsrcnn import upscale
+    >>> image = da.zeros((300, 200), chunks=100, dtype="uint8")
+    >>> big = upscale(image, 2, model="fsrcnn-s")  # dispatches here; lazy
+    >>> big.chunks
+    ((200, 200, 200), (200, 200))
+    """
+    import dask.array as da
+    from dask.array.overlap import ensure_minimum_chunksize, overlap
+
+    _validate.image_dtype(image.dtype)
+    channel = _validate.channel_axis(channel_axis, image.ndim)
+    _validate.spatial_shape(image.shape, channel)
+    scale = _validate.scale(scale) if weights is None else int(_validate.scale(scale, range(2, 9)))
+    if weights is None:
+        _validate.model_name(model)
+    tile_size = _validate.tile_size(tile_size)
+    if weights is not None:  # workers may run elsewhere: an absolute path, or a registry name
+        weights = str(Path(weights).expanduser().resolve()) if Path(weights).expanduser().is_file() else str(weights)
+    halo = _network_halo(model, weights, scale)
+
+    spatial = spatial_axes(image.ndim, channel)
+    wanted = tuple(
+        tuple(c * scale for c in chunks) if axis in spatial else chunks
+        for axis, chunks in enumerate(image.chunks)
+    )
+    if channel is not None and len(image.chunks[channel]) > 1:
+        image = image.rechunk({channel: -1})
+        wanted = tuple(image.chunks[channel] if axis == channel else c for axis, c in enumerate(wanted))
+    work = image.rechunk(
+        {axis: ensure_minimum_chunksize(min(halo, image.shape[axis]), image.chunks[axis]) for axis in spatial}
+    )
+
+    extrema = ()
+    if value_range is not None:
+        extrema = tuple(np.asarray(v, dtype=image.dtype) for v in value_range)
+    elif clip or image.dtype != np.uint8:
+        extrema = (image.min(), image.max())
+
+    out_dtype = np.dtype(np.float64 if image.dtype == np.float64 else np.float32)
+    out_chunks = tuple(
+        tuple(c * scale for c in chunks) if axis in spatial else chunks
+        for axis, chunks in enumerate(work.chunks)
+    )
+    # No overlap along an axis held in one chunk (which may be shorter than the halo).
+    depth = {axis: halo if len(work.chunks[axis]) > 1 else 0 for axis in spatial}
+    extended = overlap(work, depth=depth, boundary="none")
+    options = dict(channel_axis=channel, model=model, weights=weights, preserve_range=preserve_range,
+                   clip=clip, tile_size=tile_size, device=device, rgb=rgb)
+    result = da.map_blocks(
+        _upscale_block, extended, *extrema,
+        scale=scale, halo=halo, spatial=spatial, nblocks=work.numblocks, options=options,
+        chunks=out_chunks, dtype=out_dtype, meta=np.empty((0,) * image.ndim, out_dtype),
+        token="fsrcnn-upscale",
+    )
+    if result.chunks != wanted:
+        result = result.rechunk(wanted)
+    return result
