@@ -8,7 +8,7 @@ if [[ ,$extras, == *,test,* ]] && [[ $(id -u) == 0 ]] && command -v apt-get >/de
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb libxcb-icccm4 libxcb-keysyms1 \
         libgl1 libegl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0 \
-        libxcb-render-util0 libxcb-image0 libxcb-shape0 libdbus-1-3 libfontconfig1 >/dev/null
+        libxcb-render-util0 libxcb-image0 libxcb-shape0 libdbus-1-3 libfontconfig1 libglib2.0-0 >/dev/null
 fi
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

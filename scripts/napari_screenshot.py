@@ -1,0 +1,174 @@
+"""Screenshot of the napari plugin for the docs: the dock widget and an upscaled layer over its input.
+
+Opens napari with the plugin's low-resolution cell sample, runs the FSRCNN
+dock widget on it (x2) as a user would, and writes one PNG: the napari window
+(dock widget, layer list, and the upscaled layer overlaying its input), with
+a strip below comparing the input and the FSRCNN result on the same zoomed
+region, each shown alone.
+
+Usage::
+
+    python scripts/napari_screenshot.py [--output docs/images/napari_plugin.png]
+                                        [--sample cell|tissue|photo] [--scale 2]
+
+It needs a display. Without one (``DISPLAY`` unset on Linux) it starts a
+virtual X server itself through pyvirtualdisplay (installed with
+pytest-xvfb; Debian package ``xvfb``), or run it under ``xvfb-run -a``.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WINDOW = (1500, 860)
+
+
+def _ensure_display():
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        from pyvirtualdisplay import Display
+
+        display = Display(visible=False, size=(WINDOW[0] + 200, WINDOW[1] + 200), color_depth=24)
+        display.start()
+        return display
+    return None
+
+
+def _wait(app, condition, timeout):
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise TimeoutError(f"waited more than {timeout} s")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _settle(app, seconds=1.0):
+    """Let Qt and vispy draw."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _look_at(app, viewer, camera, centre, shape, zoom):
+    """Zoom on ``centre`` (row, col), keeping the view inside the image where it fits."""
+    _settle(app, 0.2)
+    canvas = viewer.screenshot(canvas_only=True, flash=False).shape  # (height, width, 4) pixels
+    half = [n / 2 / zoom for n in canvas[:2]]
+    clamped = [
+        min(max(c, h - 0.5), n - 0.5 - h) if 2 * h < n else (n - 1) / 2
+        for c, h, n in zip(centre, half, shape)
+    ]
+    camera.center = tuple(clamped)
+    camera.zoom = zoom
+
+
+def _busiest_point(data):
+    """(row, col) of the largest local standard deviation of a 2-D image (grey or RGB)."""
+    import numpy as np
+    from scipy import ndimage
+
+    grey = np.asarray(data, dtype=float)
+    if grey.ndim == 3:
+        grey = grey.mean(axis=-1)
+    size = max(31, min(grey.shape) // 4)
+    mean = ndimage.uniform_filter(grey, size)
+    variance = ndimage.uniform_filter(grey**2, size) - mean**2
+    return np.unravel_index(np.argmax(variance), variance.shape)
+
+
+def _labelled(image, text):
+    from PIL import Image, ImageDraw, ImageFont
+
+    tile = Image.fromarray(image[..., :3])
+    draw = ImageDraw.Draw(tile)
+    try:
+        font = ImageFont.load_default(size=18)
+    except TypeError:  # Pillow < 10.1: the small bitmap font
+        font = ImageFont.load_default()
+    left, top, right, bottom = draw.textbbox((8, 6), text, font=font)
+    draw.rectangle([0, 0, right + 8, bottom + 6], fill=(0, 0, 0))
+    draw.text((8, 6), text, fill=(255, 255, 255), font=font)
+    return tile
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "images" / "napari_plugin.png")
+    parser.add_argument("--sample", default="cell", choices=["cell", "tissue", "photo"])
+    parser.add_argument("--scale", type=int, default=2, choices=[2, 3, 4])
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the upscaling")
+    args = parser.parse_args(argv)
+
+    display = _ensure_display()
+    try:
+        import numpy as np
+        from PIL import Image
+        from qtpy.QtWidgets import QApplication
+
+        import napari
+
+        viewer = napari.Viewer(title="napari + skfsrcnn", show=True)
+        viewer.window.resize(*WINDOW)
+        app = QApplication.instance()
+
+        [source] = viewer.open_sample("skfsrcnn", args.sample)
+        _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")
+        widget["image"].value = source
+        widget["scale"].value = args.scale
+        widget["tile_size"].value = 128  # several tiles, so the progress bar has steps
+        widget.run()
+        _wait(app, lambda: widget.worker is None, args.timeout)
+        name = f"{source.name}_fsrcnn_x{args.scale}"
+        if name not in viewer.layers:
+            raise RuntimeError(f"the widget added no layer {name!r}; status: {widget['status'].value!r}")
+        result = viewer.layers[name]
+
+        # Centre on the most structured region (largest local variance), where the result
+        # sits exactly over the input, and zoom in so that pixels can be told apart.
+        camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
+        rows, cols = source.data.shape[:2]
+        centre = _busiest_point(source.data)
+        _look_at(app, viewer, camera, centre, (rows, cols), 4.0)
+        viewer.layers.selection.active = result
+        _settle(app)
+        window = viewer.window.screenshot(canvas_only=False, flash=False)
+
+        # Input alone and result alone, closer: the overlay is exact, the detail differs.
+        _look_at(app, viewer, camera, centre, (rows, cols), 6.0)
+        result.visible = False
+        _settle(app)
+        alone_input = viewer.screenshot(canvas_only=True, flash=False)
+        result.visible, source.visible = True, False
+        _settle(app)
+        alone_result = viewer.screenshot(canvas_only=True, flash=False)
+        source.visible = True
+
+        height = alone_input.shape[0]
+        width = alone_input.shape[1]
+        crop = (slice(height // 5, height - height // 5), slice(width // 10, width - width // 10))
+        strip = [
+            _labelled(np.ascontiguousarray(alone_input[crop]), f"input: {source.name}, {rows} x {cols}"),
+            _labelled(np.ascontiguousarray(alone_result[crop]), f"FSRCNN x{args.scale}: {name}, {rows * args.scale} x {cols * args.scale}"),
+        ]
+        top = Image.fromarray(window[..., :3])
+        half = top.width // 2
+        strip = [tile.resize((half, round(tile.height * half / tile.width))) for tile in strip]
+        sheet = Image.new("RGB", (top.width, top.height + strip[0].height), (38, 41, 48))
+        sheet.paste(top, (0, 0))
+        sheet.paste(strip[0], (0, top.height))
+        sheet.paste(strip[1], (half, top.height))
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(args.output, optimize=True)
+        print(f"wrote {args.output} ({sheet.width}x{sheet.height})")
+        viewer.close()
+    finally:
+        if display is not None:
+            display.stop()
+
+
+if __name__ == "__main__":
+    main()

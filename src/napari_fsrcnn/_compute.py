@@ -1,0 +1,235 @@
+"""Layer data in, layer data out: the viewer-free core of the napari widget.
+
+Everything here works on plain arrays and layer keyword dictionaries, so
+tests and scripts can use it without Qt or a viewer. The super-resolution
+itself is :func:`skfsrcnn.upscale_steps`; this module only picks the data to
+upscale and places the result so that it overlays its input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["output_geometry", "run_fsrcnn", "run_fsrcnn_steps"]
+
+#: Layer attributes carried over unchanged from the input layer.
+_KEPT = ("rotate", "shear", "affine", "units", "axis_labels", "colormap", "gamma", "blending", "opacity")
+
+
+def _guess_rgb(shape):
+    # napari's rule for plain arrays: a last axis of 3 or 4 on data of >= 3 dimensions.
+    return len(shape) >= 3 and shape[-1] in (3, 4)
+
+
+def output_geometry(ndim, factor, *, scale=None, translate=None, rotate=None, shear=None, offset=None):
+    """``scale`` and ``translate`` that make an upscaled layer overlay its input.
+
+    napari puts the centre of data pixel ``i`` at ``translate + L @ i`` where
+    ``L`` is the layer's linear map (rotate @ shear @ diag(scale)). The last
+    two axes are upscaled by ``factor``: output pixel ``j`` covers
+    ``1 / factor`` of an input pixel and its centre lies at input index
+    ``(j + 0.5) / factor - 0.5``. Hence the output scale is ``scale / factor``
+    on those axes and the translate moves by ``-L @ ((1 - 1 / factor) / 2)``,
+    i.e. by ``-(1 - 1 / factor) / 2`` input pixels, so the outer pixel edges of
+    input and output coincide.
+
+    Parameters
+    ----------
+    ndim : int
+        Dimensions of the layer (without the RGB axis).
+    factor : int
+        Upscaling factor of the last two axes.
+    scale, translate : sequence of float, optional
+        The input layer's ``scale`` and ``translate`` (default 1 and 0).
+    rotate, shear : optional
+        The input layer's ``rotate`` and ``shear`` (napari's forms), if any.
+    offset : sequence of float, optional
+        Input data index of the output's first element on the leading axes,
+        e.g. the plane index when only the current slice was upscaled.
+
+    Returns
+    -------
+    scale, translate : tuple of float
+        For the output layer.
+
+    Examples
+    --------
+    >>> output_geometry(2, 2, scale=(1.0, 0.5), translate=(0.0, 10.0))
+    ((0.5, 0.25), (-0.25, 9.875))
+    """
+    from napari.utils.transforms import CompositeAffine
+
+    scale = np.ones(ndim) if scale is None else np.asarray(scale, dtype=float)
+    translate = np.zeros(ndim) if translate is None else np.asarray(translate, dtype=float)
+    linear = CompositeAffine(scale=scale, translate=translate, rotate=rotate, shear=shear, ndim=ndim).linear_matrix
+    shift = np.zeros(ndim)
+    if offset is not None:
+        shift[: ndim - 2] = offset
+    shift[-2:] = -(1 - 1 / factor) / 2
+    scale_out = scale.copy()
+    scale_out[-2:] /= factor
+    translate_out = translate + linear @ shift
+    return tuple(float(v) for v in scale_out), tuple(float(v) for v in translate_out)
+
+
+def _to_input_dtype(out, dtype):
+    """Integer input gets integer output (rounded, in range); floats stay float."""
+    if dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        np.rint(out, out=out)
+        np.clip(out, info.min, info.max, out=out)
+        return out.astype(dtype)
+    return out
+
+
+def run_fsrcnn_steps(
+    data,
+    scale=2,
+    *,
+    model="fsrcnn",
+    weights=None,
+    tile_size=512,
+    device=None,
+    current_slice=None,
+    layer_kwargs=None,
+):
+    """Generator form of :func:`run_fsrcnn`: yields ``(done, total)`` per tile.
+
+    The layer data tuple is the generator's return value. Closing the
+    generator early abandons the work with no result. Nothing is computed
+    until the first ``next()``, so a thread worker that drives the generator
+    also computes the dask slices, loads the model, and raises any error.
+    """
+    from skfsrcnn import upscale_steps
+
+    layer_kwargs = dict(layer_kwargs or {})
+    if layer_kwargs.get("multiscale") or isinstance(data, (list, tuple)):
+        raise ValueError(
+            "Multiscale (pyramid) image layers are not supported; open the full-resolution "
+            "level as its own layer (e.g. viewer.add_image(layer.data[0])) and upscale that."
+        )
+    shape = tuple(data.shape)
+    rgb = layer_kwargs.get("rgb")
+    if rgb is None:
+        rgb = _guess_rgb(shape)
+    ndim = len(shape) - bool(rgb)
+    if ndim < 2:
+        raise ValueError(f"The layer's data of shape {shape} has fewer than two spatial axes.")
+
+    offset = None
+    if current_slice is not None and ndim > 2:
+        offset = tuple(int(i) for i in current_slice)
+        if len(offset) != ndim - 2:
+            raise ValueError(
+                f"`current_slice` needs {ndim - 2} indices (one per leading axis of shape "
+                f"{shape[: ndim - 2]}), got {current_slice!r}."
+            )
+        for index, length in zip(offset, shape):
+            if not 0 <= index < length:
+                raise ValueError(f"`current_slice`={current_slice!r} is outside the data of shape {shape}.")
+        # Keep every axis (length 1 on the leading ones) so the result stays on that slice.
+        data = data[tuple(slice(i, i + 1) for i in offset)]
+
+    image = np.asarray(data)  # computes dask/zarr data here, in the worker
+    upscaled = yield from upscale_steps(
+        image,
+        scale,
+        channel_axis=-1 if rgb else None,
+        rgb=True if rgb else None,
+        model=model,
+        weights=weights,
+        preserve_range=True,
+        clip=True,
+        tile_size=tile_size,
+        device=device,
+    )
+    upscaled = _to_input_dtype(upscaled, image.dtype)
+
+    name = layer_kwargs.get("name") or "image"
+    out_scale, out_translate = output_geometry(
+        ndim,
+        scale,
+        scale=layer_kwargs.get("scale"),
+        translate=layer_kwargs.get("translate"),
+        rotate=layer_kwargs.get("rotate"),
+        shear=layer_kwargs.get("shear"),
+        offset=offset,
+    )
+    metadata = dict(layer_kwargs.get("metadata") or {})
+    metadata["skfsrcnn"] = {
+        "source": name,
+        "scale": int(scale),
+        "model": str(weights) if weights is not None else model,
+        "current_slice": offset,
+    }
+    kwargs = {key: layer_kwargs[key] for key in _KEPT if layer_kwargs.get(key) is not None}
+    kwargs.update(
+        name=f"{name}_fsrcnn_x{scale}",
+        scale=out_scale,
+        translate=out_translate,
+        rgb=bool(rgb),
+        metadata=metadata,
+    )
+    limits = layer_kwargs.get("contrast_limits")
+    if limits is None and not rgb:
+        # Min/max rather than the dtype range: a 12-bit camera in uint16 would look black.
+        low, high = float(upscaled.min()), float(upscaled.max())
+        limits = (low, high if high > low else low + 1)
+    if limits is not None:
+        kwargs["contrast_limits"] = tuple(float(v) for v in limits)
+    return upscaled, kwargs, "image"
+
+
+def run_fsrcnn(data, scale=2, **options):
+    """Upscale an image layer's data; return a napari ``LayerDataTuple``.
+
+    Parameters
+    ----------
+    data : (..., M, N[, 3 or 4]) array-like
+        The layer's data: numpy, dask or any array; dask data are computed
+        (only the needed slice with ``current_slice``).
+    scale : {2, 3, 4}
+        Upscaling factor of the last two (spatial) axes.
+    model : {'fsrcnn', 'fsrcnn-s'}, optional
+        Pretrained network.
+    weights : str or path-like, optional
+        A weights file (e.g. from ``skfsrcnn-train``) instead of ``model``.
+    tile_size : int or None, optional
+        Tile side in input pixels (bounds memory); ``None`` for whole planes.
+    device : str, optional
+        ``'cpu'``, ``'cuda'``, ``'mps'``; default: the fastest available.
+    current_slice : sequence of int, optional
+        Indices on the leading (non-spatial) axes: upscale only that plane.
+        The output keeps the layer's dimensions (length 1 on leading axes)
+        and is placed on that slice.
+    layer_kwargs : dict, optional
+        The input layer's attributes: ``name``, ``scale``, ``translate``,
+        ``rotate``, ``shear``, ``affine``, ``units``, ``axis_labels``, ``rgb``,
+        ``metadata``, ``contrast_limits``, ``colormap``, ``gamma``,
+        ``blending``, ``opacity``, ``multiscale``. Missing ones take napari's
+        defaults; ``rgb`` is guessed from the shape as napari does.
+
+    Returns
+    -------
+    layer_data : tuple
+        ``(upscaled, kwargs, "image")``. ``upscaled`` has the input's dtype
+        (integers rounded) and is ``scale`` times larger on the two spatial
+        axes. ``kwargs`` name the layer ``<name>_fsrcnn_x<scale>`` and set
+        ``scale`` and ``translate`` so that it overlays the input exactly;
+        ``rgb`` and ``metadata`` are kept (with a ``"skfsrcnn"`` entry added)
+        and contrast limits are the input's or the output's min and max.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data, kwargs, kind = run_fsrcnn(np.zeros((3, 20, 30), np.uint16), 2,
+    ...                                 layer_kwargs={"name": "stack"})  # doctest: +SKIP
+    >>> data.shape, data.dtype, kwargs["name"], kwargs["scale"]  # doctest: +SKIP
+    ((3, 40, 60), dtype('uint16'), 'stack_fsrcnn_x2', (1.0, 0.5, 0.5))
+    """
+    steps = run_fsrcnn_steps(data, scale, **options)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value

@@ -1,0 +1,171 @@
+"""The napari plugin without a viewer: manifest, sample data, the pure function, geometry."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+pytest.importorskip("napari")
+npe2 = pytest.importorskip("npe2")
+
+from napari_fsrcnn import output_geometry, run_fsrcnn, run_fsrcnn_steps  # noqa: E402
+
+# Settings are tiny so that the tests stay fast on a CPU; output quality is not tested.
+FAST = {"model": "fsrcnn-s", "tile_size": 16, "device": "cpu"}
+
+
+def test_manifest_is_discovered_and_valid():
+    manifest = npe2.PluginManifest.from_distribution("skfsrcnn")
+    assert manifest.name == "skfsrcnn"
+    assert [w.display_name for w in manifest.contributions.widgets] == ["FSRCNN super-resolution"]
+    assert {s.key for s in manifest.contributions.sample_data} == {"cell", "tissue", "photo"}
+    manifest.validate_imports()
+
+
+def test_npe2_validate_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "npe2", "validate", "skfsrcnn", "--imports"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid" in result.stdout
+
+
+def test_import_is_light():
+    code = (
+        "import sys, napari_fsrcnn, napari_fsrcnn._compute, napari_fsrcnn._sample_data; "
+        "print(sorted(m for m in ('torch', 'qtpy', 'PyQt6', 'PyQt5', 'PySide6') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "rgb"),
+    [("cell", (330, 275), False), ("tissue", (256, 256, 3), True), ("photo", (150, 226, 3), True)],
+)
+def test_sample_data(name, shape, rgb):
+    from napari_fsrcnn import _sample_data
+
+    [(data, kwargs, kind)] = getattr(_sample_data, name)()
+    assert kind == "image"
+    assert data.shape == shape and data.dtype == np.uint8
+    assert kwargs.get("rgb", False) is rgb
+    assert kwargs["metadata"]["downscaled_by"] == 2
+
+
+def test_output_geometry_plain():
+    scale, translate = output_geometry(3, 2, scale=(2.0, 1.0, 0.5), translate=(1.0, 0.0, 10.0))
+    assert scale == (2.0, 0.5, 0.25)
+    assert translate == (1.0, -0.25, 10.0 - 0.125)
+    assert output_geometry(2, 4) == ((0.25, 0.25), (-0.375, -0.375))
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+@pytest.mark.parametrize("rotate", [None, 30.0])
+def test_output_overlays_input_exactly(factor, rotate):
+    """The outer pixel edges of input and output coincide in world coordinates."""
+    from napari.layers import Image
+
+    rows, cols = 7, 5
+    layer_kwargs = {"scale": (0.3, 0.7), "translate": (4.0, -2.0), "rotate": rotate}
+    src = Image(np.zeros((rows, cols)), **{k: v for k, v in layer_kwargs.items() if v is not None})
+    scale, translate = output_geometry(2, factor, **layer_kwargs)
+    out = Image(np.zeros((rows * factor, cols * factor)), scale=scale, translate=translate,
+                rotate=rotate)
+    for corner in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+        edge_in = np.array(corner) * (rows, cols) - 0.5
+        edge_out = np.array(corner) * (rows * factor, cols * factor) - 0.5
+        assert_allclose(out.data_to_world(edge_out), src.data_to_world(edge_in), atol=1e-9)
+
+
+def test_run_fsrcnn_grey_uint16_keeps_layer_attributes():
+    rng = np.random.default_rng(0)
+    data = rng.integers(100, 4000, (3, 20, 24)).astype(np.uint16)
+    layer_kwargs = {
+        "name": "stack", "scale": (2.0, 0.5, 0.5), "translate": (0.0, 1.0, 2.0),
+        "metadata": {"pixel_size_um": 0.5}, "contrast_limits": (100.0, 4000.0), "colormap": "magma",
+        "units": ("um", "um", "um"), "axis_labels": ("z", "y", "x"),
+    }
+    out, kwargs, kind = run_fsrcnn(data, 3, layer_kwargs=layer_kwargs, **FAST)
+    assert kind == "image"
+    assert out.shape == (3, 60, 72) and out.dtype == np.uint16
+    assert kwargs["name"] == "stack_fsrcnn_x3"
+    assert_allclose(kwargs["scale"], (2.0, 0.5 / 3, 0.5 / 3))
+    assert_allclose(kwargs["translate"], (0.0, 1.0 - 0.5 / 3, 2.0 - 0.5 / 3))
+    assert kwargs["metadata"]["pixel_size_um"] == 0.5
+    assert kwargs["metadata"]["skfsrcnn"] == {"source": "stack", "scale": 3, "model": "fsrcnn-s", "current_slice": None}
+    assert kwargs["contrast_limits"] == (100.0, 4000.0)
+    assert kwargs["colormap"] == "magma" and kwargs["rgb"] is False
+    assert kwargs["units"] == ("um", "um", "um") and kwargs["axis_labels"] == ("z", "y", "x")
+    assert layer_kwargs["metadata"] == {"pixel_size_um": 0.5}  # the input's dict is not modified
+
+
+def test_run_fsrcnn_uint16_contrast_from_data_without_layer():
+    data = np.full((12, 12), 1000, np.uint16)
+    data[4:8, 4:8] = 3000
+    out, kwargs, _ = run_fsrcnn(data, 2, **FAST)
+    low, high = kwargs["contrast_limits"]
+    assert (low, high) == (float(out.min()), float(out.max()))
+    assert high < 4096  # not the uint16 range, which would show a black image
+
+
+def test_run_fsrcnn_rgb_stays_rgb():
+    data = np.random.default_rng(1).integers(0, 256, (18, 22, 3)).astype(np.uint8)
+    out, kwargs, _ = run_fsrcnn(data, 2, layer_kwargs={"name": "photo", "rgb": True}, **FAST)
+    assert out.shape == (36, 44, 3) and out.dtype == np.uint8
+    assert kwargs["rgb"] is True and kwargs["scale"] == (0.5, 0.5)
+    assert "contrast_limits" not in kwargs
+
+
+def test_run_fsrcnn_float_and_current_slice_of_4d_dask():
+    da = pytest.importorskip("dask.array")
+    data = da.random.random((2, 3, 16, 20), chunks=(1, 1, 16, 20)).astype(np.float32)
+    out, kwargs, _ = run_fsrcnn(data, 2, current_slice=(1, 2),
+                                layer_kwargs={"scale": (1.0, 3.0, 1.0, 1.0), "translate": (0, 0, 5, 5)}, **FAST)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    assert out.shape == (1, 1, 32, 40)
+    assert_allclose(kwargs["translate"], (1.0, 6.0, 4.75, 4.75))
+    assert kwargs["metadata"]["skfsrcnn"]["current_slice"] == (1, 2)
+
+
+def test_run_fsrcnn_whole_4d_dask():
+    da = pytest.importorskip("dask.array")
+    data = da.from_array(np.random.default_rng(2).random((2, 2, 10, 12)), chunks=(1, 1, 10, 12))
+    out, kwargs, _ = run_fsrcnn(data, 2, **FAST)
+    assert out.shape == (2, 2, 20, 24) and out.dtype == np.float64
+    assert kwargs["scale"] == (1.0, 1.0, 0.5, 0.5)
+
+
+def test_run_fsrcnn_steps_reports_progress_and_is_lazy():
+    data = np.zeros((40, 40), np.uint8)
+    steps = run_fsrcnn_steps(data, 2, **FAST)
+    assert next(steps) == (1, 9)  # nothing runs before the first next()
+    progress = [s for s in steps]
+    assert progress[-1] == (9, 9)
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "error", "match"),
+    [
+        (np.zeros((4, 4), np.uint8), {}, ValueError, "5x5"),
+        (np.zeros((3, 20, 20)), {"current_slice": (3,)}, ValueError, "outside"),
+        (np.zeros((3, 20, 20)), {"current_slice": (0, 0)}, ValueError, "1 indices"),
+        ([np.zeros((20, 20))], {}, ValueError, "Multiscale"),
+        (np.zeros((20, 20)), {"scale": 5}, ValueError, "scale"),
+    ],
+)
+def test_run_fsrcnn_errors(data, options, error, match):
+    options = {**FAST, "scale": 2, **options}
+    with pytest.raises(error, match=match):
+        run_fsrcnn(data, **options)
+
+
+def test_run_fsrcnn_user_weights(random_weights):
+    path = random_weights("fsrcnn-s", 3)
+    out, kwargs, _ = run_fsrcnn(np.zeros((10, 10), np.uint8), 3, weights=path, tile_size=16, device="cpu")
+    assert out.shape == (30, 30)
+    assert kwargs["metadata"]["skfsrcnn"]["model"] == str(path)
