@@ -99,6 +99,33 @@ def run_fsrcnn_steps(
     generator early abandons the work with no result. Nothing is computed
     until the first ``next()``, so a thread worker that drives the generator
     also computes the dask slices, loads the model, and raises any error.
+
+    Parameters
+    ----------
+    data : (..., M, N[, 3 or 4]) array-like
+        The layer's data (numpy, dask or any array).
+    scale : {2, 3, 4}
+        Upscaling factor of the last two (spatial) axes.
+    model, weights, tile_size, device, current_slice, layer_kwargs : optional
+        As for :func:`run_fsrcnn`.
+
+    Returns
+    -------
+    tuple
+        The ``(data, layer_kwargs, "image")`` layer data tuple (the ``StopIteration`` value).
+
+    Yields
+    ------
+    done, total : int
+        Tile batches finished so far, and in all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_fsrcnn import run_fsrcnn_steps
+    >>> steps = run_fsrcnn_steps(np.zeros((40, 40), np.uint8), 2, tile_size=16)
+    >>> next(steps)
+    (1, 9)
     """
     from skfsrcnn import upscale_steps
 

@@ -141,6 +141,12 @@ class FSRCNNWidget(Container):
     ``current_slice``, ``run_button``, ``cancel_button``, ``progress``, ``status``.
     :meth:`run` and :meth:`cancel` do what the buttons do; :attr:`worker`
     is the running thread worker (None when idle).
+
+    Examples
+    --------
+    >>> import napari
+    >>> viewer = napari.Viewer()  # doctest: +SKIP
+    >>> viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")  # doctest: +SKIP
     """
 
     def __init__(self, viewer: napari.viewer.Viewer):

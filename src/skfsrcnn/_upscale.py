@@ -125,10 +125,30 @@ def upscale_steps(
 
     The upscaled image is the generator's return value. Stopping the
     generator early (e.g. a Cancel button) abandons the work with no result.
-    The parameters are those of :func:`upscale`. The private ``_value_range``,
-    ``(minimum, maximum)`` of a larger image that ``image`` is a block of,
-    replaces the block's own extrema for intensity scaling and clipping (the
-    dask front end passes the global extrema so every block is scaled alike).
+    Arguments are checked when the generator starts (at the first ``next``).
+
+    Parameters
+    ----------
+    image : (..., M, N[, C]) ndarray
+        Image to upscale (numpy only; see :func:`upscale`).
+    scale : {2, 3, 4}
+        Upscaling factor.
+    channel_axis, model, weights, preserve_range, clip, tile_size, device, rgb : optional
+        As for :func:`upscale`.
+    _value_range : (float, float), optional
+        Private: the extrema of a larger image that ``image`` is a block of,
+        used instead of the block's own for intensity scaling and clipping
+        (the dask front end scales every block alike with it).
+
+    Returns
+    -------
+    ndarray
+        The upscaled image as :func:`upscale` returns it (the ``StopIteration`` value).
+
+    Yields
+    ------
+    done, total : int
+        Tile batches finished so far, and in all.
 
     Examples
     --------
