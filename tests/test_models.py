@@ -162,3 +162,170 @@ def test_reset_parameters_he_and_small_deconv():
     expected = (2 / (1 + 0.25**2) / fan_in) ** 0.5
     weights = torch.cat([layer[0].weight.flatten() for layer in model.mapping])
     assert float(weights.std()) == pytest.approx(expected, rel=0.1)
+
+
+# --- the cached inference plan (no gradients): compact sub-pixel conv, banded streaming ---
+
+
+def _inference(fast, x):
+    with torch.inference_mode():
+        return fast(x)
+
+
+@pytest.mark.parametrize("scale", (2, 3, 4, 5, 8))
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("band_pixels", [1, 7, 200, 1 << 15])
+def test_inference_plan_equals_reference(preset, scale, band_pixels, monkeypatch):
+    """Every band height (down to one row per band) streams to the untiled result."""
+    import skfsrcnn.models as models
+
+    monkeypatch.setattr(models, "_BAND_PIXELS", band_pixels)
+    model = _randomise(FSRCNN.from_preset(preset, scale), seed=scale).eval()
+    fast = FastFSRCNN(model)
+    generator = torch.Generator().manual_seed(3)
+    for shape in [(1, 1, 1, 1), (2, 1, 5, 7), (1, 1, 19, 13), (3, 1, 8, 31)]:
+        x = torch.rand(shape, generator=generator)
+        with torch.no_grad():
+            expected = model(x)
+        torch.testing.assert_close(_inference(fast, x), expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_inference_plan_float64_without_onednn(scale):
+    """float64 (and any non-oneDNN device or dtype) takes the F.conv2d path, same plan."""
+    model = _randomise(FSRCNN(scale, d=8, s=4, m=2), seed=20 + scale).double().eval()
+    x = torch.rand(2, 1, 23, 17, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(FastFSRCNN(model)(x), model(x), atol=1e-12, rtol=0)
+
+
+def test_inference_plan_with_onednn_disabled(monkeypatch):
+    model = _randomise(FSRCNN.from_preset("fsrcnn-s", 3), seed=4).eval()
+    fast = FastFSRCNN(model)
+    x = torch.rand(1, 1, 21, 18)
+    with torch.no_grad():
+        expected = model(x)
+        _inference(fast, x)
+        monkeypatch.setattr(torch.backends.mkldnn, "enabled", False)
+        got = fast(x)
+    assert not any(op.mkldnn for unit in fast._plan[1].units for op in (*unit.pre, unit.conv))
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("scale", (2, 3, 4, 5, 6, 7, 8))
+@pytest.mark.parametrize("fold", [1, 2, 3])
+def test_compact_subpixel_conv_matches_conv_transpose(scale, fold):
+    """The shifted-window kernel (x3: 3x3 taps, not 4x4), column-folded, is the deconvolution."""
+    from torch.nn import functional as F
+
+    from skfsrcnn.models import _compact_subpixel, _phase_windows
+
+    d, rows, cols = 5, 7, 9
+    generator = torch.Generator().manual_seed(scale * 10 + fold)
+    deconv = torch.nn.ConvTranspose2d(d, 1, 9, stride=scale, padding=4, output_padding=scale - 1).double()
+    with torch.no_grad():
+        deconv.weight.copy_(torch.randn(deconv.weight.shape, generator=generator, dtype=torch.float64))
+        deconv.bias.fill_(0.25)
+    x = torch.randn(1, d, rows, cols, generator=generator, dtype=torch.float64)
+    width, base, shifts = _phase_windows(scale)
+    assert width <= {2: 5, 3: 3, 4: 3}.get(scale, 9)
+    weight, bias = _compact_subpixel(deconv.weight.detach(), deconv.bias.detach(), scale, fold)
+    extra = max(shifts)
+    padded = F.pad(x, (-base, width - 1 + base + extra + fold, -base, width - 1 + base + extra))
+    y = F.conv2d(padded, weight, bias, stride=(1, fold))  # y[.., o, p]: LR column fold * p + f
+    expected = deconv(x).detach()
+    got = torch.empty_like(expected)
+    for ry in range(scale):
+        for rx in range(scale):
+            for q in range(rows):
+                for c in range(cols):
+                    column = c + shifts[rx]
+                    channel = (column % fold) * scale * scale + ry * scale + rx
+                    got[0, 0, q * scale + ry, c * scale + rx] = y[0, channel, q + shifts[ry], column // fold]
+    torch.testing.assert_close(got, expected, atol=1e-12, rtol=0)
+
+
+def test_inference_plan_is_cached_and_follows_weight_changes():
+    model = _randomise(FSRCNN.from_preset("fsrcnn-s", 2), seed=5).eval()
+    fast = FastFSRCNN(model)
+    x = torch.rand(1, 1, 12, 10)
+    first = _inference(fast, x)
+    plan = fast._plan[1]
+    _inference(fast, x)
+    assert fast._plan[1] is plan, "the plan must be reused while the weights are unchanged"
+
+    with torch.no_grad():  # in-place edit of one parameter
+        model.mapping[0][0].weight.mul_(-1)
+    changed = _inference(fast, x)
+    assert fast._plan[1] is not plan
+    assert not torch.allclose(changed, first)
+    with torch.no_grad():
+        torch.testing.assert_close(changed, model(x), atol=1e-5, rtol=0)
+
+    other = _randomise(FSRCNN.from_preset("fsrcnn-s", 2), seed=6)
+    model.load_state_dict(other.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(_inference(fast, x), other(x), atol=1e-5, rtol=0)
+
+
+def test_inference_plan_follows_training_steps():
+    model = _randomise(FSRCNN(3, d=8, s=4, m=1), seed=7)
+    fast = FastFSRCNN(model)
+    x, target = torch.rand(2, 1, 9, 8), torch.rand(2, 1, 27, 24)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        before = _inference(fast, x)
+        loss = torch.nn.functional.mse_loss(fast(x), target)  # gradients on: differentiable path
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        after = _inference(fast, x)
+        assert not torch.allclose(after, before)
+        with torch.no_grad():
+            torch.testing.assert_close(after, model(x), atol=1e-5, rtol=0)
+
+
+def test_inference_without_gradients_even_in_train_mode():
+    """No gradients wanted (no_grad, or frozen parameters): the plan runs; else autograd."""
+    model = _randomise(FSRCNN(2, d=8, s=4, m=1), seed=8)
+    fast = FastFSRCNN(model).train()
+    x = torch.rand(1, 1, 6, 7)
+    assert fast(x).requires_grad
+    with torch.no_grad():
+        y = fast(x)
+    assert not y.requires_grad
+    model.requires_grad_(False)
+    assert not fast(x).requires_grad
+    torch.testing.assert_close(fast(x), y, atol=0, rtol=0)
+
+
+def test_half_is_ignored_off_cuda_and_pickling_drops_the_plan():
+    import copy
+    import pickle
+
+    model = _randomise(FSRCNN.from_preset("fsrcnn-s", 3), seed=9).eval()
+    fast = FastFSRCNN(model, half=True)
+    x = torch.rand(1, 1, 10, 11)
+    y = _inference(fast, x)
+    assert y.dtype == torch.float32
+    for clone in (copy.deepcopy(fast), pickle.loads(pickle.dumps(fast))):
+        assert clone._plan == (None, None)
+        torch.testing.assert_close(_inference(clone, x), y, atol=0, rtol=0)
+
+
+def test_inference_output_is_independent_of_batch_and_band():
+    """Planes in a batch do not interact, and the band height does not change any value."""
+    import skfsrcnn.models as models
+
+    model = _randomise(FSRCNN.from_preset("fsrcnn", 3), seed=11).eval()
+    fast = FastFSRCNN(model)
+    x = torch.rand(3, 1, 40, 24)
+    batched = _inference(fast, x)
+    for i in range(3):
+        torch.testing.assert_close(_inference(fast, x[i : i + 1]), batched[i : i + 1], atol=1e-6, rtol=0)
+    saved = models._BAND_PIXELS
+    try:
+        models._BAND_PIXELS = 24 * 3 * 5
+        torch.testing.assert_close(_inference(fast, x), batched, atol=1e-6, rtol=0)
+    finally:
+        models._BAND_PIXELS = saved

@@ -213,3 +213,51 @@ def test_bad_arguments(kwargs, match):
 def test_too_few_dimensions(shape):
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         imresize(np.zeros(shape), 0.5)
+
+
+def _gathered(image, scale, axes=(0, 1)):
+    """imresize through the general gather path only (the reference for the strided one)."""
+    from skfsrcnn import resize
+
+    original = resize._period
+    resize._period = lambda indices, scale: None
+    try:
+        return imresize(image, scale, axes=axes)
+    finally:
+        resize._period = original
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64, np.float16, np.int16])
+@pytest.mark.parametrize("scale", [2, 3, 4, 1 / 2, 1 / 3, 1 / 4, (3, 1 / 2)])
+@pytest.mark.parametrize(("shape", "axes"), [((13, 17), (0, 1)), ((9, 7, 3), (0, 1)), ((2, 9, 7), (-1, -2))])
+def test_integer_scales_are_bit_exact_with_the_gather_path(dtype, scale, shape, axes):
+    """Integer and 1/integer scales read strided slices; the arithmetic is unchanged."""
+    rng = np.random.default_rng(7)
+    if dtype in (np.uint8, np.int16):
+        image = rng.integers(0 if dtype == np.uint8 else -300, 256, shape).astype(dtype)
+    else:
+        image = (rng.random(shape) * 2 - 0.5).astype(dtype)
+    out, expected = imresize(image, scale, axes=axes), _gathered(image, scale, axes=axes)
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [2, 3, 4, 1 / 3])
+def test_large_float_arrays_on_torch_threads_are_bit_exact(dtype, scale, monkeypatch):
+    """Big float work runs on torch's threads (when torch is loaded): same bits, NaN kept."""
+    pytest.importorskip("torch")
+    from skfsrcnn import resize
+
+    calls = []
+    multiply = resize._TorchOps.multiply
+    monkeypatch.setattr(resize._TorchOps, "multiply", lambda self, *a, **k: calls.append(1) or multiply(self, *a, **k))
+    rng = np.random.default_rng(int(scale * 10))
+    side = 300 if scale > 1 else 1200
+    image = (rng.random((2, side, side + 7)) * 2 - 0.5).astype(dtype)
+    image[1, 17, 33] = np.nan  # zero-weight taps are then not skipped: NaN spreads as in MATLAB
+    out = imresize(image, scale, axes=(1, 2))
+    assert calls, "the torch path was not taken"
+    expected = _gathered(image, scale, axes=(1, 2))
+    assert_array_equal(out, expected)
+    assert np.isnan(out).any()

@@ -191,18 +191,334 @@ def deconv_as_subpixel_conv(weight, bias, scale):
     return conv_weight, bias.expand(scale * scale), padding
 
 
+def _phase_windows(scale):
+    """Geometry of the compact sub-pixel kernel along one axis.
+
+    Phase ``r`` of the strided deconvolution reads the LR offsets
+    ``lo_r .. hi_r``. Every window fits a common ``width``; phase ``r``'s
+    window starts at ``base + shifts[r]``, so one convolution with a
+    ``width``-tap kernel computes every phase, phase ``r`` shifted by
+    ``shifts[r]`` LR pixels (undone when the phases are interleaved). At x3
+    this needs 3x3 taps where :func:`deconv_as_subpixel_conv` uses 4x4.
+
+    Returns
+    -------
+    width : int
+        Taps of the compact kernel.
+    base : int
+        LR offset of the first tap of an unshifted phase (``<= 0``).
+    shifts : tuple of int
+        Non-negative shift of each phase's window.
+    """
+    lo, hi = [], []
+    for r in range(scale):
+        taps = [
+            j
+            for j in range(-_DECONV_KERNEL, _DECONV_KERNEL + 1)
+            if 0 <= r + _DECONV_PADDING - j * scale < _DECONV_KERNEL
+        ]
+        lo.append(min(taps))
+        hi.append(max(taps))
+    width = max(h - l + 1 for l, h in zip(lo, hi))
+    base = min(lo)
+    starts = [max(h - width + 1, base) for h in hi]
+    return width, base, tuple(s - base for s in starts)
+
+
+def _compact_subpixel(weight, bias, scale, fold=1, channels=None):
+    """The deconvolution as one small convolution whose channels are output phases.
+
+    Output channel ``f * scale**2 + ry * scale + rx`` holds phase
+    ``(ry, rx)`` of LR column ``fold * o + f`` (``fold`` > 1 trades zero
+    output channels for a strided convolution); ``channels`` pads the output
+    channels with zeros (oneDNN computes whole blocks of 8 anyway and is
+    faster on full ones).
+
+    Returns
+    -------
+    weight : (channels, d, width, width + fold - 1) Tensor
+    bias : (channels,) Tensor
+    """
+    width, base, shifts = _phase_windows(scale)
+    index = torch.full((scale, width), _DECONV_KERNEL, dtype=torch.long)
+    for r in range(scale):
+        for t in range(width):
+            k = r + _DECONV_PADDING - (base + shifts[r] + t) * scale
+            if 0 <= k < _DECONV_KERNEL:
+                index[r, t] = k
+    index = index.to(weight.device)
+    padded = F.pad(weight[:, 0], (0, 1, 0, 1))  # row/column _DECONV_KERNEL reads zero
+    phases = padded[:, index[:, None, :, None], index[None, :, None, :]]  # (d, S, S, T, T)
+    phases = phases.permute(1, 2, 0, 3, 4).reshape(scale * scale, weight.shape[0], width, width)
+    channels = channels or fold * scale * scale
+    out_weight = weight.new_zeros(channels, weight.shape[0], width, width + fold - 1)
+    out_bias = bias.new_zeros(channels)
+    for f in range(fold):
+        out_weight[f * scale * scale : (f + 1) * scale * scale, :, :, f : f + width] = phases
+        out_bias[f * scale * scale : (f + 1) * scale * scale] = bias
+    return out_weight, out_bias
+
+
+#: Column fold of the sub-pixel convolution per scale (x2: 8 output channels, no zero block).
+_FOLD = {2: 2}
+#: Output channels of the sub-pixel convolution are padded to a multiple of this (oneDNN's block).
+_BLOCK = 8
+#: LR pixels per band of the streamed CPU inference (cache-sized intermediates).
+_BAND_PIXELS = 1 << 16
+
+
+def _mkldnn_usable(device, dtype):
+    return (
+        device.type == "cpu"
+        and dtype == torch.float32
+        and torch.backends.mkldnn.is_available()
+        and torch.backends.mkldnn.enabled
+        and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+    )
+
+
+_ALLOCATOR_SETTLED = False
+
+
+def _settle_allocator():
+    """Let glibc's malloc keep band-sized blocks instead of mapping and unmapping them.
+
+    glibc serves large blocks with ``mmap`` and returns them on ``free``: each
+    band's fresh intermediates would then be page-faulted in again, which
+    costs as much as the convolutions. glibc raises its mmap threshold (and
+    its trim threshold to twice that) to the size of any mmapped block freed,
+    up to 32 MiB, so one such allocation makes later band-sized blocks reuse
+    heap memory. This is the state any process reaches after handling one
+    30 MiB array; other allocators are unaffected.
+    """
+    global _ALLOCATOR_SETTLED
+    if not _ALLOCATOR_SETTLED:
+        _ALLOCATOR_SETTLED = True
+        torch.empty(30 << 20, dtype=torch.uint8)  # allocated and freed at once
+
+
+class _Conv:
+    """One convolution (+ PReLU) of the inference plan; weights prepacked for oneDNN on CPU."""
+
+    def __init__(self, weight, bias, prelu=None, padding=(0, 0), stride=(1, 1), mkldnn=False):
+        self.padding, self.stride = list(padding), list(stride)
+        self.bias, self.prelu, self.mkldnn = bias.contiguous(), prelu, mkldnn
+        weight = weight.contiguous(memory_format=torch.channels_last)
+        self.reference = weight
+        if mkldnn:
+            size = [1, weight.shape[1], 64, 64 + weight.shape[3]]
+            self.weight = torch.ops.mkldnn._reorder_convolution_weight(
+                weight, self.padding, self.stride, [1, 1], 1, size
+            )
+        else:
+            self.weight = weight
+
+    def __call__(self, x, padding=None):
+        padding = self.padding if padding is None else padding
+        if self.mkldnn:
+            y = torch.ops.mkldnn._convolution_pointwise(
+                x, self.weight, self.bias, padding, self.stride, [1, 1], 1, "none", [], ""
+            )
+        else:
+            y = F.conv2d(x, self.weight, self.bias, self.stride, padding)
+        return y if self.prelu is None else torch.prelu(y, self.prelu)
+
+
+class _Unit:
+    """Pointwise ``pre`` convs, one conv with a vertical reach, pointwise ``post`` convs.
+
+    Zero padding above and below the image belongs to the input of ``conv``;
+    ``top``/``bottom`` zero rows are added there, ``rows`` is the height of
+    its kernel. The unit's carried input is the input of ``pre``.
+    """
+
+    def __init__(self, conv, pre=(), post=(), top=0, bottom=0):
+        self.conv, self.pre, self.post = conv, tuple(pre), tuple(post)
+        self.top, self.bottom = top, bottom
+        self.rows = conv.reference.shape[2]
+        self.channels = (pre[0] if pre else conv).reference.shape[1]
+
+    def __call__(self, x, zero_top, zero_bottom, padding=None):
+        for op in self.pre:
+            x = op(x)
+        if zero_top:
+            x[:, :, :zero_top] = 0
+        if zero_bottom:
+            x[:, :, x.shape[2] - zero_bottom :] = 0
+        x = self.conv(x, padding)
+        for op in self.post:
+            x = op(x)
+        return x
+
+
+class _Plan:
+    """Inference form of one model's current weights on one device and dtype."""
+
+    def __init__(self, model, device, dtype):
+        scale = model.scale
+        self.scale, self.dtype = scale, dtype
+        self.fold = _FOLD.get(scale, 1)
+        self.width, base, self.shifts = _phase_windows(scale)
+        self.delay = max(self.shifts)  # extra LR rows/columns of the shifted phases
+        self.left = -base
+        mkldnn = _mkldnn_usable(device, dtype)
+
+        def get(tensor):
+            return tensor.detach().to(device=device, dtype=dtype)
+
+        def conv(block, **kwargs):
+            layer, act = block
+            k = layer.kernel_size[1] // 2
+            return _Conv(get(layer.weight), get(layer.bias), get(act.weight),
+                         padding=(0, k), mkldnn=mkldnn, **kwargs)
+
+        def units():
+            mapping = [conv(block) for block in model.mapping]
+            yield _Unit(conv(model.feature), post=[conv(model.shrink)], top=2, bottom=2)
+            for layer in mapping:
+                yield _Unit(layer, top=1, bottom=1)
+            blocks = self.fold * scale * scale
+            weight, bias = _compact_subpixel(
+                get(model.deconv.weight), get(model.deconv.bias), scale, self.fold, -(-blocks // _BLOCK) * _BLOCK
+            )
+            final = _Conv(weight, bias, stride=(1, self.fold), mkldnn=mkldnn)
+            yield _Unit(final, pre=[conv(model.expand)], top=self.left,
+                        bottom=self.width - 1 - self.left + self.delay)
+
+        self.units = list(units())
+        if mkldnn and not self._mkldnn_agrees():
+            for unit in self.units:
+                for op in (*unit.pre, unit.conv, *unit.post):
+                    op.mkldnn, op.weight = False, op.reference
+        self.banded = device.type == "cpu"
+        if self.banded:
+            _settle_allocator()
+
+    def _mkldnn_agrees(self):
+        """oneDNN's prepacked convolution gives F.conv2d's result (else use F.conv2d)."""
+        op = self.units[0].conv
+        x = torch.rand(1, 1, 9, 11, dtype=self.dtype)
+        try:
+            got = op(x)
+        except (RuntimeError, TypeError):  # pragma: no cover - depends on the torch build
+            return False
+        expected = torch.prelu(F.conv2d(x, op.reference, op.bias, op.stride, op.padding), op.prelu)
+        return bool(torch.allclose(got, expected, atol=1e-5))
+
+    def final_padding(self, columns):
+        """Symmetric column padding of the sub-pixel conv and the first LR column it yields."""
+        kernel = self.width + self.fold - 1
+        padding = self.left
+        while True:
+            first = self.left - padding
+            outputs = (columns + 2 * padding - kernel) // self.fold + 1
+            if first + self.fold * outputs >= columns + self.delay:
+                return padding, first
+            padding += 1
+
+    def __call__(self, x):
+        """Run ``x`` (N, 1, H, W) band by band; returns (N, 1, H * scale, W * scale)."""
+        n, _, rows, cols = x.shape
+        scale = self.scale
+        out = x.new_empty(n, 1, rows * scale, cols * scale)
+        x = x.to(self.dtype).contiguous(memory_format=torch.channels_last)
+        padding, first = self.final_padding(cols)
+        final_padding = [0, padding]
+        band = max(1, _BAND_PIXELS // (n * cols)) if self.banded else rows
+        carries = [None] * len(self.units)
+        pending = [unit.top for unit in self.units]
+        emitted = 0
+        for start in range(0, rows, band):
+            y = x[:, :, start : start + band]
+            last = start + band >= rows
+            for u, unit in enumerate(self.units):
+                parts = [] if carries[u] is None else [carries[u]]
+                if carries[u] is None and unit.top:
+                    parts.append(self._zeros(y, unit.channels, unit.top))
+                parts.append(y)
+                if last and unit.bottom:
+                    parts.append(self._zeros(y, unit.channels, unit.bottom))
+                window = parts[0] if len(parts) == 1 else torch.cat(parts, dim=2)
+                ready = window.shape[2] - unit.rows + 1
+                carries[u] = window[:, :, max(ready, 0) :]
+                if ready <= 0:
+                    y = None
+                    break
+                zero_top, pending[u] = pending[u], max(0, pending[u] - ready)
+                zero_bottom = unit.bottom if last else 0
+                padding = final_padding if u == len(self.units) - 1 else None
+                y = unit(window, zero_top, zero_bottom, padding)
+            if y is not None:
+                self._interleave(y, emitted, first, out)
+                emitted += y.shape[2]
+        return out
+
+    @staticmethod
+    def _zeros(like, channels, rows):
+        shape = (like.shape[0], channels, rows, like.shape[3])
+        return torch.empty(
+            shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last
+        ).zero_()
+
+    def _interleave(self, y, start, first, out):
+        """Write phase rows ``start ..`` of ``y`` into the output (pixel shuffle with shifts)."""
+        n, _, rows, cols = out.shape
+        scale, fold = self.scale, self.fold
+        rows, cols = rows // scale, cols // scale
+        band = y.shape[2]
+        phases = y.permute(0, 2, 3, 1)[..., : fold * scale * scale]
+        phases = phases.reshape(n, band, y.shape[3] * fold, scale, scale)
+        target = out.view(n, rows, scale, cols, scale).permute(0, 1, 3, 2, 4)
+        for ay, by, dy in _groups(self.shifts):
+            low, high = max(0, start - dy), min(rows, start + band - dy)
+            if low >= high:
+                continue
+            for ax, bx, dx in _groups(self.shifts):
+                target[:, low:high, :, ay:by, ax:bx] = phases[
+                    :, low + dy - start : high + dy - start, dx - first : dx - first + cols, ay:by, ax:bx
+                ]
+
+
+def _groups(shifts):
+    """Runs ``(start, stop, shift)`` of consecutive phases with equal shift."""
+    runs, begin = [], 0
+    for r in range(1, len(shifts) + 1):
+        if r == len(shifts) or shifts[r] != shifts[begin]:
+            runs.append((begin, r, shifts[begin]))
+            begin = r
+    return runs
+
+
 class FastFSRCNN(nn.Module):
     """Inference form of :class:`FSRCNN`: same function, faster on CPU and GPU.
 
-    The strided deconvolution becomes a convolution on the low-resolution grid
-    followed by a pixel shuffle (:func:`deconv_as_subpixel_conv`), and tensors
-    use the channels-last memory layout.
+    With gradients enabled (training) the strided deconvolution becomes a
+    convolution on the low-resolution grid followed by a pixel shuffle
+    (:func:`deconv_as_subpixel_conv`), channels-last, differentiable.
+
+    Without gradients (``torch.no_grad``/``torch.inference_mode``) a cached
+    inference plan runs instead, rebuilt whenever a parameter changes
+    (optimizer step, ``load_state_dict``, ``to``):
+
+    * the deconvolution is one small convolution whose output channels are
+      the output phases, with each phase's window shifted so that x3 needs
+      3x3 taps instead of 4x4 (x2 computes two LR columns per output, x3 is
+      padded to 16 channels: oneDNN computes blocks of 8 anyway);
+    * on CPU, the weights are prepacked for oneDNN and the image streams
+      through the network in horizontal bands of about 64 k LR pixels, each
+      layer carrying only the rows its kernel still needs, so intermediates
+      stay in cache and nothing is recomputed;
+    * ``half=True`` computes in float16 on CUDA (the output keeps the input's dtype).
+
+    Outputs equal the reference module's to float rounding.
 
     Parameters
     ----------
     model : FSRCNN
         The network; its parameters are shared, not copied, so the fast form
         can also be trained and always reflects the model's current weights.
+    half : bool, optional
+        On CUDA, run inference in float16 (ignored on other devices).
 
     Examples
     --------
@@ -211,16 +527,55 @@ class FastFSRCNN(nn.Module):
     >>> net = FSRCNN(2).eval()
     >>> x = torch.rand(1, 1, 16, 16)
     >>> fast = FastFSRCNN(net)
-    >>> bool(torch.allclose(fast(x), net(x), atol=1e-5))
+    >>> with torch.no_grad():
+    ...     bool(torch.allclose(fast(x), net(x), atol=1e-5))
     True
     """
 
-    def __init__(self, model):
+    def __init__(self, model, *, half=False):
         super().__init__()
         self.model = model.to(memory_format=torch.channels_last)
         self.scale, self.halo = model.scale, model.halo
+        self.half = bool(half)
+        self._plan = (None, None)
+
+    def plan(self, device, dtype):
+        """The inference plan for the current weights (cached; rebuilt when they change).
+
+        The cache is keyed on every parameter's storage and version counter,
+        which in-place updates (optimizer steps, ``load_state_dict``,
+        ``copy_``) increment, and on the device, dtype and oneDNN switch.
+        """
+        parameters = tuple(self.model.parameters())
+        key = (
+            torch.device(device),
+            dtype,
+            torch.backends.mkldnn.enabled,
+            tuple((p.data_ptr(), p._version) for p in parameters),
+        )
+        cached_key, plan = self._plan
+        if cached_key != key:
+            with torch.no_grad():
+                plan = _Plan(self.model, key[0], dtype)
+            self._plan = (key, plan)
+        return plan
 
     def forward(self, x):
+        parameters = tuple(self.model.parameters())
+        if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in parameters)):
+            return self._differentiable(x)
+        device, dtype = parameters[0].device, parameters[0].dtype
+        if self.half and device.type == "cuda":
+            dtype = torch.float16
+        return self.plan(device, dtype)(x)
+
+    def __getstate__(self):
+        # The plan holds prepacked (unpicklable) oneDNN weights; it is rebuilt on demand.
+        state = super().__getstate__().copy()
+        state["_plan"] = (None, None)
+        return state
+
+    def _differentiable(self, x):
         x = x.contiguous(memory_format=torch.channels_last)
         x = self.model.body(x)
         deconv = self.model.deconv

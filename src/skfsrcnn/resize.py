@@ -9,6 +9,8 @@ images the result rounded half away from zero after each axis.
 """
 
 import math
+import sys
+from fractions import Fraction
 
 import numpy as np
 
@@ -26,7 +28,11 @@ def _cubic(x):
 
 
 def _contributions(in_length, out_length, scale):
-    """Return the (out_length, taps) source indices and weights of one axis."""
+    """Return the (out_length, taps) source indices and weights of one axis.
+
+    The indices are 0-based and not yet clamped to the image: ``-1`` means
+    one pixel before the first, where MATLAB reads the edge pixel.
+    """
     kernel_width = 4.0
     antialias = scale < 1
     if antialias:
@@ -40,24 +46,128 @@ def _contributions(in_length, out_length, scale):
     distance = centres[:, None] - indices
     weights = scale * _cubic(distance * scale) if antialias else _cubic(distance)
     weights /= weights.sum(axis=1, keepdims=True)
-    indices = np.clip(indices, 1, in_length).astype(np.intp) - 1
     used = np.any(weights != 0, axis=0)
-    return indices[:, used], weights[:, used]
+    return indices[:, used].astype(np.intp) - 1, weights[:, used]
+
+
+def _period(indices, scale):
+    """``(outputs, inputs)`` if output ``o + outputs`` always reads ``inputs`` pixels further on.
+
+    Integer and 1/integer scales are periodic (x3: three outputs per input
+    pixel); each output phase then reads strided slices instead of gathering
+    rows. Returns None when the indices are not periodic.
+    """
+    ratio = Fraction(scale).limit_denominator(64)
+    outputs, inputs = ratio.numerator, ratio.denominator
+    if outputs > 64 or outputs >= len(indices):
+        return None
+    if not np.array_equal(indices[outputs:], indices[:-outputs] + inputs):
+        return None
+    return outputs, inputs
 
 
 def _resize_axis(array, axis, out_length, scale, round_uint8):
     """Resize ``array`` along ``axis`` to ``out_length`` samples."""
     indices, weights = _contributions(array.shape[axis], out_length, scale)
     work_dtype = np.float32 if array.dtype == np.float32 else np.float64
-    moved = np.moveaxis(array, axis, 0)
     weights = weights.astype(work_dtype)
+    period = _period(indices, scale)
+    if period is None:
+        out = _gather_axis(array, axis, out_length, indices, weights, work_dtype)
+    else:
+        out = _strided_axis(array, axis, out_length, indices, weights, work_dtype, *period)
+    if round_uint8:
+        out = np.floor(np.clip(out, 0, 255) + 0.5).astype(np.uint8)
+    return out
+
+
+def _gather_axis(array, axis, out_length, indices, weights, work_dtype):
+    """Any scale: gather every output sample's taps."""
+    indices = np.clip(indices, 0, array.shape[axis] - 1)
+    moved = np.moveaxis(array, axis, 0)
     out = np.zeros((out_length,) + moved.shape[1:], dtype=work_dtype)
     expand = (slice(None),) + (None,) * (moved.ndim - 1)
     for tap in range(indices.shape[1]):
         out += weights[:, tap][expand] * moved[indices[:, tap]]
-    if round_uint8:
-        out = np.floor(np.clip(out, 0, 255) + 0.5).astype(np.uint8)
     return np.moveaxis(out, 0, axis)
+
+
+def _strided_axis(array, axis, out_length, indices, weights, work_dtype, outputs, inputs):
+    """Periodic scales: each output phase reads strided slices of the edge-padded input.
+
+    The arithmetic is that of :func:`_gather_axis` sample by sample and tap
+    by tap (a product in ``work_dtype`` added to a sum that starts at zero),
+    so the results are the same bit for bit. A tap whose weight is zero for a
+    whole phase adds only zeros and is skipped when the input is finite.
+    Large float arrays run the same elementwise steps on torch's threads
+    when torch is already loaded (it never is imported here).
+    """
+    before = max(0, -int(indices.min()))
+    after = max(0, int(indices.max()) - (array.shape[axis] - 1))
+    if before or after:
+        pad = [(0, 0)] * array.ndim
+        pad[axis] = (before, after)
+        array = np.pad(array, pad, mode="edge")
+    skip_zeros = array.dtype.kind in "iub" or bool(np.isfinite(array).all())
+    shape = list(array.shape)
+    shape[axis] = out_length
+    out = np.empty(shape, dtype=work_dtype)
+    ops = _torch_ops(array, out)
+    shape[axis] = -(-out_length // outputs)
+    # Along the last axis, sum each phase in a contiguous buffer and interleave once.
+    last = axis == array.ndim - 1 and outputs > 1
+    sums = ops.wrap(np.empty(shape, dtype=work_dtype)) if last else None
+    product = ops.wrap(np.empty(shape, dtype=work_dtype))
+    source_all, out_all = ops.wrap(array), ops.wrap(out)
+    lead = (slice(None),) * axis
+    trail = (1,) * (array.ndim - axis - 1)
+    for phase in range(outputs):
+        count = len(range(phase, out_length, outputs))
+        target = out_all[lead + (slice(phase, None, outputs),)]
+        total = sums[lead + (slice(0, count),)] if last else target
+        scratch = product[lead + (slice(0, count),)]
+        total[...] = 0
+        for tap in range(indices.shape[1]):
+            weight = weights[phase::outputs, tap]
+            if skip_zeros and not weight.any():
+                continue
+            start = indices[phase, tap] + before
+            source = source_all[lead + (slice(start, start + inputs * (count - 1) + 1, inputs),)]
+            ops.multiply(ops.wrap(weight.reshape((count,) + trail)), source, out=scratch)
+            total += scratch
+        if last:
+            target[...] = total
+    return out
+
+
+class _NumpyOps:
+    wrap = staticmethod(np.asarray)
+    multiply = staticmethod(np.multiply)
+
+
+class _TorchOps:
+    def __init__(self, torch):
+        self.torch = torch
+
+    def wrap(self, array):
+        return self.torch.from_numpy(np.ascontiguousarray(array) if array.ndim == 1 else array)
+
+    def multiply(self, a, b, out):
+        self.torch.mul(a, b, out=out)
+
+
+def _torch_ops(array, out):
+    """Elementwise operations for one axis: torch's (multi-threaded) for large float work."""
+    torch = sys.modules.get("torch")
+    if (
+        torch is None
+        or out.size < (1 << 18)
+        or array.dtype != out.dtype
+        or not array.flags.writeable
+        or min(array.strides) < 0
+    ):
+        return _NumpyOps
+    return _TorchOps(torch)
 
 
 def _output_shape(shape, scale, output_shape):
@@ -124,6 +234,12 @@ def imresize(image, scale=None, *, output_shape=None, axes=(0, 1)):
     round_uint8 = image.dtype == np.uint8
     if not round_uint8 and not np.issubdtype(image.dtype, np.floating):
         image = image.astype(np.float64)
-    for axis, length, factor in zip(axes, out_shape, scales):
-        image = _resize_axis(image, axis, length, factor, round_uint8)
-    return image
+    if axes[0] == axes[1]:
+        for axis, length, factor in zip(axes, out_shape, scales):
+            image = _resize_axis(image, axis, length, factor, round_uint8)
+        return image
+    # Work with the spatial axes last, so that the inner loops run along rows.
+    work = np.moveaxis(image, axes, (-2, -1))
+    for axis, length, factor in zip((image.ndim - 2, image.ndim - 1), out_shape, scales):
+        work = _resize_axis(work, axis, length, factor, round_uint8)
+    return np.moveaxis(work, (-2, -1), axes)

@@ -1,0 +1,334 @@
+"""Inference speed and memory: skfsrcnn vs OpenCV dnn_superres vs bicubic, in one run.
+
+Every peer gets the same input frames, and the peers are interleaved: each
+round runs every peer once (one untimed call, then the timed calls), and the
+numbers are medians over the rounds, so a change of machine load affects all
+peers alike. Peers:
+
+* ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``skfsrcnn.upscale(rgb_uint8,
+  scale, channel_axis=-1, model=...)``, the whole colour pipeline (BT.601
+  YCbCr, network on Y with default tiling, MATLAB-bicubic chroma, float RGB out);
+* ``... network``: the network alone (``FastFSRCNN``, inference mode) on the
+  frame's luma as a (1, 1, H, W) float32 tensor;
+* ``OpenCV FSRCNN``, ``OpenCV FSRCNN-small``: ``cv2.dnn_superres``
+  ``upsample(bgr_uint8)`` with the models in ``--peers`` (the whole colour
+  pipeline too: YCrCb, network on Y, bicubic chroma, uint8 BGR out);
+* ``bicubic skimage``: ``skimage.transform.rescale(rgb, scale, order=3,
+  channel_axis=-1)``; ``bicubic OpenCV``: ``cv2.resize(..., INTER_CUBIC)``.
+
+Sections: frames per second to 1920x1080 at x2, x3, x4 (LR 960x540, 640x360,
+480x270); output megapixels per second over square RGB inputs from 128^2 to
+4096^2 (``--quick``: to 1024^2); peak resident memory (``ru_maxrss`` of a fresh
+subprocess per peer, baseline after imports and input creation shown apart)
+for an 8000x8000 greyscale uint8 image at x2 with default tiling; the ratios
+to OpenCV and the issue's targets last.
+
+Usage: python benchmarks/bench_inference.py [--quick] [--repeats 5] [--threads N]
+           [--output docs/results/bench_inference.txt] [--peers DIR] [--skip-memory]
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
+FPS_SIZES = {2: (540, 960), 3: (360, 640), 4: (270, 480)}  # LR (rows, columns) -> 1080x1920
+MPS_SIDES = (128, 256, 512, 1024, 2048, 4096)
+MPS_SCALE = 2
+MEMORY_SIDE = 8000
+OPENCV_FILES = {"fsrcnn": "FSRCNN_x{scale}.pb", "fsrcnn-s": "FSRCNN-small_x{scale}.pb"}
+
+
+class Report:
+    """Print lines and keep them for ``--output``."""
+
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, line=""):
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+def frame(rows, cols):
+    """A natural RGB uint8 frame of the given size (skimage's astronaut, resized)."""
+    import cv2
+    from skimage import data
+
+    image = data.astronaut()
+    interpolation = cv2.INTER_AREA if rows < image.shape[0] else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(image, (cols, rows), interpolation=interpolation))
+
+
+def peers(scale, peers_dir):
+    """``name -> (setup(rgb) -> run(), kind)`` for every peer at ``scale``."""
+    import cv2
+    import torch
+    from skimage.transform import rescale
+
+    from skfsrcnn import upscale
+    from skfsrcnn._colour import rgb_to_y
+    from skfsrcnn.models import FastFSRCNN
+    from skfsrcnn.pretrained import load_model
+
+    def ours(model):
+        def setup(rgb):
+            return lambda: upscale(rgb, scale, channel_axis=-1, model=model)
+
+        return setup
+
+    def network(model):
+        fast = FastFSRCNN(load_model(f"{model}-x{scale}", scale=scale, device="cpu")).eval()
+
+        def setup(rgb):
+            luma = rgb_to_y(rgb.astype(np.float32) / np.float32(255))
+            x = torch.from_numpy(np.ascontiguousarray(luma))[None, None]
+
+            def run():
+                with torch.inference_mode():
+                    return fast(x)
+
+            return run
+
+        return setup
+
+    def opencv(model):
+        sr = cv2.dnn_superres.DnnSuperResImpl_create()
+        sr.readModel(str(peers_dir / OPENCV_FILES[model].format(scale=scale)))
+        sr.setModel("fsrcnn", scale)
+
+        def setup(rgb):
+            bgr = np.ascontiguousarray(rgb[..., ::-1])
+            return lambda: sr.upsample(bgr)
+
+        return setup
+
+    def skimage_bicubic(rgb):
+        return lambda: rescale(rgb, scale, order=3, channel_axis=-1)
+
+    def opencv_bicubic(rgb):
+        bgr = np.ascontiguousarray(rgb[..., ::-1])
+        return lambda: cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+
+    return {
+        "skfsrcnn FSRCNN": ours("fsrcnn"),
+        "skfsrcnn FSRCNN-s": ours("fsrcnn-s"),
+        "skfsrcnn FSRCNN network": network("fsrcnn"),
+        "skfsrcnn FSRCNN-s network": network("fsrcnn-s"),
+        "OpenCV FSRCNN": opencv("fsrcnn"),
+        "OpenCV FSRCNN-small": opencv("fsrcnn-s"),
+        "bicubic skimage": skimage_bicubic,
+        "bicubic OpenCV": opencv_bicubic,
+    }
+
+
+def interleaved(runs, repeats, calls=1):
+    """Median seconds per call of each run, over ``repeats`` interleaved rounds."""
+    times = {name: [] for name in runs}
+    for name, run in runs.items():  # warm-up: model loading, oneDNN primitives, caches
+        run()
+    for _ in range(repeats):
+        for name, run in runs.items():
+            run()  # untimed: caches back after the previous peer
+            for _ in range(calls):
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def fps_section(report, args):
+    report("## Frames per second to 1920x1080 (median of interleaved rounds)")
+    report()
+    names = None
+    results = {}
+    for scale, (rows, cols) in FPS_SIZES.items():
+        rgb = frame(rows, cols)
+        runs = {name: setup(rgb) for name, setup in peers(scale, args.peers).items()}
+        names = list(runs)
+        seconds = interleaved(runs, args.repeats, calls=2)
+        results[scale] = {name: 1 / s for name, s in seconds.items()}
+    header = f"{'peer':28s}" + "".join(f"{f'x{s} {c}x{r}':>16s}" for s, (r, c) in FPS_SIZES.items())
+    report(header)
+    for name in names:
+        report(f"{name:28s}" + "".join(f"{results[s][name]:13.2f} fps" for s in FPS_SIZES))
+    report()
+    return results
+
+
+def mps_section(report, args):
+    sides = [s for s in MPS_SIDES if not args.quick or s <= 1024]
+    report(f"## Output megapixels per second, square RGB uint8 input, x{MPS_SCALE}")
+    report()
+    table = {}
+    for side in sides:
+        rgb = frame(side, side)
+        runs = {name: setup(rgb) for name, setup in peers(MPS_SCALE, args.peers).items()}
+        repeats = args.repeats if side <= 1024 else max(1, args.repeats // 2) if side <= 2048 else 1
+        seconds = interleaved(runs, repeats)
+        out_mp = (side * MPS_SCALE) ** 2 / 1e6
+        table[side] = {name: out_mp / s for name, s in seconds.items()}
+        del runs
+    names = list(next(iter(table.values())))
+    report(f"{'peer':28s}" + "".join(f"{f'{s}^2':>10s}" for s in sides))
+    for name in names:
+        report(f"{name:28s}" + "".join(f"{table[s][name]:10.1f}" for s in sides))
+    report()
+    return table
+
+
+MEMORY_PEERS = {
+    "skfsrcnn FSRCNN": "from skfsrcnn import upscale; run = lambda: upscale(image, 2, model='fsrcnn')",
+    "skfsrcnn FSRCNN-s": "from skfsrcnn import upscale; run = lambda: upscale(image, 2, model='fsrcnn-s')",
+    "bicubic skimage": "from skimage.transform import rescale; run = lambda: rescale(image, 2, order=3)",
+    "bicubic OpenCV": "import cv2; run = lambda: cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)",
+}
+
+
+def memory_child(name):
+    """Run in a fresh process: one upscale of the big image; print baseline and peak RSS."""
+    import resource
+
+    import torch  # noqa: F401  (imported first by every peer, so the baseline is comparable)
+
+    namespace = {}
+    exec(MEMORY_PEERS[name], namespace)
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (MEMORY_SIDE, MEMORY_SIDE), dtype=np.uint8)
+    namespace["image"] = image
+    if name.startswith("skfsrcnn"):  # load the weights before the baseline
+        namespace["upscale"](image[:64, :64], 2, model=name.split()[1].lower())
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    out = namespace["run"]()
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{baseline} {peak} {seconds} {out.nbytes}")
+
+
+def memory_section(report, args):
+    report(f"## Peak memory, {MEMORY_SIDE}x{MEMORY_SIDE} greyscale uint8, x2, default tiling "
+           "(fresh subprocess per peer)")
+    report()
+    report(f"{'peer':28s}{'peak RSS':>12s}{'baseline':>12s}{'peak - base':>13s}{'output':>10s}{'time':>9s}")
+    for name in MEMORY_PEERS:
+        env = dict(os.environ)
+        if args.threads:
+            env["OMP_NUM_THREADS"] = str(args.threads)
+        done = subprocess.run(
+            [sys.executable, __file__, "--memory-child", name],
+            capture_output=True, text=True, env=env, check=False,
+        )
+        if done.returncode != 0:
+            report(f"{name:28s} failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        baseline, peak, seconds, nbytes = done.stdout.split()[-4:]
+        baseline, peak = int(baseline) / 2**20, int(peak) / 2**20  # ru_maxrss is in KiB
+        report(f"{name:28s}{peak:9.2f} GiB{baseline:9.2f} GiB{peak - baseline:10.2f} GiB"
+               f"{int(nbytes) / 2**30:7.2f} GiB{float(seconds):8.1f} s")
+    report("OpenCV dnn_superres is not run here: it does not tile, and 56 feature maps of "
+           f"{MEMORY_SIDE}^2 float32 alone take {56 * MEMORY_SIDE**2 * 4 / 2**30:.0f} GiB.")
+    report()
+
+
+def ratios_section(report, fps):
+    report("## Ratios to OpenCV dnn_superres (frames per second, same run, same input)")
+    report()
+    pairs = [
+        ("skfsrcnn FSRCNN", "OpenCV FSRCNN"),
+        ("skfsrcnn FSRCNN network", "OpenCV FSRCNN"),
+        ("skfsrcnn FSRCNN-s", "OpenCV FSRCNN-small"),
+        ("skfsrcnn FSRCNN-s network", "OpenCV FSRCNN-small"),
+    ]
+    report(f"{'ratio':58s}" + "".join(f"{f'x{s}':>8s}" for s in FPS_SIZES))
+    for ours, theirs in pairs:
+        label = f"{ours} / {theirs}"
+        report(f"{label:58s}" + "".join(f"{fps[s][ours] / fps[s][theirs]:7.2f}x" for s in FPS_SIZES))
+    report()
+    report("Issue 6 targets, x3 to 1080p:")
+    checks = [
+        ("FSRCNN >= 2x OpenCV FSRCNN (upscale)", fps[3]["skfsrcnn FSRCNN"] / fps[3]["OpenCV FSRCNN"], 2),
+        ("FSRCNN-s >= 2x OpenCV FSRCNN-small (upscale)",
+         fps[3]["skfsrcnn FSRCNN-s"] / fps[3]["OpenCV FSRCNN-small"], 2),
+        ("FSRCNN-s >= 24 fps (upscale)", fps[3]["skfsrcnn FSRCNN-s"], 24),
+        ("FSRCNN-s >= 24 fps (network)", fps[3]["skfsrcnn FSRCNN-s network"], 24),
+    ]
+    for label, value, goal in checks:
+        report(f"  {label:50s} {value:7.2f}  {'met' if value >= goal else 'NOT met'}")
+
+
+def environment(report, args):
+    import cv2
+    import skimage
+    import torch
+
+    import skfsrcnn
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
+    report("# skfsrcnn inference benchmark")
+    report()
+    report(f"date {time.strftime('%Y-%m-%d %H:%M')}, {cpu}, {os.cpu_count()} logical CPUs, "
+           f"load average at start {load[0]:.2f}")
+    report(f"python {platform.python_version()}, skfsrcnn {skfsrcnn.__version__}, torch {torch.__version__} "
+           f"({torch.get_num_threads()} threads), opencv {cv2.__version__} ({cv2.getNumThreads()} threads), "
+           f"skimage {skimage.__version__}, numpy {np.__version__}")
+    report(f"command: python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}")
+    report(f"repeats: {args.repeats} interleaved rounds (fps: 2 timed calls per round)")
+    report()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="megapixel sweep up to 1024^2 only")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds per measurement")
+    parser.add_argument("--threads", type=int, default=None, help="torch and OpenCV threads (default: all)")
+    parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
+    parser.add_argument("--peers", type=Path, default=PEERS, help="folder with OpenCV's FSRCNN .pb files")
+    parser.add_argument("--skip-memory", action="store_true", help="leave out the 8000^2 memory section")
+    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        return memory_child(args.memory_child)
+
+    import cv2
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        cv2.setNumThreads(args.threads)
+    missing = [f for f in OPENCV_FILES.values() for s in FPS_SIZES if not (args.peers / f.format(scale=s)).is_file()]
+    if missing:
+        parser.error(f"OpenCV models not found in {args.peers}: {', '.join(sorted(set(missing)))}; pass --peers DIR")
+    report = Report()
+    environment(report, args)
+    fps = fps_section(report, args)
+    mps_section(report, args)
+    if not args.skip_memory:
+        memory_section(report, args)
+    ratios_section(report, fps)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report()
+    report(f"load average at end {load:.2f}")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("\n".join(report.lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
