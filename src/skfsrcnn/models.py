@@ -86,23 +86,65 @@ class FSRCNN(nn.Module):
 
     @classmethod
     def from_preset(cls, name, scale):
-        """Build the preset ``name`` (``'fsrcnn'`` or ``'fsrcnn-s'``) for ``scale``."""
+        """Build the preset ``name`` (``'fsrcnn'`` or ``'fsrcnn-s'``) for ``scale``.
+
+        Parameters
+        ----------
+        name : {'fsrcnn', 'fsrcnn-s'}
+            Key of :data:`PRESETS`.
+        scale : int
+            Upscaling factor.
+
+        Returns
+        -------
+        FSRCNN
+            A freshly initialised network.
+
+        Examples
+        --------
+        >>> from skfsrcnn.models import FSRCNN
+        >>> FSRCNN.from_preset("fsrcnn-s", 2).config
+        {'scale': 2, 'd': 32, 's': 5, 'm': 1}
+        """
         if name not in PRESETS:
             raise ValueError(f"Unknown preset {name!r}; use one of {', '.join(PRESETS)}.")
         return cls(scale, **PRESETS[name])
 
     @property
     def config(self):
-        """The constructor arguments, enough to rebuild the architecture."""
+        """The constructor arguments, enough to rebuild the architecture.
+
+        Examples
+        --------
+        >>> from skfsrcnn.models import FSRCNN
+        >>> FSRCNN(3).config
+        {'scale': 3, 'd': 56, 's': 12, 'm': 4}
+        """
         return {"scale": self.scale, "d": self.d, "s": self.s, "m": self.m}
 
     @property
     def halo(self):
-        """Low-resolution pixels of context that one output pixel depends on, per side."""
+        """Low-resolution pixels of context that one output pixel depends on, per side.
+
+        Examples
+        --------
+        >>> from skfsrcnn.models import FSRCNN
+        >>> FSRCNN(3).halo, FSRCNN(4).halo
+        (8, 7)
+        """
         return halo(self.m, self.scale)
 
     def reset_parameters(self):
-        """He initialisation for the PReLU layers, N(0, 0.001) for the deconvolution."""
+        """He initialisation for the PReLU layers, N(0, 0.001) for the deconvolution.
+
+        Examples
+        --------
+        >>> from skfsrcnn.models import FSRCNN
+        >>> net = FSRCNN(2)
+        >>> net.reset_parameters()
+        >>> float(net.deconv.bias.detach().abs().max())
+        0.0
+        """
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, a=0.25, nonlinearity="leaky_relu")
@@ -111,10 +153,27 @@ class FSRCNN(nn.Module):
         nn.init.zeros_(self.deconv.bias)
 
     def body(self, x):
-        """All layers up to (and including) the expanding layer."""
+        """All layers up to (and including) the expanding layer.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skfsrcnn.models import FSRCNN
+        >>> FSRCNN(2).body(torch.zeros(1, 1, 8, 8)).shape
+        torch.Size([1, 56, 8, 8])
+        """
         return self.expand(self.mapping(self.shrink(self.feature(x))))
 
     def forward(self, x):
+        """Upscale ``x`` of shape (B, 1, M, N) to (B, 1, M * scale, N * scale).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skfsrcnn.models import FSRCNN
+        >>> FSRCNN(4)(torch.zeros(1, 1, 5, 6)).shape
+        torch.Size([1, 1, 20, 24])
+        """
         return self.deconv(self.body(x))
 
 
@@ -545,6 +604,14 @@ class FastFSRCNN(nn.Module):
         The cache is keyed on every parameter's storage and version counter,
         which in-place updates (optimizer steps, ``load_state_dict``,
         ``copy_``) increment, and on the device, dtype and oneDNN switch.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skfsrcnn.models import FSRCNN, FastFSRCNN
+        >>> fast = FastFSRCNN(FSRCNN(2).eval())
+        >>> fast.plan(torch.device("cpu"), torch.float32) is fast.plan(torch.device("cpu"), torch.float32)
+        True
         """
         parameters = tuple(self.model.parameters())
         key = (
@@ -561,6 +628,17 @@ class FastFSRCNN(nn.Module):
         return plan
 
     def forward(self, x):
+        """Upscale ``x`` (B, 1, M, N); differentiable when gradients are needed.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skfsrcnn.models import FSRCNN, FastFSRCNN
+        >>> fast = FastFSRCNN(FSRCNN(3).eval())
+        >>> with torch.inference_mode():
+        ...     fast(torch.zeros(1, 1, 6, 6)).shape
+        torch.Size([1, 1, 18, 18])
+        """
         parameters = tuple(self.model.parameters())
         if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in parameters)):
             return self._differentiable(x)
