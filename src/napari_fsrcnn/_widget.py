@@ -224,11 +224,23 @@ class FSRCNNWidget(Container):
 
     @property
     def worker(self):
-        """The running worker, or None."""
+        """The running worker, or None.
+
+        Examples
+        --------
+        >>> widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")[1]  # doctest: +SKIP
+        >>> widget.worker is None  # doctest: +SKIP
+        """
         return self._worker
 
     def run(self):
-        """Start upscaling the chosen layer (the Run button)."""
+        """Start upscaling the chosen layer (the Run button).
+
+        Examples
+        --------
+        >>> widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")[1]  # doctest: +SKIP
+        >>> widget.run()  # doctest: +SKIP
+        """
         if self._worker is not None:
             return
         from napari.utils.notifications import show_error
@@ -288,7 +300,13 @@ class FSRCNNWidget(Container):
             self._on_finished()
 
     def cancel(self):
-        """Stop at the next tile and add nothing (the Cancel button)."""
+        """Stop at the next tile and add nothing (the Cancel button).
+
+        Examples
+        --------
+        >>> widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")[1]  # doctest: +SKIP
+        >>> widget.cancel()  # doctest: +SKIP
+        """
         if self._worker is not None and not self._worker.abort_requested:
             self._status.value = "Cancelling..."
             self._cancel_button.enabled = False
