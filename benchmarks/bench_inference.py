@@ -130,15 +130,23 @@ def peers(scale, peers_dir):
     }
 
 
-def interleaved(runs, repeats, calls=1):
-    """Median seconds per call of each run, over ``repeats`` interleaved rounds."""
+def interleaved(runs, repeats, calls=1, warm=True, slow=()):
+    """Median seconds per call of each run, over ``repeats`` interleaved rounds.
+
+    With ``warm``, every run is called once before the rounds (model loading,
+    oneDNN primitives) and once untimed at the start of its turn in each round
+    (its data and code back in the caches after the previous peer). Runs named
+    in ``slow`` get one timed call per round and no untimed one.
+    """
     times = {name: [] for name in runs}
-    for name, run in runs.items():  # warm-up: model loading, oneDNN primitives, caches
-        run()
+    if warm:
+        for run in runs.values():
+            run()
     for _ in range(repeats):
         for name, run in runs.items():
-            run()  # untimed: caches back after the previous peer
-            for _ in range(calls):
+            if warm and name not in slow:
+                run()
+            for _ in range(1 if name in slow else calls):
                 start = time.perf_counter()
                 run()
                 times[name].append(time.perf_counter() - start)
@@ -154,7 +162,7 @@ def fps_section(report, args):
         rgb = frame(rows, cols)
         runs = {name: setup(rgb) for name, setup in peers(scale, args.peers).items()}
         names = list(runs)
-        seconds = interleaved(runs, args.repeats, calls=2)
+        seconds = interleaved(runs, args.repeats, calls=2, slow={"bicubic skimage"})
         results[scale] = {name: 1 / s for name, s in seconds.items()}
     header = f"{'peer':28s}" + "".join(f"{f'x{s} {c}x{r}':>16s}" for s, (r, c) in FPS_SIZES.items())
     report(header)
@@ -172,24 +180,30 @@ def mps_section(report, args):
     for side in sides:
         rgb = frame(side, side)
         runs = {name: setup(rgb) for name, setup in peers(MPS_SCALE, args.peers).items()}
-        repeats = args.repeats if side <= 1024 else max(1, args.repeats // 2) if side <= 2048 else 1
-        seconds = interleaved(runs, repeats)
+        if side > 1024:  # about 0.7 MP/s: minutes per call
+            del runs["bicubic skimage"]
+        big = side >= 2048  # seconds per call: one timed call, no warm-up
+        repeats = 1 if big else args.repeats if side <= 512 else max(2, args.repeats // 2)
+        seconds = interleaved(runs, repeats, warm=not big, slow={"bicubic skimage"})
         out_mp = (side * MPS_SCALE) ** 2 / 1e6
         table[side] = {name: out_mp / s for name, s in seconds.items()}
         del runs
-    names = list(next(iter(table.values())))
+    names = list(table[sides[0]])
     report(f"{'peer':28s}" + "".join(f"{f'{s}^2':>10s}" for s in sides))
     for name in names:
-        report(f"{name:28s}" + "".join(f"{table[s][name]:10.1f}" for s in sides))
+        cells = (f"{table[s][name]:10.1f}" if name in table[s] else f"{'-':>10s}" for s in sides)
+        report(f"{name:28s}" + "".join(cells))
+    report(f"(repeats: {args.repeats} rounds up to 512^2, fewer at 1024^2, one call from 2048^2; "
+           "skimage only up to 1024^2)")
     report()
     return table
 
 
-MEMORY_PEERS = {
-    "skfsrcnn FSRCNN": "from skfsrcnn import upscale; run = lambda: upscale(image, 2, model='fsrcnn')",
-    "skfsrcnn FSRCNN-s": "from skfsrcnn import upscale; run = lambda: upscale(image, 2, model='fsrcnn-s')",
-    "bicubic skimage": "from skimage.transform import rescale; run = lambda: rescale(image, 2, order=3)",
-    "bicubic OpenCV": "import cv2; run = lambda: cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)",
+MEMORY_PEERS = {  # name -> code defining run() on ``image``, executed in a fresh process
+    "skfsrcnn FSRCNN": "from skfsrcnn import upscale\nrun = lambda: upscale(image, 2, model='fsrcnn')",
+    "skfsrcnn FSRCNN-s": "from skfsrcnn import upscale\nrun = lambda: upscale(image, 2, model='fsrcnn-s')",
+    "bicubic skimage": "from skimage.transform import rescale\nrun = lambda: rescale(image, 2, order=3)",
+    "bicubic OpenCV": "import cv2\nrun = lambda: cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)",
 }
 
 
@@ -312,9 +326,10 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
         cv2.setNumThreads(args.threads)
-    missing = [f for f in OPENCV_FILES.values() for s in FPS_SIZES if not (args.peers / f.format(scale=s)).is_file()]
+    files = {f.format(scale=s) for f in OPENCV_FILES.values() for s in FPS_SIZES}
+    missing = sorted(f for f in files if not (args.peers / f).is_file())
     if missing:
-        parser.error(f"OpenCV models not found in {args.peers}: {', '.join(sorted(set(missing)))}; pass --peers DIR")
+        parser.error(f"OpenCV models not found in {args.peers}: {', '.join(missing)}; pass --peers DIR")
     report = Report()
     environment(report, args)
     fps = fps_section(report, args)

@@ -111,3 +111,22 @@ def test_y_channel_uint8_ignores_alpha():
     rgb = rng.integers(0, 256, (5, 4, 3), dtype=np.uint8)
     rgba = np.concatenate([rgb, rng.integers(0, 256, (5, 4, 1), dtype=np.uint8)], axis=-1)
     assert_array_equal(y_channel_uint8(rgba), y_channel_uint8(rgb))
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (300, 400), (2, 260, 270)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ycbcr_planes_to_rgb_equals_stacked_conversion(shape, dtype):
+    """Planes in, channels-last RGB out (threaded on torch for large images when it is loaded)."""
+    pytest.importorskip("torch")
+    from skfsrcnn._colour import ycbcr_planes_to_rgb
+
+    rng = np.random.default_rng(shape[-1])
+    y, cb, cr = (rng.random(shape).astype(dtype) for _ in range(3))
+    out = ycbcr_planes_to_rgb(y, cb, cr)
+    assert out.shape == shape + (3,) and out.dtype == dtype
+    expected = ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))
+    assert_allclose(out, expected, rtol=0, atol=1e-6 if dtype == np.float32 else 1e-12)
+    planar = rng.random((2,) + shape).astype(dtype)  # strided views of planar data, as from imresize
+    chroma = np.moveaxis(planar, 0, -1)
+    assert_allclose(ycbcr_planes_to_rgb(y, chroma[..., 0], chroma[..., 1]),
+                    ycbcr_to_rgb(np.stack([y, planar[0], planar[1]], axis=-1)), rtol=0, atol=1e-6)

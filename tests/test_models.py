@@ -329,3 +329,16 @@ def test_inference_output_is_independent_of_batch_and_band():
         torch.testing.assert_close(_inference(fast, x), batched, atol=1e-6, rtol=0)
     finally:
         models._BAND_PIXELS = saved
+
+
+def test_inference_plan_falls_back_when_onednn_disagrees(monkeypatch):
+    from skfsrcnn.models import _Plan
+
+    monkeypatch.setattr(_Plan, "_mkldnn_agrees", lambda self: False)
+    model = _randomise(FSRCNN.from_preset("fsrcnn", 4), seed=12).eval()
+    fast = FastFSRCNN(model)
+    x = torch.rand(1, 1, 15, 12)
+    got = _inference(fast, x)
+    assert not any(op.mkldnn for unit in fast._plan[1].units for op in (*unit.pre, unit.conv, *unit.post))
+    with torch.no_grad():
+        torch.testing.assert_close(got, model(x), atol=1e-5, rtol=0)

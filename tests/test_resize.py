@@ -251,7 +251,11 @@ def test_large_float_arrays_on_torch_threads_are_bit_exact(dtype, scale, monkeyp
 
     calls = []
     multiply = resize._TorchOps.multiply
-    monkeypatch.setattr(resize._TorchOps, "multiply", lambda self, *a, **k: calls.append(1) or multiply(self, *a, **k))
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return multiply(self, *args, **kwargs)
+
+    monkeypatch.setattr(resize._TorchOps, "multiply", counted)
     rng = np.random.default_rng(int(scale * 10))
     side = 300 if scale > 1 else 1200
     image = (rng.random((2, side, side + 7)) * 2 - 0.5).astype(dtype)

@@ -5,6 +5,8 @@ axis. Y is returned in [16/255, 235/255] and Cb, Cr in [16/255, 240/255],
 matching :func:`skimage.color.rgb2ycbcr` divided by 255.
 """
 
+import sys
+
 import numpy as np
 
 _RGB_TO_YCBCR = np.array(
@@ -30,6 +32,39 @@ def ycbcr_to_rgb(ycbcr):
     ycbcr = np.asarray(ycbcr)
     matrix = _YCBCR_TO_RGB.astype(ycbcr.dtype, copy=False)
     return (ycbcr - _YCBCR_OFFSET.astype(ycbcr.dtype, copy=False)) @ matrix.T
+
+
+def ycbcr_planes_to_rgb(y, cb, cr):
+    """Convert separate Y, Cb, Cr planes (BT.601, [0, 1]) to RGB with the channels last.
+
+    Equals ``ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))`` to float rounding
+    without building the stacked copy; large images are converted on torch's
+    threads when torch is already loaded (it is never imported here).
+    """
+    y, cb, cr = np.asarray(y), np.asarray(cb), np.asarray(cr)
+    torch = sys.modules.get("torch")
+    dtype = np.result_type(y, cb, cr)
+    if (
+        torch is None
+        or y.size < (1 << 16)
+        or dtype not in (np.float32, np.float64)
+        or any(a.dtype != dtype or not a.flags.writeable or min(a.strides, default=0) < 0
+               for a in (y, cb, cr))
+    ):
+        return ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))
+    out = np.empty(y.shape + (3,), dtype)
+    planes = [torch.from_numpy(a) for a in (y, cb, cr)]
+    rgb = torch.from_numpy(out)
+    matrix = _YCBCR_TO_RGB
+    offset = matrix @ _YCBCR_OFFSET  # RGB = matrix @ YCbCr - offset
+    sum_ = torch.empty(planes[0].shape, dtype=planes[0].dtype)
+    for channel in range(3):
+        torch.mul(planes[0], float(matrix[channel, 0]), out=sum_)
+        sum_.add_(planes[1], alpha=float(matrix[channel, 1]))
+        sum_.add_(planes[2], alpha=float(matrix[channel, 2]))
+        sum_.sub_(float(offset[channel]))
+        rgb[..., channel] = sum_
+    return out
 
 
 def rgb_to_y(rgb):

@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from . import _validate
-from ._colour import rgb_to_ycbcr, ycbcr_to_rgb
+from ._colour import rgb_to_ycbcr, ycbcr_planes_to_rgb
 from ._tiling import upscale_planes
 from .resize import imresize
 
@@ -191,8 +191,8 @@ def upscale_steps(
 
     if mode == "rgb":
         chroma = imresize(ycbcr[..., 1:], scale, axes=(-3, -2))
-        merged = np.concatenate([upscaled.reshape(lead + big + (1,)), chroma], axis=-1)
-        out = ycbcr_to_rgb(merged)
+        # Issue 6: convert the planes directly (no stacked copy; threaded when large).
+        out = ycbcr_planes_to_rgb(upscaled.reshape(lead + big), chroma[..., 0], chroma[..., 1])
         if work.shape[-1] == 4:
             alpha = imresize(work[..., 3:], scale, axes=(-3, -2))
             out = np.concatenate([out, alpha], axis=-1)

@@ -420,49 +420,48 @@ class _Plan:
         self.width, base, self.shifts = _phase_windows(scale)
         self.delay = max(self.shifts)  # extra LR rows/columns of the shifted phases
         self.left = -base
-        mkldnn = _mkldnn_usable(device, dtype)
 
         def get(tensor):
             return tensor.detach().to(device=device, dtype=dtype)
 
-        def conv(block, **kwargs):
-            layer, act = block
-            k = layer.kernel_size[1] // 2
-            return _Conv(get(layer.weight), get(layer.bias), get(act.weight),
-                         padding=(0, k), mkldnn=mkldnn, **kwargs)
+        def units(mkldnn):
+            def conv(block):
+                layer, act = block
+                return _Conv(get(layer.weight), get(layer.bias), get(act.weight),
+                             padding=(0, layer.kernel_size[1] // 2), mkldnn=mkldnn)
 
-        def units():
             mapping = [conv(block) for block in model.mapping]
             yield _Unit(conv(model.feature), post=[conv(model.shrink)], top=2, bottom=2)
             for layer in mapping:
                 yield _Unit(layer, top=1, bottom=1)
-            blocks = self.fold * scale * scale
+            channels = -(-self.fold * scale * scale // _BLOCK) * _BLOCK
             weight, bias = _compact_subpixel(
-                get(model.deconv.weight), get(model.deconv.bias), scale, self.fold, -(-blocks // _BLOCK) * _BLOCK
+                get(model.deconv.weight), get(model.deconv.bias), scale, self.fold, channels
             )
             final = _Conv(weight, bias, stride=(1, self.fold), mkldnn=mkldnn)
             yield _Unit(final, pre=[conv(model.expand)], top=self.left,
                         bottom=self.width - 1 - self.left + self.delay)
 
-        self.units = list(units())
-        if mkldnn and not self._mkldnn_agrees():
-            for unit in self.units:
-                for op in (*unit.pre, unit.conv, *unit.post):
-                    op.mkldnn, op.weight = False, op.reference
+        self.units = None
+        if _mkldnn_usable(device, dtype):
+            try:  # oneDNN's prepacked convolutions, checked against F.conv2d once
+                self.units = list(units(True))
+                if not self._mkldnn_agrees():
+                    self.units = None
+            except (RuntimeError, AttributeError, TypeError):  # pragma: no cover - torch build
+                self.units = None
+        if self.units is None:
+            self.units = list(units(False))
         self.banded = device.type == "cpu"
         if self.banded:
             _settle_allocator()
 
     def _mkldnn_agrees(self):
-        """oneDNN's prepacked convolution gives F.conv2d's result (else use F.conv2d)."""
+        """oneDNN's prepacked convolution gives F.conv2d's result (else F.conv2d is used)."""
         op = self.units[0].conv
         x = torch.rand(1, 1, 9, 11, dtype=self.dtype)
-        try:
-            got = op(x)
-        except (RuntimeError, TypeError):  # pragma: no cover - depends on the torch build
-            return False
         expected = torch.prelu(F.conv2d(x, op.reference, op.bias, op.stride, op.padding), op.prelu)
-        return bool(torch.allclose(got, expected, atol=1e-5))
+        return bool(torch.allclose(op(x), expected, atol=1e-5))
 
     def final_padding(self, columns):
         """Symmetric column padding of the sub-pixel conv and the first LR column it yields."""
