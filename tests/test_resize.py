@@ -265,3 +265,16 @@ def test_large_float_arrays_on_torch_threads_are_bit_exact(dtype, scale, monkeyp
     expected = _gathered(image, scale, axes=(1, 2))
     assert_array_equal(out, expected)
     assert np.isnan(out).any()
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 1 / 3])
+def test_signed_zeros_and_tiny_values_are_bit_exact(scale):
+    """The strided path starts its sums from the first product, not from +0: same bytes anyway."""
+    image = np.zeros((2, 300, 460), np.float32)
+    image[..., ::2] = -0.0
+    image[..., 5:9] = -1e-30
+    image[0, 100:103] = np.float32(1e-40)  # subnormal
+    expected = _gathered(image, scale, axes=(1, 2))
+    assert imresize(image, scale, axes=(1, 2)).tobytes() == expected.tobytes()
+    small = image[0, :20, :30]
+    assert imresize(small, scale).tobytes() == _gathered(small, scale).tobytes()

@@ -98,7 +98,8 @@ def _strided_axis(array, axis, out_length, indices, weights, work_dtype, outputs
     The arithmetic is that of :func:`_gather_axis` sample by sample and tap
     by tap (a product in ``work_dtype`` added to a sum that starts at zero),
     so the results are the same bit for bit. A tap whose weight is zero for a
-    whole phase adds only zeros and is skipped when the input is finite.
+    whole phase adds only zeros and is skipped when the input is finite, and
+    a phase that copies one input sample (x3's middle one) is a copy.
     Large float arrays run the same elementwise steps on torch's threads
     when torch is already loaded (it never is imported here).
     """
@@ -124,25 +125,37 @@ def _strided_axis(array, axis, out_length, indices, weights, work_dtype, outputs
     for phase in range(outputs):
         count = len(range(phase, out_length, outputs))
         target = out_all[lead + (slice(phase, None, outputs),)]
+        taps = [
+            tap
+            for tap in range(indices.shape[1])
+            if not skip_zeros or weights[phase::outputs, tap].any()
+        ]
+
+        def source(tap):
+            start = indices[phase, tap] + before
+            return source_all[lead + (slice(start, start + inputs * (count - 1) + 1, inputs),)]
+
+        # The reference sums from +0: 0 + w0 x0 + w1 x1 + ... . Starting from
+        # w0 x0 instead gives the same bits except that a sum of -0 products
+        # stays -0; adding +0 at the end (as the interleaving copy) fixes that.
+        if len(taps) == 1 and np.all(weights[phase::outputs, taps[0]] == 1):
+            ops.add(source(taps[0]), 0.0, out=target)  # x3's middle phase: 0 + 1 * x
+            continue
         total = sums[lead + (slice(0, count),)] if last else target
         scratch = product[lead + (slice(0, count),)]
-        total[...] = 0
-        for tap in range(indices.shape[1]):
-            weight = weights[phase::outputs, tap]
-            if skip_zeros and not weight.any():
-                continue
-            start = indices[phase, tap] + before
-            source = source_all[lead + (slice(start, start + inputs * (count - 1) + 1, inputs),)]
-            ops.multiply(ops.wrap(weight.reshape((count,) + trail)), source, out=scratch)
-            total += scratch
-        if last:
-            target[...] = total
+        for i, tap in enumerate(taps):
+            weight = ops.wrap(weights[phase::outputs, tap].reshape((count,) + trail))
+            ops.multiply(weight, source(tap), out=scratch if i else total)
+            if i:
+                total += scratch
+        ops.add(total, 0.0, out=target)
     return out
 
 
 class _NumpyOps:
     wrap = staticmethod(np.asarray)
     multiply = staticmethod(np.multiply)
+    add = staticmethod(np.add)
 
 
 class _TorchOps:
@@ -154,6 +167,9 @@ class _TorchOps:
 
     def multiply(self, a, b, out):
         self.torch.mul(a, b, out=out)
+
+    def add(self, a, b, out):
+        self.torch.add(a, b, out=out)
 
 
 def _torch_ops(array, out):
