@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skfsrcnn._colour import rgb_to_y, rgb_to_ycbcr, y_channel_uint8, ycbcr_to_rgb
+from skfsrcnn._colour import (
+    chroma_residual,
+    merge_luma,
+    rgb_to_y,
+    rgb_to_ycbcr,
+    y_channel_uint8,
+    ycbcr_to_rgb,
+)
+from skfsrcnn.resize import imresize
 
 
 def _rgb(shape=(7, 9), dtype=np.float64, seed=0):
@@ -114,19 +122,31 @@ def test_y_channel_uint8_ignores_alpha():
 
 
 @pytest.mark.parametrize("shape", [(5, 7), (300, 400), (2, 260, 270)])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_ycbcr_planes_to_rgb_equals_stacked_conversion(shape, dtype):
-    """Planes in, channels-last RGB out (threaded on torch for large images when it is loaded)."""
-    pytest.importorskip("torch")
-    from skfsrcnn._colour import ycbcr_planes_to_rgb
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_merge_luma_equals_the_ycbcr_route(shape, channels, scale):
+    """bicubic(RGB - gY) + g Y_up == YCbCr -> (Y_up, bicubic Cb, Cr) -> RGB, alpha bicubic.
 
-    rng = np.random.default_rng(shape[-1])
-    y, cb, cr = (rng.random(shape).astype(dtype) for _ in range(3))
-    out = ycbcr_planes_to_rgb(y, cb, cr)
-    assert out.shape == shape + (3,) and out.dtype == dtype
-    expected = ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))
-    assert_allclose(out, expected, rtol=0, atol=1e-6 if dtype == np.float32 else 1e-12)
-    planar = rng.random((2,) + shape).astype(dtype)  # strided views of planar data, as from imresize
-    chroma = np.moveaxis(planar, 0, -1)
-    assert_allclose(ycbcr_planes_to_rgb(y, chroma[..., 0], chroma[..., 1]),
-                    ycbcr_to_rgb(np.stack([y, planar[0], planar[1]], axis=-1)), rtol=0, atol=1e-6)
+    With torch loaded, large images add the luma on torch's threads, small ones in numpy.
+    """
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(shape[-1] + channels)
+    image = rng.random(shape + (channels,)).astype(np.float32)
+    luma = rgb_to_y(image[..., :3])
+    luma_up = rng.random(shape[:-2] + tuple(n * scale for n in shape[-2:])).astype(np.float32)  # any upscaled luma
+    out = merge_luma(chroma_residual(image.copy(), luma), luma_up, scale)
+
+    ycbcr = rgb_to_ycbcr(image[..., :3].astype(np.float64))
+    chroma = imresize(ycbcr[..., 1:], scale, axes=(-3, -2))
+    expected = ycbcr_to_rgb(np.concatenate([luma_up[..., None], chroma], axis=-1))
+    if channels == 4:
+        expected = np.concatenate([expected, imresize(image[..., 3:], scale, axes=(-3, -2))], axis=-1)
+    assert out.shape == expected.shape and out.dtype == np.float32
+    assert_allclose(out, expected, rtol=0, atol=2e-6)
+
+
+def test_chroma_residual_of_grey_is_a_constant():
+    """Grey pixels have no chroma: the residual is the same in every channel and pixel."""
+    grey = np.random.default_rng(0).random((6, 5, 1)).repeat(3, axis=-1)
+    residual = chroma_residual(grey.copy(), rgb_to_y(grey))
+    assert_allclose(residual, residual[0, 0, 0], atol=1e-12)

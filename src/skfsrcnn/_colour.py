@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from .resize import imresize
+
 _RGB_TO_YCBCR = np.array(
     [
         [65.481, 128.553, 24.966],
@@ -34,36 +36,75 @@ def ycbcr_to_rgb(ycbcr):
     return (ycbcr - _YCBCR_OFFSET.astype(ycbcr.dtype, copy=False)) @ matrix.T
 
 
-def ycbcr_planes_to_rgb(y, cb, cr):
-    """Convert separate Y, Cb, Cr planes (BT.601, [0, 1]) to RGB with the channels last.
+#: Weight of Y in every RGB channel of the inverse BT.601 conversion (255/219).
+LUMA_GAIN = float(_YCBCR_TO_RGB[0, 0])
 
-    Equals ``ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))`` to float rounding
-    without building the stacked copy; large images are converted on torch's
-    threads when torch is already loaded (it is never imported here).
+
+def chroma_residual(rgb, luma):
+    """Subtract ``LUMA_GAIN * luma`` from the colour channels of ``rgb``, in place.
+
+    What is left of RGB(A) once the luma is taken out depends on Cb and Cr
+    only (and alpha is untouched): the part that :func:`merge_luma`
+    upscales with the bicubic kernel.
+
+    Parameters
+    ----------
+    rgb : (..., M, N, 3 or 4) float ndarray
+        RGB or RGBA in [0, 1]; overwritten.
+    luma : (..., M, N) float ndarray
+        ``rgb_to_y(rgb[..., :3])``.
+
+    Returns
+    -------
+    ndarray
+        ``rgb``, now holding the residual.
     """
-    y, cb, cr = np.asarray(y), np.asarray(cb), np.asarray(cr)
+    rgb[..., :3] -= rgb.dtype.type(LUMA_GAIN) * luma[..., None]
+    return rgb
+
+
+def merge_luma(residual, luma, scale):
+    """Upscaled RGB(A) from the LR chroma residual and an upscaled luma.
+
+    Upscaling the chroma bicubically and converting Y, Cb, Cr back to RGB
+    is, because both steps are linear and the bicubic kernel keeps
+    constants, the same as ``bicubic(RGB - g Y) + g Y_up`` with ``g`` the
+    luma's weight in every RGB channel (:data:`LUMA_GAIN`): three channels
+    are resized and one plane is added, with no YCbCr image at the high
+    resolution. Alpha is resized with the same kernel.
+
+    Parameters
+    ----------
+    residual : (..., M, N, C) float32 ndarray
+        :func:`chroma_residual` of the LR image.
+    luma : (..., M * scale, N * scale) float32 ndarray
+        The upscaled luma (e.g. the network's output).
+    scale : int
+        Upscaling factor.
+
+    Returns
+    -------
+    (..., M * scale, N * scale, C) float32 ndarray
+        RGB(A), not clipped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn._colour import chroma_residual, merge_luma, rgb_to_y
+    >>> from skfsrcnn.resize import imresize
+    >>> rgb = np.random.default_rng(0).random((8, 8, 3), np.float32)
+    >>> luma = rgb_to_y(rgb)
+    >>> out = merge_luma(chroma_residual(rgb.copy(), luma), imresize(luma, 2), 2)
+    >>> bool(np.allclose(out, imresize(rgb, 2, axes=(0, 1)), atol=1e-5))
+    True
+    """
+    out = imresize(residual, scale, axes=(-3, -2))
     torch = sys.modules.get("torch")
-    dtype = np.result_type(y, cb, cr)
-    if (
-        torch is None
-        or y.size < (1 << 16)
-        or dtype not in (np.float32, np.float64)
-        or any(a.dtype != dtype or not a.flags.writeable or min(a.strides, default=0) < 0
-               for a in (y, cb, cr))
-    ):
-        return ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1))
-    out = np.empty(y.shape + (3,), dtype)
-    planes = [torch.from_numpy(a) for a in (y, cb, cr)]
-    rgb = torch.from_numpy(out)
-    matrix = _YCBCR_TO_RGB
-    offset = matrix @ _YCBCR_OFFSET  # RGB = matrix @ YCbCr - offset
-    sum_ = torch.empty(planes[0].shape, dtype=planes[0].dtype)
-    for channel in range(3):
-        torch.mul(planes[0], float(matrix[channel, 0]), out=sum_)
-        sum_.add_(planes[1], alpha=float(matrix[channel, 1]))
-        sum_.add_(planes[2], alpha=float(matrix[channel, 2]))
-        sum_.sub_(float(offset[channel]))
-        rgb[..., channel] = sum_
+    gain = out.dtype.type(LUMA_GAIN)
+    if torch is None or out.size < (1 << 16):
+        out[..., :3] += gain * luma[..., None]
+    else:  # torch's threads, and no temporary for gain * luma
+        torch.from_numpy(out)[..., :3].add_(torch.from_numpy(np.asarray(luma))[..., None], alpha=float(gain))
     return out
 
 

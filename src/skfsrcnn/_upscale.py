@@ -5,9 +5,8 @@ import functools
 import numpy as np
 
 from . import _validate
-from ._colour import rgb_to_ycbcr, ycbcr_planes_to_rgb
+from ._colour import chroma_residual, merge_luma, rgb_to_y
 from ._tiling import upscale_planes
-from .resize import imresize
 
 DEFAULT_TILE_SIZE = 512
 
@@ -75,6 +74,19 @@ def _output_units(image, preserve_range):
     if preserve_range or image.dtype.kind == "f":
         return 1.0
     return float(np.iinfo(image.dtype).max)
+
+
+def _to_output_units(out, gain, offset, bounds):
+    """``out = clip(out * gain + offset, *bounds)`` in place, on torch's threads."""
+    import torch
+
+    tensor = torch.from_numpy(out)
+    if gain != 1.0:
+        tensor.mul_(gain)
+    if offset != 0.0:
+        tensor.add_(offset)
+    if bounds is not None:
+        tensor.clamp_(*bounds)
 
 
 def _colour_mode(channels, rgb):
@@ -169,10 +181,11 @@ def upscale_steps(
     mode = _colour_mode(work.shape[-1] if channel is not None else None, rgb)
 
     if mode == "rgb":
-        work = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
-        ycbcr = rgb_to_ycbcr(work[..., :3])
-        rows, cols = ycbcr.shape[-3:-1]
-        planes = np.ascontiguousarray(ycbcr[..., 0]).reshape(-1, rows, cols)
+        colour = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+        luma = rgb_to_y(colour[..., :3])
+        rows, cols = luma.shape[-2:]
+        planes = luma.reshape(-1, rows, cols)
+        chroma_residual(colour, luma)
         run = _run_network(network, device)
     elif mode == "channels":
         planes = np.moveaxis(work, -1, -3)
@@ -190,24 +203,20 @@ def upscale_steps(
     big = (rows * scale, cols * scale)
 
     if mode == "rgb":
-        chroma = imresize(ycbcr[..., 1:], scale, axes=(-3, -2))
-        # Issue 6: convert the planes directly (no stacked copy; threaded when large).
-        out = ycbcr_planes_to_rgb(upscaled.reshape(lead + big), chroma[..., 0], chroma[..., 1])
-        if work.shape[-1] == 4:
-            alpha = imresize(work[..., 3:], scale, axes=(-3, -2))
-            out = np.concatenate([out, alpha], axis=-1)
+        out = merge_luma(colour, upscaled.reshape(lead + big), scale)
     elif mode == "channels":
         out = np.moveaxis(upscaled.reshape(lead + (work.shape[-1],) + big), -3, -1)
     else:
         out = upscaled.reshape(lead + big)
 
-    out *= np.float32(high - low)
-    out += np.float32(low)
+    units = _output_units(image, preserve_range)
+    bounds = None
     if clip:
-        np.clip(out, *(_value_range or (image.min(), image.max())), out=out)
-    out /= np.float32(_output_units(image, preserve_range))
-    if clip and image.dtype.kind == "i" and not preserve_range:
-        np.maximum(out, -1, out=out)  # as skimage: the most negative integer maps to -1
+        low_bound, high_bound = (float(v) / units for v in (_value_range or (image.min(), image.max())))
+        if image.dtype.kind == "i" and not preserve_range:
+            low_bound = max(low_bound, -1.0)  # as skimage: the most negative integer maps to -1
+        bounds = (low_bound, high_bound)
+    _to_output_units(out, (high - low) / units, low / units, bounds)
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
     return out.astype(np.float64 if image.dtype == np.float64 else np.float32, copy=False)
