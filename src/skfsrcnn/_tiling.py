@@ -43,13 +43,21 @@ def _spans(length, tile_size, halo):
 def plan_tiles(shape, tile_size, halo):
     """Cover an LR plane of ``shape`` (rows, cols) with tiles of core ``tile_size``.
 
+    A plane of at most ``tile_size**2`` pixels (a 640x360 video frame for the
+    default 512) is one tile whatever its shape: it fits the same memory,
+    and needs no halo and no stitching.
+
     Examples
     --------
     >>> from skfsrcnn._tiling import plan_tiles
     >>> tiles = plan_tiles((100, 70), 64, 8)
     >>> len(tiles), tiles[0].window
     (4, (slice(0, 72, None), slice(0, 70, None)))
+    >>> len(plan_tiles((100, 70), 100, 8))
+    1
     """
+    if shape[0] * shape[1] <= tile_size * tile_size:
+        tile_size = max(shape)
     return [
         Tile(window=(row_window, col_window), core=(row_core, col_core))
         for row_core, row_window in _spans(shape[0], tile_size, halo)
@@ -96,10 +104,14 @@ def upscale_planes(planes, scale, network, tile_size, halo, out=None, max_pixels
         The upscaled planes (via ``StopIteration.value``).
     """
     n, rows, cols = planes.shape
-    if out is None:
-        out = np.empty((n, rows * scale, cols * scale), np.float32)
     tiles = plan_tiles((rows, cols), tile_size, halo)
     units = list(_batches(n, tiles, max_pixels))
+    if out is None and len(units) == 1:  # one network call: its result is the output
+        out = network(planes)
+        yield 1, 1
+        return out
+    if out is None:
+        out = np.empty((n, rows * scale, cols * scale), np.float32)
     for done, (tile, which) in enumerate(units, start=1):
         result = network(planes[(which,) + tile.window])
         out[(which,) + tile.destination(scale)] = result[(slice(None),) + tile.output_crop(scale)]
