@@ -261,7 +261,8 @@ def upscale(
     tile_size : int or None, optional
         Side, in input pixels, of the tiles processed at once; bounds memory.
         Tiles overlap by the network's receptive field, so the result equals
-        the untiled one. ``None`` processes each plane whole.
+        the untiled one. A plane of at most ``tile_size**2`` pixels, and any
+        plane with ``None``, is processed whole.
     device : str or torch.device, optional
         ``'cpu'``, ``'cuda'``, ``'mps'``; by default CUDA, then MPS, then CPU.
     rgb : bool, optional
