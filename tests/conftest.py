@@ -51,3 +51,19 @@ def random_weights(tmp_path_factory):
         return path
 
     return make
+
+
+@pytest.fixture
+def network_calls(monkeypatch):
+    """Shapes of the blocks that the dask front end sends through the network."""
+    import skfsrcnn._dask
+
+    calls = []
+    real = skfsrcnn._dask.upscale_steps
+
+    def counted(block, *args, **kwargs):
+        calls.append(block.shape)
+        return real(block, *args, **kwargs)
+
+    monkeypatch.setattr(skfsrcnn._dask, "upscale_steps", counted)
+    return calls

@@ -97,7 +97,9 @@ def test_run_fsrcnn_grey_uint16_keeps_layer_attributes():
     assert_allclose(kwargs["scale"], (2.0, 0.5 / 3, 0.5 / 3))
     assert_allclose(kwargs["translate"], (0.0, 1.0 - 0.5 / 3, 2.0 - 0.5 / 3))
     assert kwargs["metadata"]["pixel_size_um"] == 0.5
-    assert kwargs["metadata"]["skfsrcnn"] == {"source": "stack", "scale": 3, "model": "fsrcnn-s", "current_slice": None}
+    assert kwargs["metadata"]["skfsrcnn"] == {
+        "source": "stack", "scale": 3, "model": "fsrcnn-s", "lazy": False, "current_slice": None,
+    }
     assert kwargs["contrast_limits"] == (100.0, 4000.0)
     assert kwargs["colormap"] == "magma" and kwargs["rgb"] is False
     assert kwargs["units"] == ("um", "um", "um") and kwargs["axis_labels"] == ("z", "y", "x")
@@ -155,6 +157,8 @@ def test_run_fsrcnn_steps_reports_progress_and_is_lazy():
         (np.zeros((3, 20, 20)), {"current_slice": (3,)}, ValueError, "outside"),
         (np.zeros((3, 20, 20)), {"current_slice": (0, 0)}, ValueError, "1 indices"),
         ([np.zeros((20, 20))], {}, ValueError, "Multiscale"),
+        ([np.zeros((20, 20))], {"lazy": True}, ValueError, "Multiscale"),
+        (np.zeros((3, 20, 20)), {"lazy": True, "current_slice": (1,)}, ValueError, "exclude each other"),
         (np.zeros((20, 20)), {"scale": 5}, ValueError, "scale"),
     ],
 )
@@ -162,6 +166,67 @@ def test_run_fsrcnn_errors(data, options, error, match):
     options = {**FAST, "scale": 2, **options}
     with pytest.raises(error, match=match):
         run_fsrcnn(data, **options)
+
+
+def _recorded(data, chunks, reads):
+    """``data`` as a dask array that appends the leading indices of every chunk it computes to ``reads``."""
+    da = pytest.importorskip("dask.array")
+    leading = data.ndim - 2
+
+    def record(block, block_info=None):
+        reads.append(tuple(start for start, _ in block_info[0]["array-location"][:leading]))
+        return block
+
+    return da.from_array(data, chunks=chunks).map_blocks(record, dtype=data.dtype)
+
+
+def _stack_uint16(shape, seed=3):
+    """Planes with ranges of their own, so that per-plane and global scaling differ."""
+    rng = np.random.default_rng(seed)
+    planes = rng.integers(0, 1000, shape)
+    offsets = rng.integers(0, 30000, shape[:-2])[..., None, None]
+    return (planes * rng.integers(1, 30, shape[:-2])[..., None, None] + offsets).astype(np.uint16)
+
+
+def test_run_fsrcnn_lazy_builds_without_computing_and_shows_planes_as_upscale_does(network_calls):
+    from skfsrcnn import upscale
+
+    data = _stack_uint16((2, 3, 37, 29))
+    reads = []
+    lazy_in = _recorded(data, (2, 2, 13, 11), reads)  # chunks across planes and through each plane
+    layer_kwargs = {"name": "movie", "scale": (1.0, 2.0, 0.5, 0.5), "translate": (0, 0, 1, 1),
+                    "contrast_limits": (0.0, 30000.0), "metadata": {"um": 0.5}}
+    out, kwargs, _ = run_fsrcnn(lazy_in, 2, lazy=True, layer_kwargs=layer_kwargs, **FAST)
+
+    assert type(out).__module__.startswith("dask") and out.dtype == np.uint16
+    assert out.shape == (2, 3, 74, 58) and out.chunks[:2] == ((1, 1), (1, 1, 1))
+    assert reads == [] and network_calls == []  # nothing computed
+    eager = run_fsrcnn(data, 2, layer_kwargs=layer_kwargs, **FAST)[1]
+    assert kwargs["contrast_limits"] == (0.0, 30000.0)  # the input's, not computed
+    assert {k: v for k, v in kwargs.items() if k != "metadata"} == {k: v for k, v in eager.items() if k != "metadata"}
+    assert kwargs["metadata"]["um"] == 0.5 and kwargs["metadata"]["skfsrcnn"]["lazy"] is True
+
+    plane = np.asarray(out[1, 2])  # what napari asks for when it shows plane (1, 2)
+    assert set(reads) == {(0, 2)} and len(reads) == 3 * 3  # the input chunks holding that plane, once
+    assert len(network_calls) == 3 * 3 and all(shape[:-2] == (1, 1) for shape in network_calls)
+    expected = np.rint(upscale(data[1, 2], 2, preserve_range=True, **FAST)).astype(np.uint16)
+    assert np.abs(plane.astype(int) - expected).max() <= 1  # float rounding of the tiling, at .5
+    assert np.mean(plane == expected) > 0.999
+
+
+@pytest.mark.parametrize("numpy_input", [False, True])
+def test_run_fsrcnn_lazy_rgb_stack(numpy_input, network_calls):
+    from skfsrcnn import upscale
+
+    da = pytest.importorskip("dask.array")
+    data = np.random.default_rng(4).integers(0, 256, (3, 18, 22, 3)).astype(np.uint8)
+    layer_data = data if numpy_input else da.from_array(data, chunks=(2, 9, 11, 3))
+    out, kwargs, _ = run_fsrcnn(layer_data, 3, lazy=True, layer_kwargs={"rgb": True}, **FAST)
+    assert isinstance(out, da.Array) and out.chunksize[0] == 1 and network_calls == []
+    assert kwargs["rgb"] is True and "contrast_limits" not in kwargs  # napari's: the first plane it shows
+    plane = out[1].compute()
+    expected = np.rint(255 * upscale(data[1], 3, channel_axis=-1, **FAST)).astype(np.uint8)
+    assert np.abs(plane.astype(int) - expected).max() <= 1
 
 
 def test_run_fsrcnn_user_weights(random_weights):

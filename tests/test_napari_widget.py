@@ -32,9 +32,11 @@ def viewer_and_widget(make_napari_viewer, qtbot):
         qtbot.waitUntil(lambda: widget.worker is None, timeout=TIMEOUT_MS)
 
 
-def _configure(widget, layer, *, scale=2, model="fsrcnn-s", tile_size=32, current_slice=False, weights=None):
+def _configure(widget, layer, *, scale=2, model="fsrcnn-s", tile_size=32, current_slice=False, weights=None,
+               lazy=False):
     widget._image.reset_choices()
     widget._image.value = layer
+    widget._lazy.value = lazy
     widget._scale.value = scale
     widget._model.value = model
     if weights is not None:
@@ -70,7 +72,7 @@ def test_widget_is_a_plugin_contribution(viewer_and_widget):
     from napari_fsrcnn import FSRCNNWidget
 
     assert isinstance(widget, FSRCNNWidget)
-    assert widget._image.value is None and not widget._current_slice.enabled
+    assert widget._image.value is None and not widget._current_slice.enabled and not widget._lazy.enabled
     assert widget["scale"] is widget._scale and widget["run_button"] is widget._run_button
     assert widget._scale.choices == (2, 3, 4)
     assert widget._model.choices == ("fsrcnn", "fsrcnn-s", "weights-file")
@@ -156,6 +158,84 @@ def test_dask_4d_current_slice(viewer_and_widget, qtbot, notifications):
     out = viewer.layers["movie_fsrcnn_x2"]
     assert isinstance(out.data, np.ndarray) and out.data.shape == (1, 1, 32, 32)
     assert_allclose(out.translate, (1.0, 2.0, -0.25, -0.25))
+
+
+def test_lazy_is_offered_for_stacks_and_ticked_for_dask(viewer_and_widget):
+    da = pytest.importorskip("dask.array")
+    viewer, widget = viewer_and_widget
+    cases = {
+        "dask stack": (da.zeros((3, 16, 16), chunks=(1, 16, 16)), {}, True, True),
+        "numpy stack": (np.zeros((3, 16, 16)), {}, True, False),
+        "dask 2-D": (da.zeros((16, 16), chunks=8), {}, False, False),
+        "dask RGB 2-D": (da.zeros((16, 16, 3), chunks=8), {"rgb": True}, False, False),
+        "pyramid": ([da.zeros((3, 32, 32)), da.zeros((3, 16, 16))], {"multiscale": True}, False, False),
+    }
+    for name, (data, kwargs, offered, ticked) in cases.items():
+        layer = viewer.add_image(data, name=name, **kwargs)
+        widget._image.value = layer
+        assert (widget._lazy.enabled, widget._lazy.value) == (offered, ticked), name
+        assert widget._current_slice.enabled == (layer.ndim > 2 and not ticked), name
+    widget._image.value = viewer.layers["numpy stack"]
+    widget._lazy.value = True  # the user's choice
+    assert not widget._current_slice.enabled
+
+
+def test_dask_stack_is_upscaled_as_you_browse(viewer_and_widget, qtbot, notifications, network_calls):
+    da = pytest.importorskip("dask.array")
+    from skfsrcnn import upscale
+
+    viewer, widget = viewer_and_widget
+    rng = np.random.default_rng(5)
+    data = (rng.integers(0, 900, (6, 30, 28)) * np.arange(1, 7)[:, None, None]).astype(np.uint16)
+    planes_read = []
+
+    def record(block, block_info=None):
+        planes_read.extend(range(*block_info[0]["array-location"][0]))
+        return block
+
+    lazy_in = da.from_array(data, chunks=(1, 15, 28)).map_blocks(record, dtype=data.dtype)
+    layer = viewer.add_image(lazy_in, name="zstack", scale=(3.0, 0.2, 0.2), translate=(0.0, 5.0, 5.0),
+                             contrast_limits=(0, 5000), metadata={"um": 0.2})
+    viewer.dims.set_point(0, 3 * 3.0)  # plane 3 on screen
+    planes_read.clear()  # napari read the input's plane to show it
+    assert widget._lazy.value  # a dask stack: lazy by default
+    _run(qtbot, widget, layer, lazy=True, tile_size=16)
+
+    assert not _errors(notifications)
+    out = viewer.layers["zstack_fsrcnn_x2"]
+    assert isinstance(out.data, da.Array) and out.data.dtype == np.uint16 and out.data.shape == (6, 60, 56)
+    assert_allclose(out.scale, (3.0, 0.1, 0.1))
+    assert_allclose(out.translate, (0.0, 4.95, 4.95))
+    assert list(out.contrast_limits) == [0, 5000]  # the input's: no compute for them
+    assert out.metadata["um"] == 0.2 and out.metadata["skfsrcnn"]["lazy"] is True
+    assert "computed as you browse" in widget._status.value
+    _assert_overlays(out, layer)
+    # Adding it computed the plane on screen only: the network on its two blocks, from input chunks
+    # of that plane (which napari's dask cache may still hold from showing the input).
+    assert set(planes_read) <= {3} and len(network_calls) == 2
+
+    def shown():
+        return np.asarray(out._slice.image.raw)
+
+    def expected(z):
+        return np.rint(upscale(data[z], 2, preserve_range=True, model="fsrcnn-s", tile_size=16,
+                               device="cpu")).astype(np.uint16)
+
+    assert np.abs(shown().astype(int) - expected(3)).max() <= 1
+    viewer.dims.set_point(0, 5 * 3.0)
+    assert 5 in planes_read and set(planes_read) <= {3, 5} and len(network_calls) == 4
+    assert np.abs(shown().astype(int) - expected(5)).max() <= 1
+
+
+def test_numpy_stack_lazily_when_chosen(viewer_and_widget, qtbot, notifications, network_calls):
+    da = pytest.importorskip("dask.array")
+    viewer, widget = viewer_and_widget
+    layer = viewer.add_image(np.zeros((4, 2, 12, 12), np.float32), name="tzyx")
+    _run(qtbot, widget, layer, lazy=True)
+    assert not _errors(notifications)
+    out = viewer.layers["tzyx_fsrcnn_x2"]
+    assert isinstance(out.data, da.Array) and out.data.chunksize == (1, 1, 24, 24)
+    assert out.data.dtype == np.float32 and len(network_calls) == 1  # the plane on screen
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 Everything here works on plain arrays and layer keyword dictionaries, so
 tests and scripts can use it without Qt or a viewer. The super-resolution
-itself is :func:`skfsrcnn.upscale_steps`; this module only picks the data to
-upscale and places the result so that it overlays its input.
+itself is :func:`skfsrcnn.upscale_steps` (or, lazily, skfsrcnn's dask front
+end); this module only picks the data to upscale and places the result so
+that it overlays its input.
 """
 
 from __future__ import annotations
@@ -82,6 +83,102 @@ def _to_input_dtype(out, dtype):
     return out
 
 
+def _rounded_copy(block, dtype):
+    """:func:`_to_input_dtype` of a copy: dask blocks must not be changed in place."""
+    return _to_input_dtype(block.copy(), dtype)
+
+
+def _is_dask(data):
+    """Whether ``data`` is a dask array (without importing dask)."""
+    return type(data).__module__.startswith("dask.")
+
+
+def _lazy_upscale(data, scale, rgb, **options):
+    """A lazy dask array of ``data`` upscaled plane by plane; nothing is computed.
+
+    The leading axes are chunked one plane deep, so showing a plane computes
+    that plane only (its chunks of ``data`` plus the halo, and the network on
+    them). Every plane is scaled and clipped by its own extrema, exactly as
+    :func:`skfsrcnn.upscale` of that plane alone: a plane's pixels never
+    depend on the other planes. Building the graph loads the model (which
+    checks the weights).
+    """
+    import dask.array as da
+
+    from skfsrcnn._dask import upscale_dask
+
+    ndim = len(data.shape) - bool(rgb)
+    leading = {axis: 1 for axis in range(ndim - 2)}
+    if _is_dask(data):
+        image = data.rechunk(leading)
+    else:  # numpy, zarr...: whole planes; name=False spares hashing all the data
+        whole = {axis: -1 for axis in range(ndim - 2, len(data.shape))}
+        image = da.from_array(data, chunks={**leading, **whole}, name=False)
+    plane = tuple(range(ndim - 2, image.ndim))  # the spatial axes, and the RGB axis
+    extrema = (image.min(axis=plane, keepdims=True), image.max(axis=plane, keepdims=True))
+    upscaled = upscale_dask(
+        image, scale, channel_axis=-1 if rgb else None, rgb=True if rgb else None,
+        preserve_range=True, clip=True, value_range=extrema, **options,
+    )
+    if image.dtype.kind in "ui":
+        upscaled = upscaled.map_blocks(_rounded_copy, image.dtype, dtype=image.dtype)
+    return upscaled
+
+
+def _check_not_multiscale(data, layer_kwargs):
+    if layer_kwargs.get("multiscale") or isinstance(data, (list, tuple)):
+        raise ValueError(
+            "Multiscale (pyramid) image layers are not supported; open the full-resolution "
+            "level as its own layer (e.g. viewer.add_image(layer.data[0])) and upscale that."
+        )
+
+
+def _slice_offset(current_slice, shape, ndim, lazy):
+    """The checked ``current_slice`` as a tuple of ints (None: the whole layer)."""
+    if current_slice is None or ndim == 2:
+        return None
+    if lazy:
+        raise ValueError(
+            f"`current_slice`={current_slice!r} and `lazy`=True exclude each other: pass current_slice=None "
+            "to compute every plane as it is viewed, or lazy=False to upscale this plane now."
+        )
+    offset = tuple(int(i) for i in current_slice)
+    if len(offset) != ndim - 2:
+        raise ValueError(
+            f"`current_slice` needs {ndim - 2} indices (one per leading axis of shape "
+            f"{shape[: ndim - 2]}), got {current_slice!r}."
+        )
+    for index, length in zip(offset, shape):
+        if not 0 <= index < length:
+            raise ValueError(f"`current_slice`={current_slice!r} is outside the data of shape {shape}.")
+    return offset
+
+
+def _output_kwargs(layer_kwargs, ndim, scale, rgb, offset, provenance):
+    """Keyword arguments of the output layer, except ``contrast_limits``."""
+    name = layer_kwargs.get("name") or "image"
+    out_scale, out_translate = output_geometry(
+        ndim,
+        scale,
+        scale=layer_kwargs.get("scale"),
+        translate=layer_kwargs.get("translate"),
+        rotate=layer_kwargs.get("rotate"),
+        shear=layer_kwargs.get("shear"),
+        offset=offset,
+    )
+    metadata = dict(layer_kwargs.get("metadata") or {})
+    metadata["skfsrcnn"] = {"source": name, "scale": int(scale), **provenance, "current_slice": offset}
+    kwargs = {key: layer_kwargs[key] for key in _KEPT if layer_kwargs.get(key) is not None}
+    kwargs.update(
+        name=f"{name}_fsrcnn_x{scale}",
+        scale=out_scale,
+        translate=out_translate,
+        rgb=bool(rgb),
+        metadata=metadata,
+    )
+    return kwargs
+
+
 def run_fsrcnn_steps(
     data,
     scale=2,
@@ -91,6 +188,7 @@ def run_fsrcnn_steps(
     tile_size=512,
     device=None,
     current_slice=None,
+    lazy=False,
     layer_kwargs=None,
 ):
     """Generator form of :func:`run_fsrcnn`: yields ``(done, total)`` per tile.
@@ -106,7 +204,7 @@ def run_fsrcnn_steps(
         The layer's data (numpy, dask or any array).
     scale : {2, 3, 4}
         Upscaling factor of the last two (spatial) axes.
-    model, weights, tile_size, device, current_slice, layer_kwargs : optional
+    model, weights, tile_size, device, current_slice, lazy, layer_kwargs : optional
         As for :func:`run_fsrcnn`.
 
     Returns
@@ -117,7 +215,8 @@ def run_fsrcnn_steps(
     Yields
     ------
     done, total : int
-        Tile batches finished so far, and in all.
+        Tile batches finished so far, and in all; with ``lazy=True``, one
+        ``(1, 1)`` once the lazy array is built (no pixel is computed).
 
     Examples
     --------
@@ -130,11 +229,7 @@ def run_fsrcnn_steps(
     from skfsrcnn import upscale_steps
 
     layer_kwargs = dict(layer_kwargs or {})
-    if layer_kwargs.get("multiscale") or isinstance(data, (list, tuple)):
-        raise ValueError(
-            "Multiscale (pyramid) image layers are not supported; open the full-resolution "
-            "level as its own layer (e.g. viewer.add_image(layer.data[0])) and upscale that."
-        )
+    _check_not_multiscale(data, layer_kwargs)
     shape = tuple(data.shape)
     rgb = layer_kwargs.get("rgb")
     if rgb is None:
@@ -142,64 +237,29 @@ def run_fsrcnn_steps(
     ndim = len(shape) - bool(rgb)
     if ndim < 2:
         raise ValueError(f"The layer's data of shape {shape} has fewer than two spatial axes.")
+    offset = _slice_offset(current_slice, shape, ndim, lazy)
 
-    offset = None
-    if current_slice is not None and ndim > 2:
-        offset = tuple(int(i) for i in current_slice)
-        if len(offset) != ndim - 2:
-            raise ValueError(
-                f"`current_slice` needs {ndim - 2} indices (one per leading axis of shape "
-                f"{shape[: ndim - 2]}), got {current_slice!r}."
-            )
-        for index, length in zip(offset, shape):
-            if not 0 <= index < length:
-                raise ValueError(f"`current_slice`={current_slice!r} is outside the data of shape {shape}.")
-        # Keep every axis (length 1 on the leading ones) so the result stays on that slice.
-        data = data[tuple(slice(i, i + 1) for i in offset)]
+    options = dict(model=model, weights=weights, tile_size=tile_size, device=device)
+    if lazy:
+        upscaled = _lazy_upscale(data, scale, rgb, **options)
+        yield 1, 1  # built: napari computes each plane when it shows it
+    else:
+        if offset is not None:
+            # Keep every axis (length 1 on the leading ones) so the result stays on that slice.
+            data = data[tuple(slice(i, i + 1) for i in offset)]
+        image = np.asarray(data)  # computes dask/zarr data here, in the worker
+        upscaled = yield from upscale_steps(
+            image, scale, channel_axis=-1 if rgb else None, rgb=True if rgb else None,
+            preserve_range=True, clip=True, **options,
+        )
+        upscaled = _to_input_dtype(upscaled, image.dtype)
 
-    image = np.asarray(data)  # computes dask/zarr data here, in the worker
-    upscaled = yield from upscale_steps(
-        image,
-        scale,
-        channel_axis=-1 if rgb else None,
-        rgb=True if rgb else None,
-        model=model,
-        weights=weights,
-        preserve_range=True,
-        clip=True,
-        tile_size=tile_size,
-        device=device,
-    )
-    upscaled = _to_input_dtype(upscaled, image.dtype)
-
-    name = layer_kwargs.get("name") or "image"
-    out_scale, out_translate = output_geometry(
-        ndim,
-        scale,
-        scale=layer_kwargs.get("scale"),
-        translate=layer_kwargs.get("translate"),
-        rotate=layer_kwargs.get("rotate"),
-        shear=layer_kwargs.get("shear"),
-        offset=offset,
-    )
-    metadata = dict(layer_kwargs.get("metadata") or {})
-    metadata["skfsrcnn"] = {
-        "source": name,
-        "scale": int(scale),
-        "model": str(weights) if weights is not None else model,
-        "current_slice": offset,
-    }
-    kwargs = {key: layer_kwargs[key] for key in _KEPT if layer_kwargs.get(key) is not None}
-    kwargs.update(
-        name=f"{name}_fsrcnn_x{scale}",
-        scale=out_scale,
-        translate=out_translate,
-        rgb=bool(rgb),
-        metadata=metadata,
-    )
+    provenance = {"model": str(weights) if weights is not None else model, "lazy": bool(lazy)}
+    kwargs = _output_kwargs(layer_kwargs, ndim, scale, rgb, offset, provenance)
     limits = layer_kwargs.get("contrast_limits")
-    if limits is None and not rgb:
+    if limits is None and not rgb and not lazy:
         # Min/max rather than the dtype range: a 12-bit camera in uint16 would look black.
+        # A lazy layer's are left to napari, which takes them from the first plane it shows.
         low, high = float(upscaled.min()), float(upscaled.max())
         limits = (low, high if high > low else low + 1)
     if limits is not None:
@@ -214,7 +274,7 @@ def run_fsrcnn(data, scale=2, **options):
     ----------
     data : (..., M, N[, 3 or 4]) array-like
         The layer's data: numpy, dask or any array; dask data are computed
-        (only the needed slice with ``current_slice``).
+        (only the needed slice with ``current_slice``) unless ``lazy``.
     scale : {2, 3, 4}
         Upscaling factor of the last two (spatial) axes.
     model : {'fsrcnn', 'fsrcnn-s'}, optional
@@ -229,6 +289,12 @@ def run_fsrcnn(data, scale=2, **options):
         Indices on the leading (non-spatial) axes: upscale only that plane.
         The output keeps the layer's dimensions (length 1 on leading axes)
         and is placed on that slice.
+    lazy : bool, optional
+        Return a lazy dask array instead of computing: chunked one plane
+        deep on the leading axes, so that napari computes a plane (only
+        that one) when it shows it. Each plane is then scaled by its own
+        extrema, exactly as ``current_slice`` upscales it (the eager
+        whole-layer result uses the whole layer's). Excludes ``current_slice``.
     layer_kwargs : dict, optional
         The input layer's attributes: ``name``, ``scale``, ``translate``,
         ``rotate``, ``shear``, ``affine``, ``units``, ``axis_labels``, ``rgb``,
@@ -244,7 +310,8 @@ def run_fsrcnn(data, scale=2, **options):
         axes. ``kwargs`` name the layer ``<name>_fsrcnn_x<scale>`` and set
         ``scale`` and ``translate`` so that it overlays the input exactly;
         ``rgb`` and ``metadata`` are kept (with a ``"skfsrcnn"`` entry added)
-        and contrast limits are the input's or the output's min and max.
+        and contrast limits are the input's or the output's min and max
+        (with ``lazy``: the input's, or napari's from the first plane shown).
 
     Examples
     --------
@@ -253,6 +320,9 @@ def run_fsrcnn(data, scale=2, **options):
     ...                                 layer_kwargs={"name": "stack"})  # doctest: +SKIP
     >>> data.shape, data.dtype, kwargs["name"], kwargs["scale"]  # doctest: +SKIP
     ((3, 40, 60), dtype('uint16'), 'stack_fsrcnn_x2', (1.0, 0.5, 0.5))
+    >>> lazy, kwargs, kind = run_fsrcnn(np.zeros((3, 20, 30), np.uint16), 2, lazy=True)
+    >>> type(lazy).__name__, lazy.chunksize  # a dask array; nothing computed yet
+    ('Array', (1, 40, 60))
     """
     steps = run_fsrcnn_steps(data, scale, **options)
     while True:

@@ -7,6 +7,10 @@ Cancel takes effect. Errors and warnings raised in the worker reach the user
 as napari notifications (relayed by napari's worker, or here where that relay
 is inactive); nothing is caught and hidden.
 
+With *Compute as you browse* the worker only loads the model and builds a
+lazy dask array (one step); the layer is added at once and napari computes
+each plane when it shows it.
+
 Set ``NAPARI_FSRCNN_NOTHREADS=1`` to run in the GUI thread (for debugging).
 """
 
@@ -29,7 +33,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ._compute import run_fsrcnn_steps
+from ._compute import _is_dask, run_fsrcnn_steps
 
 if TYPE_CHECKING:
     import napari
@@ -138,7 +142,10 @@ class FSRCNNWidget(Container):
     -----
     The controls can be reached by name for scripting, e.g. ``widget["scale"].value = 3``:
     ``image``, ``scale``, ``model``, ``weights``, ``tile_size``, ``device``,
-    ``current_slice``, ``run_button``, ``cancel_button``, ``progress``, ``status``.
+    ``current_slice``, ``lazy``, ``run_button``, ``cancel_button``, ``progress``, ``status``.
+    ``lazy`` (*Compute as you browse*) is offered for stacks (layers with
+    leading axes) that are not multiscale, and is ticked by default when
+    the layer's data are a dask array.
     :meth:`run` and :meth:`cancel` do what the buttons do; :attr:`worker`
     is the running thread worker (None when idle).
 
@@ -168,6 +175,11 @@ class FSRCNNWidget(Container):
         self._device = ComboBox(name="device", label="Device", choices=_devices(), value="auto")
         self._current_slice = CheckBox(name="current_slice", text="Current slice only", value=False,
                                        tooltip="Upscale only the plane on screen: a quick preview of a big stack.")
+        self._lazy = CheckBox(
+            name="lazy", text="Compute as you browse", value=False,
+            tooltip="Add the result at once as a lazy dask array: napari upscales a plane when it shows it "
+                    "(no progress bar or Cancel for that). Off: upscale everything now.",
+        )
         self._run_button = PushButton(name="run_button", text="Run")
         self._cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
         self._progress = ProgressBar(name="progress", label="Progress", min=0, max=1, value=0)
@@ -175,10 +187,11 @@ class FSRCNNWidget(Container):
 
         self.extend([
             self._image, self._scale, self._model, self._weights, self._tile_size, self._device,
-            self._current_slice, self._run_button, self._cancel_button, self._progress, self._status,
+            self._current_slice, self._lazy, self._run_button, self._cancel_button, self._progress, self._status,
         ])
         self._model.changed.connect(self._on_model_changed)
         self._image.changed.connect(self._on_image_changed)
+        self._lazy.changed.connect(self._on_lazy_changed)
         self._run_button.clicked.connect(self.run)
         self._cancel_button.clicked.connect(self.cancel)
         self._on_image_changed(self._image.value)
@@ -194,7 +207,15 @@ class FSRCNNWidget(Container):
         self._weights.visible = value == WEIGHTS_FILE
 
     def _on_image_changed(self, layer):
-        self._current_slice.enabled = layer is not None and layer.ndim > 2
+        stack = layer is not None and layer.ndim > 2
+        # Lazy makes sense where napari shows one plane of many; a multiscale layer is refused anyway.
+        self._lazy.enabled = stack and not layer.multiscale
+        self._lazy.value = self._lazy.enabled and _is_dask(layer.data)
+        self._on_lazy_changed(self._lazy.value)
+
+    def _on_lazy_changed(self, lazy):
+        layer = self._image.value
+        self._current_slice.enabled = layer is not None and layer.ndim > 2 and not lazy
 
     def _options(self):
         weights = None
@@ -254,9 +275,10 @@ class FSRCNNWidget(Container):
         except ValueError as error:
             show_error(f"FSRCNN: {error}")
             return
-        current = self._current_index(layer) if self._current_slice.value and layer.ndim > 2 else None
+        lazy = self._lazy.enabled and self._lazy.value
+        current = self._current_index(layer) if self._current_slice.enabled and self._current_slice.value else None
         steps = run_fsrcnn_steps(
-            layer.data, current_slice=current, layer_kwargs=_layer_kwargs(layer), **options
+            layer.data, current_slice=current, lazy=lazy, layer_kwargs=_layer_kwargs(layer), **options
         )
         self._start(steps, f"FSRCNN x{options['scale']}: {layer.name}")
 
@@ -342,8 +364,13 @@ class FSRCNNWidget(Container):
         from napari.layers import Layer
 
         data, kwargs, kind = layer_data
-        self._viewer.add_layer(Layer.create(data, kwargs, kind))
-        self._status.value = f"Added {kwargs['name']}"
+        # Created hidden, napari slices the layer once, where the viewer is: a visible new layer
+        # would first be sliced at its own origin, which for lazy data computes a plane for nothing.
+        layer = Layer.create(data, {**kwargs, "visible": False}, kind)
+        self._viewer.add_layer(layer)
+        layer.visible = True
+        lazy = kwargs["metadata"]["skfsrcnn"]["lazy"]
+        self._status.value = f"Added {kwargs['name']}" + (" (computed as you browse)" if lazy else "")
 
     def _on_errored(self, error):
         # The worker itself shows the error as a notification; keep the panel in step.

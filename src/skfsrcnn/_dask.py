@@ -42,7 +42,7 @@ def _drain(steps):
 
 def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, block_id=None):
     """Upscale one overlapped block and crop the halo from its interior sides."""
-    value_range = (extrema[0][()], extrema[1][()]) if extrema else None
+    value_range = (extrema[0].item(), extrema[1].item()) if extrema else None
     out = _drain(upscale_steps(block, scale, _value_range=value_range, **options))
     crop = [slice(None)] * out.ndim
     for axis in spatial:
@@ -70,9 +70,13 @@ def upscale_dask(
 
     Parameters are those of :func:`~skfsrcnn.upscale`, plus:
 
-    value_range : (float, float), optional
-        The image's known global ``(minimum, maximum)``. By default they are
-        computed lazily, as part of the returned graph.
+    value_range : (float, float) or (dask array, dask array), optional
+        The image's known global ``(minimum, maximum)``, or lazy extrema
+        that broadcast against ``image`` with one value per block (e.g.
+        per-plane extrema, reduced over the spatial axes with
+        ``keepdims=True``, of an image chunked one plane deep on the
+        leading axes). By default the global ones are computed lazily, as
+        part of the returned graph.
 
     Returns
     -------
@@ -131,7 +135,7 @@ def upscale_dask(
 
     extrema = ()
     if value_range is not None:
-        extrema = tuple(np.asarray(v, dtype=image.dtype) for v in value_range)
+        extrema = tuple(v if isinstance(v, da.Array) else np.asarray(v, dtype=image.dtype) for v in value_range)
     elif clip or image.dtype != np.uint8:
         extrema = (image.min(), image.max())
 
