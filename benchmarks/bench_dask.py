@@ -8,22 +8,52 @@ with one thread and MEMORY_LIMIT each (the nanny restarts a worker that passes
 is rounded back to uint16 and written with ``to_zarr``, as ``skfsrcnn upscale
 in.zarr out.zarr`` does. Printed: wall time, throughput in output megapixels
 per second, each worker's peak resident memory (``ru_maxrss``, includes
-PyTorch) and whether any worker was restarted.
+PyTorch), its CPU time (user and system) and minor page faults during the
+run, and whether any worker was restarted.
+
+glibc's allocator: dask's nannies start workers with
+``MALLOC_TRIM_THRESHOLD_=65536`` (``distributed.nanny.pre-spawn-environ``),
+which also freezes glibc's mmap threshold at 128 KiB, so every chunk- and
+band-sized buffer is mapped fresh and page-faulted in (and unmapped on
+free). ``--malloc tuned`` (the default) starts the workers with
+``MALLOC_MMAP_THRESHOLD_`` = 32 MiB and ``MALLOC_TRIM_THRESHOLD_`` = 64 MiB
+instead, so that freed buffers are reused; ``--malloc dask`` keeps dask's
+setting, for comparison.
 
 Usage: python benchmarks/bench_dask.py [--size 20000] [--scale 2] [--model fsrcnn]
-           [--chunk 1024] [--workers 2] [--device cpu] [--memory-limit 2GB] [--workdir DIR] [--keep]
+           [--chunk 1024] [--workers 2] [--device cpu] [--memory-limit 2GB]
+           [--malloc tuned] [--workdir DIR] [--keep] [--output docs/results/bench_dask.txt]
 """
 
 import argparse
 import os
 import platform
 import resource
+import shlex
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+#: Worker environment per ``--malloc`` choice, on top of dask's ``pre-spawn-environ``.
+MALLOC_ENV = {
+    "tuned": {"MALLOC_MMAP_THRESHOLD_": 32 << 20, "MALLOC_TRIM_THRESHOLD_": 64 << 20},
+    "dask": {},
+}
+
+
+class Report:
+    """Print lines and keep them for ``--output``."""
+
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, line=""):
+        print(line, flush=True)
+        self.lines.append(line)
 
 
 def make_input(path, size, chunk, seed=0):
@@ -50,8 +80,17 @@ def _to_uint16(block):
     return np.clip(np.rint(block), 0, 65535).astype(np.uint16)
 
 
-def _peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _usage():
+    """This process's CPU seconds (user, system), minor page faults and peak RSS in MiB."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime, usage.ru_stime, usage.ru_minflt, usage.ru_maxrss / 1024
+
+
+def _worker_env(choice):
+    """``distributed.nanny.pre-spawn-environ`` with the ``--malloc`` choice applied."""
+    import dask
+
+    return {**dask.config.get("distributed.nanny.pre-spawn-environ"), **MALLOC_ENV[choice]}
 
 
 def _warm_up(model, scale, device):
@@ -75,9 +114,15 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
+    parser.add_argument("--malloc", default="tuned", choices=tuple(MALLOC_ENV),
+                        help="glibc allocator settings of the workers (default tuned; see above)")
     parser.add_argument("--workdir", type=Path, help="where in.zarr/out.zarr go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the output (the input is always kept in --workdir)")
+    parser.add_argument("--output", type=Path, help="also write the report to this file")
     args = parser.parse_args(argv)
+    report = Report()
+    report(f"$ python benchmarks/bench_dask.py {shlex.join(sys.argv[1:] if argv is None else argv)}")
+    report(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
     import dask
     import dask.array as da
@@ -89,15 +134,19 @@ def main(argv=None):
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     source = make_input(workdir / "in.zarr", args.size, args.chunk)
-    print(f"input: {args.size}x{args.size} uint16 zarr, chunks {args.chunk}, {source.nbytes / 1e9:.2f} GB "
-          f"(ready in {time.perf_counter() - started:.1f} s)")
+    report(f"input: {args.size}x{args.size} uint16 zarr, chunks {args.chunk}, {source.nbytes / 1e9:.2f} GB "
+           f"(ready in {time.perf_counter() - started:.1f} s)")
     output = workdir / "out.zarr"
     shutil.rmtree(output, ignore_errors=True)
 
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      memory_limit=args.memory_limit, dashboard_address=None) as cluster, Client(cluster) as client:
+    environ = _worker_env(args.malloc)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         memory_limit=args.memory_limit, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
         threads = client.run(_warm_up, args.model, args.scale, args.device)
         pids = client.run(os.getpid)
+        before = client.run(_usage)
         image = da.from_zarr(source)
         upscaled = skfsrcnn.upscale(image, args.scale, model=args.model, preserve_range=True,
                                     tile_size=args.tile_size, device=args.device)
@@ -106,21 +155,30 @@ def main(argv=None):
         # A path (not a zarr.Array): dask would rechunk writes into an existing array to 128 MiB.
         result.to_zarr(str(output))
         wall = time.perf_counter() - started
-        peaks = client.run(_peak_rss_mib)
+        after = client.run(_usage)
         restarted = client.run(os.getpid) != pids
 
     pixels = result.shape[0] * result.shape[1]
-    print(f"output: {result.shape[0]}x{result.shape[1]} uint16, {result.nbytes / 1e9:.2f} GB, "
-          f"chunks {result.chunksize[0]}")
-    print(f"model {args.model} x{args.scale} on {args.device}, tile {args.tile_size}, "
-          f"{args.workers} workers x 1 thread (torch threads per worker: {sorted(set(threads.values()))}), "
-          f"memory limit {args.memory_limit} per worker")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; dask {dask.__version__}")
-    print(f"wall time: {wall:.1f} s")
-    print(f"throughput: {pixels / wall / 1e6:.2f} output Mpx/s ({pixels / args.scale**2 / wall / 1e6:.2f} input Mpx/s)")
-    for n, (address, peak) in enumerate(sorted(peaks.items())):
-        print(f"peak memory, worker {n} ({address}): {peak:.0f} MiB")
-    print(f"workers restarted: {'yes' if restarted else 'no'}")
+    malloc = ", ".join(f"{k}={v}" for k, v in sorted(environ.items()) if k.startswith("MALLOC_"))
+    report(f"output: {result.shape[0]}x{result.shape[1]} uint16, {result.nbytes / 1e9:.2f} GB, "
+           f"chunks {result.chunksize[0]}")
+    report(f"model {args.model} x{args.scale} on {args.device}, tile {args.tile_size}, "
+           f"{args.workers} workers x 1 thread (torch threads per worker: {sorted(set(threads.values()))}), "
+           f"memory limit {args.memory_limit} per worker")
+    report(f"worker allocator (--malloc {args.malloc}): {malloc}")
+    report(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+           f"dask {dask.__version__}, skfsrcnn {skfsrcnn.__version__}")
+    report(f"wall time: {wall:.1f} s")
+    report(f"throughput: {pixels / wall / 1e6:.2f} output Mpx/s ({pixels / args.scale**2 / wall / 1e6:.2f} input Mpx/s)")
+    for n, address in enumerate(sorted(after)):
+        user, system, faults = (a - b for a, b in zip(after[address][:3], before.get(address, (0, 0, 0))))
+        report(f"worker {n} ({address}): peak memory {after[address][3]:.0f} MiB, "
+               f"CPU {user:.1f} s user + {system:.1f} s system, {faults / 1e6:.2f} M minor page faults")
+    report(f"workers restarted: {'yes' if restarted else 'no'}")
+    report(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("\n".join(report.lines) + "\n")
     if not args.keep:
         shutil.rmtree(output, ignore_errors=True)
         if args.workdir is None:
