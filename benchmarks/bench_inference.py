@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
@@ -348,14 +349,7 @@ def environment(report, args):
 
     import skfsrcnn
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     report("# skfsrcnn inference benchmark")
     report()

@@ -7,7 +7,8 @@ Both loops train the same FSRCNN on the same T91 patches with Adam and MSE:
 * skfsrcnn: the trainer's step, the exact sub-pixel form (``FastFSRCNN``),
   channels-last tensors, batches of 32 patches of 32x32 (configs/*.yaml).
 
-Usage: python benchmarks/bench_train.py [--model fsrcnn] [--scale 3] [--steps 30] [--repeats 5]
+Usage: python benchmarks/bench_train.py [--model fsrcnn fsrcnn-s] [--scale 3] [--steps 30]
+           [--repeats 5] [--output docs/results/bench_train.txt]
 """
 
 import argparse
@@ -18,6 +19,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from _machine import cpu_name
 from skfsrcnn.datasets import PatchSampler, augment, load_folder
 from skfsrcnn.models import FSRCNN, FastFSRCNN
 
@@ -44,28 +46,45 @@ def throughput(network, parameters, sampler, steps, channels_last):
     return pixels / (time.perf_counter() - start)
 
 
+def compare(model, scale, images, steps, repeats):
+    """Median LR px/s of the naive loop and of ours, measured interleaved."""
+    naive_sampler = PatchSampler(images, scale, 16, 64, seed=0)
+    fast_sampler = PatchSampler(images, scale, 32, 32, seed=0)
+    naive_model = FSRCNN.from_preset(model, scale)
+    fast_model = FastFSRCNN(FSRCNN.from_preset(model, scale))
+    naive, fast = [], []
+    for _ in range(repeats):  # interleaved, so both see the same machine load
+        naive.append(throughput(naive_model, naive_model.parameters(), naive_sampler, steps, False))
+        fast.append(throughput(fast_model, fast_model.parameters(), fast_sampler, steps, True))
+    return statistics.median(naive), statistics.median(fast)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="fsrcnn", choices=("fsrcnn", "fsrcnn-s"))
+    parser.add_argument("--model", nargs="+", default=["fsrcnn", "fsrcnn-s"], choices=("fsrcnn", "fsrcnn-s"))
     parser.add_argument("--scale", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
     args = parser.parse_args()
     images = augment(load_folder(T91)[:20])
-    naive_sampler = PatchSampler(images, args.scale, 16, 64, seed=0)
-    fast_sampler = PatchSampler(images, args.scale, 32, 32, seed=0)
-    naive_model = FSRCNN.from_preset(args.model, args.scale)
-    fast_model = FastFSRCNN(FSRCNN.from_preset(args.model, args.scale))
-    naive, fast = [], []
-    for _ in range(args.repeats):  # interleaved, so both see the same machine load
-        naive.append(throughput(naive_model, naive_model.parameters(), naive_sampler, args.steps, False))
-        fast.append(throughput(fast_model, fast_model.parameters(), fast_sampler, args.steps, True))
-    naive_px, fast_px = statistics.median(naive), statistics.median(fast)
-    print(f"training throughput, {args.model} x{args.scale}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, median of {args.repeats} x {args.steps} steps")
-    print(f"naive loop (ConvTranspose2d, NCHW, 64x16x16): {naive_px / 1e3:8.0f} k LR px/s")
-    print(f"skfsrcnn   (sub-pixel, channels-last, 32x32x32): {fast_px / 1e3:8.0f} k LR px/s")
-    print(f"ratio skfsrcnn / naive: {fast_px / naive_px:.2f}x")
+    lines = [
+        f"Training throughput, x{args.scale}: LR pixels per second of one Adam step "
+        f"(median of {args.repeats} interleaved rounds of {args.steps} steps)",
+        f"{cpu_name()}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}",
+        "",
+        f"{'model':10s}{'naive (ConvTranspose2d, NCHW, 64x16x16)':>42s}"
+        f"{'skfsrcnn (sub-pixel, channels-last, 32x32x32)':>49s}{'ratio':>8s}",
+    ]
+    print("\n".join(lines))
+    for model in args.model:
+        naive, fast = compare(model, args.scale, images, args.steps, args.repeats)
+        lines.append(f"{model:10s}{naive / 1e3:>36.0f} k px/s{fast / 1e3:>43.0f} k px/s{fast / naive:>7.2f}x")
+        print(lines[-1])
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
