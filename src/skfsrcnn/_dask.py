@@ -137,7 +137,12 @@ def upscale_dask(
     if value_range is not None:
         extrema = tuple(v if isinstance(v, da.Array) else np.asarray(v, dtype=image.dtype) for v in value_range)
     elif clip or image.dtype != np.uint8:
-        extrema = (image.min(), image.max())
+        # A clone reads the input again for the extrema: sharing its chunks with
+        # the upscaling would keep every chunk in memory until both are done.
+        from dask.graph_manipulation import clone
+
+        source = clone(image)
+        extrema = (source.min(), source.max())
 
     out_dtype = np.dtype(np.float64 if image.dtype == np.float64 else np.float32)
     out_chunks = tuple(
