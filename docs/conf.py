@@ -10,7 +10,8 @@ The API reference lives in ``docs/api/*.rst`` as ``autosummary`` lists; a
 check below fails the build (under ``-W``) when a name of a module's
 ``__all__`` is missing from them. Tables of numbers (results, benchmarks,
 reliability) are read from ``docs/results/``, written by ``docs/make_results.py``,
-the benchmarks and the tests; until they exist the pages say how to make them.
+the benchmarks and ``docs/make_reliability.py`` (which runs the reliability
+tests); until they exist the pages say how to make them.
 """
 
 import importlib
@@ -277,7 +278,7 @@ def _snippet_reliability():
     if not files:
         _write("reliability.rst", _NOT_YET.format(
             what="The table of bad inputs and their outcomes",
-            command="python -m pytest tests (the reliability tests)",
+            command="python docs/make_reliability.py",
             target="docs/results/reliability.rst or reliability.csv"))
         return
     parts = []

@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import shutil
 import threading
+import time
 import types
 from functools import partial
 from pathlib import Path
@@ -244,15 +245,61 @@ def test_truncated_safetensors(tmp_path, random_weights):
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder; ``server.status`` maps a path to an error status to send instead."""
+    """Serves a folder; ``server.status`` maps a path to an error status to send instead.
+
+    ``server.faults`` maps a path to a list of faults, one per request (then
+    the file is served normally): ``"drop"`` announces the whole file, sends
+    half and hangs up; ``"short"`` announces and sends half (a well-formed
+    but truncated response); ``"slow"`` answers nothing; ``"trickle"`` sends
+    the file in small pieces, never idle long enough for a read timeout.
+    """
 
     def do_GET(self):
         self.server.requests.append(self.path)
-        status = self.server.status.get(self.path.lstrip("/"))
+        name = self.path.lstrip("/")
+        status = self.server.status.get(name)
         if status:
             self.send_error(status)
             return
+        faults = self.server.faults.get(name)
+        if faults:
+            getattr(self, f"_{faults.pop(0)}")(Path(self.directory) / name)
+            return
         super().do_GET()
+
+    def _headers(self, length):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    def _drop(self, path):
+        data = path.read_bytes()
+        self._headers(len(data))
+        self.wfile.write(data[: len(data) // 2])
+        self.close_connection = True
+
+    def _short(self, path):
+        data = path.read_bytes()[:-100]
+        self._headers(len(data))
+        self.wfile.write(data)
+
+    def _slow(self, path):
+        self.server.released.wait(10)  # until the test ends
+        self.close_connection = True
+
+    def _trickle(self, path):
+        data = path.read_bytes()
+        self._headers(len(data))
+        for start in range(0, len(data), 512):
+            if self.server.released.wait(0.02):
+                break
+            try:
+                self.wfile.write(data[start : start + 512])
+                self.wfile.flush()
+            except OSError:  # the client gave up
+                break
+        self.close_connection = True
 
     def log_message(self, *args):
         pass
@@ -262,7 +309,8 @@ class _Server:
     def __init__(self, folder):
         self.folder = folder
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(folder)))
-        self.httpd.requests, self.httpd.status = [], {}
+        self.httpd.requests, self.httpd.status, self.httpd.faults = [], {}, {}
+        self.httpd.released = threading.Event()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -276,8 +324,13 @@ class _Server:
     def status(self):
         return self.httpd.status
 
+    @property
+    def faults(self):
+        return self.httpd.faults
+
     def stop(self):
         if self.running:
+            self.httpd.released.set()
             self.httpd.shutdown()
             self.httpd.server_close()
             self.thread.join(5)
@@ -382,3 +435,54 @@ def test_no_server_at_all(remote):
     remote.stop()
     with pytest.raises(OSError, match=rf"Could not download the weights {NAME!r}.*{pretrained.BASE_URL_ENV}"):
         weights_path(NAME)
+
+
+def _assert_nothing_kept(remote):
+    """No file at all in the cache: no partial download, nothing that could be loaded later."""
+    assert not [path for path in remote.cache.rglob("*") if path.is_file()]
+
+
+def test_dropped_connection_is_retried(remote):
+    remote.faults[FILE] = ["drop"]
+    path = weights_path(NAME)
+    assert remote.requests == [f"/{FILE}"] * 2
+    assert _sha256(path) == remote.registry[NAME]["sha256"]
+    assert load_model(NAME).scale == 3
+
+
+@pytest.mark.parametrize(
+    "fault, error, match",
+    [
+        ("drop", OSError, rf"Could not download the weights {NAME!r} .*(Connection broken|IncompleteRead)"),
+        ("short", ValueError, r"hash of downloaded file .* does not match the known hash"),
+    ],
+    ids=["dropped-connection", "truncated-body"],
+)
+def test_broken_download_is_never_kept_or_loaded(remote, monkeypatch, fault, error, match):
+    remote.faults[FILE] = [fault] * 3  # every attempt (pooch retries twice)
+    loaded = []
+    monkeypatch.setattr(pretrained, "_load_cached", lambda *args: loaded.append(args))
+    with pytest.raises(error, match=match):
+        load_model(NAME)
+    assert len(remote.requests) == 3
+    assert not loaded
+    _assert_nothing_kept(remote)
+
+
+@pytest.mark.parametrize(
+    "fault, setting, match",
+    [
+        ("slow", "DOWNLOAD_TIMEOUT", r"[Rr]ead timed out"),
+        ("trickle", "DOWNLOAD_DEADLINE", r"the download took more than 0\.2 s"),
+    ],
+    ids=["no-answer", "trickling"],
+)
+def test_slow_server_is_an_error_not_a_hang(remote, monkeypatch, fault, setting, match):
+    monkeypatch.setattr(pretrained, setting, 0.2)
+    remote.faults[FILE] = [fault] * 3
+    start = time.monotonic()
+    with pytest.raises(OSError, match=rf"Could not download the weights {NAME!r} .*{match}"):
+        weights_path(NAME)
+    assert time.monotonic() - start < 10
+    assert len(remote.requests) == 3
+    _assert_nothing_kept(remote)

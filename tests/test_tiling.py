@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skfsrcnn import upscale, upscale_steps
-from skfsrcnn._tiling import plan_tiles, upscale_planes
+from skfsrcnn._tiling import MIN_RETRY_TILE, plan_tiles, upscale_planes
 from skfsrcnn.models import PRESETS, FastFSRCNN, FSRCNN
 
 SCALES = (2, 3, 4)
@@ -171,3 +171,68 @@ def test_upscale_steps_counts_tiles(random_weights):
     out, steps = _drain(upscale_steps(image, 2, weights=random_weights("fsrcnn-s", 2), tile_size=16))
     assert steps == [(i, 9) for i in range(1, 10)]
     assert out.shape == (80, 66)
+
+
+# ------------------------------------------------------------------ GPU out of memory
+
+
+def _fails_above(network, max_pixels, calls):
+    """``network`` that raises CUDA's out-of-memory error for batches above ``max_pixels`` LR pixels."""
+    import torch
+
+    def run(batch):
+        calls.append(batch.shape)
+        if math.prod(batch.shape) > max_pixels:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return network(batch).astype(np.float32)  # as the real network returns
+
+    return run
+
+
+@pytest.mark.parametrize("tile_size, max_pixels", [(64, 40 * 40), (100, 2 * 30 * 30), (64, 1200)])
+def test_out_of_memory_retries_with_smaller_tiles(tile_size, max_pixels):
+    scale, radius = 3, 4
+    planes = np.random.default_rng(3).random((2, 90, 77)).astype(np.float32)
+    network, calls = _local_network(radius, scale), []
+    expected, _ = _drain(upscale_planes(planes, scale, _fails_above(network, math.inf, []), tile_size, radius))
+    out, steps = _drain(upscale_planes(planes, scale, _fails_above(network, max_pixels, calls), tile_size, radius))
+    assert_array_equal(out, expected)  # every sub-tile keeps its halo
+    assert steps[-1][0] == steps[-1][1] == len(steps)  # progress counts the planned tiles
+    failed = [shape for shape in calls if math.prod(shape) > max_pixels]
+    assert 1 <= len(failed) <= math.ceil(math.log2(tile_size / MIN_RETRY_TILE))  # once per halving, not per tile
+
+
+def test_out_of_memory_even_on_the_smallest_tiles_is_a_clear_error():
+    network, calls = _local_network(2, 2), []
+    planes = np.zeros((1, 70, 70), np.float32)
+    match = (r"The GPU ran out of memory even on tiles of 16x16 input pixels \(`tile_size`=64, halved "
+             r"down to the minimum 16\): CUDA out of memory\. .*use device='cpu'")
+    with pytest.raises(MemoryError, match=match):
+        _drain(upscale_planes(planes, 2, _fails_above(network, 10, calls), 64, 2))
+    assert [max(shape[1:]) for shape in calls] == [66, 34, 18]  # 64, then 32, then 16 (+ halo)
+
+
+def test_other_errors_are_not_retried():
+    calls = []
+
+    def broken(batch):
+        calls.append(batch.shape)
+        raise RuntimeError("device exploded")
+
+    with pytest.raises(RuntimeError, match="device exploded"):
+        _drain(upscale_planes(np.zeros((1, 40, 40), np.float32), 2, broken, 16, 2))
+    assert len(calls) == 1
+
+
+def test_upscale_survives_out_of_memory(random_weights, monkeypatch):
+    from skfsrcnn import _upscale
+
+    weights = random_weights("fsrcnn-s", 2)
+    image = np.random.default_rng(4).integers(0, 65535, (2, 70, 60, 3), dtype=np.uint16)
+    expected = upscale(image, 2, weights=weights, channel_axis=-1, tile_size=None)
+    calls, real = [], _upscale._run_network
+    monkeypatch.setattr(_upscale, "_run_network",
+                        lambda *args, **kwargs: _fails_above(real(*args, **kwargs), 2 * 40 * 40, calls))
+    out = upscale(image, 2, weights=weights, channel_axis=-1, tile_size=None)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-5)
+    assert max(math.prod(shape) for shape in calls) > 2 * 40 * 40  # it did run out, then went on

@@ -2,12 +2,19 @@
 
 import csv
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
 import yaml
+from torch.nn import functional as F
 
 from skfsrcnn.pretrained import load_model
 from skfsrcnn.train import TrainConfig, Trainer, load_config
@@ -270,6 +277,9 @@ def test_unknown_key_in_yaml(tmp_path):
         ("lr=fast", "lr"),
         ("flips=1", "flips"),
         ("train_folders=3", "train_folders"),
+        ("perceptual_layer=conv2_2", "perceptual_layer"),
+        ("perceptual_scale=0", "perceptual_scale"),
+        ("perceptual_weights=[a]", "perceptual_weights"),
     ],
 )
 def test_bad_values_name_the_key(item, key):
@@ -359,6 +369,150 @@ def test_without_validation_keeps_last_weights(data_dirs, tmp_path):
     _assert_same_weights(_state(best), {k: v.cpu() for k, v in trainer.model.state_dict().items()})
 
 
+def test_two_step_fine_tuning_on_extra_data(data_dirs, tmp_path):
+    """The paper's recipe: train on one set, then fine-tune on it plus extra data at a lower lr."""
+    from skimage import data
+
+    train, val = data_dirs
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    iio.imwrite(extra / "rocket.png", data.rocket()[150:240, 200:300])
+    first = Trainer(_config(data_dirs, tmp_path, name="step1", iterations=20), progress=False)
+    best = first.run()
+
+    config = _config(data_dirs, tmp_path, name="step2", init_from=str(best), iterations=20,
+                     train_folders=[str(train), str(extra)], lr=1e-4, deconv_lr_scale=0.1)
+    second = Trainer(config, progress=False)
+    _assert_same_weights({k: v.cpu() for k, v in second.model.state_dict().items()}, _state(best))
+    assert len(second.sampler.lr) == len(first.sampler.lr) // 3 * 4  # 3 images, then 4, augmented alike
+    assert [group["lr"] for group in second.optimizer.param_groups] == [1e-4, 1e-5]
+    second.run()
+    for key, value in second.model.state_dict().items():
+        assert not torch.equal(value.cpu(), _state(best)[key]), key
+    assert load_config(config.run_dir / "config.yaml").init_from == str(best)
+
+
+# --------------------------------------------------------------------------- SRCNN
+
+
+def test_srcnn_trains_evaluates_and_upscales(data_dirs, tmp_path, capsys):
+    from skfsrcnn import upscale
+    from skfsrcnn.evaluate import main as evaluate_main
+    from skfsrcnn.models import SRCNN
+
+    config = _config(data_dirs, tmp_path, model="srcnn", patch_size=8, batch_size=4, iterations=4,
+                     val_every=2, checkpoint_every=2, lr=1e-3)
+    trainer = Trainer(config, progress=False)
+    assert isinstance(trainer.model, SRCNN) and trainer.model.config["scale"] == 3
+    last = {id(p) for p in trainer.model.reconstruction.parameters()}
+    groups = {group["lr"]: {id(p) for p in group["params"]} for group in trainer.optimizer.param_groups}
+    assert groups[1e-3 * config.deconv_lr_scale] == last
+    assert groups[1e-3] == {id(p) for p in trainer.model.parameters()} - last
+    best = trainer.run()
+
+    model = load_model(best, device="cpu")
+    assert isinstance(model, SRCNN)
+    assert isinstance(load_model(config.run_dir / "checkpoint.pt"), SRCNN)
+    assert evaluate_main(["--weights", str(best), "--data", config.val_data, "--scale", "3",
+                          "--device", "cpu"]) == 0
+    assert "mean" in capsys.readouterr().out
+    image = np.random.default_rng(0).random((20, 17))
+    assert upscale(image, 3, weights=best).shape == (60, 51)
+
+
+def test_srcnn_finetune_last_layer_only(data_dirs, tmp_path):
+    config = _config(data_dirs, tmp_path, model="srcnn", patch_size=8, batch_size=4, iterations=2,
+                     val_data=None, finetune="deconv")
+    trainer = Trainer(config, progress=False)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    for key, value in trainer.model.state_dict().items():
+        assert torch.equal(before[key], value) != key.startswith("reconstruction."), key
+
+
+def test_init_from_srcnn_into_fsrcnn_is_an_error(data_dirs, tmp_path):
+    from skfsrcnn.models import SRCNN
+    from skfsrcnn.pretrained import save_weights
+
+    path = tmp_path / "srcnn.safetensors"
+    save_weights(SRCNN(3, n1=8, n2=4), path)
+    with pytest.raises(ValueError, match=r"`init_from`=.*srcnn\.safetensors.* cannot be transferred"):
+        Trainer(_config(data_dirs, tmp_path, init_from=str(path)), progress=False)
+
+
+# ------------------------------------------------------------------- perceptual loss
+
+
+@pytest.fixture(scope="module")
+def vgg_file(tmp_path_factory):
+    """Random VGG16 weights up to relu2_2, as a torchvision full-model state dict."""
+    from skfsrcnn.train import VGG16Features
+
+    torch.manual_seed(0)
+    state = VGG16Features("relu2_2").state_dict()
+    state["classifier.0.weight"] = torch.zeros(2, 2)
+    path = tmp_path_factory.mktemp("vgg") / "vgg16.pth"
+    torch.save(state, path)
+    return path
+
+
+def _perceptual_config(data_dirs, tmp_path, vgg_file, **overrides):
+    values = {"patch_size": 8, "batch_size": 4, "iterations": 4, "val_every": 2, "checkpoint_every": 2,
+              "log_every": 1, "perceptual_weights": str(vgg_file), "perceptual_layer": "relu2_2",
+              "perceptual_scale": 0.1}
+    return _config(data_dirs, tmp_path, **{**values, **overrides})
+
+
+def test_perceptual_loss_trains_and_stays_frozen(data_dirs, tmp_path, vgg_file):
+    config = _perceptual_config(data_dirs, tmp_path, vgg_file, iterations=3)
+    trainer = Trainer(config, progress=False)
+    vgg = {k: v.clone() for k, v in trainer.perceptual.state_dict().items()}
+    file_state = torch.load(vgg_file, weights_only=True)
+    for key, value in vgg.items():
+        assert torch.equal(value, file_state[key.removeprefix("vgg.")]), key
+    in_optimizer = {id(p) for group in trainer.optimizer.param_groups for p in group["params"]}
+    assert not in_optimizer & {id(p) for p in trainer.perceptual.parameters()}
+
+    trainer.run()
+    with open(config.run_dir / "log.csv", newline="") as handle:
+        losses = [float(row["loss"]) for row in csv.DictReader(handle)]
+    assert len(losses) == 3 and all(math.isfinite(v) and v > 0 for v in losses)
+    for key, value in trainer.perceptual.state_dict().items():
+        assert torch.equal(value, vgg[key]), key
+    assert set(torch.load(config.run_dir / "checkpoint.pt", weights_only=True)["model"]) == set(
+        trainer.model.state_dict())  # the VGG weights stay in their file
+
+
+def test_perceptual_loss_is_added_to_the_mse(data_dirs, tmp_path, vgg_file):
+    trainer = Trainer(_perceptual_config(data_dirs, tmp_path, vgg_file), progress=False)
+    lr, hr = (torch.from_numpy(a) for a in trainer.sampler.sample())
+    with torch.no_grad():
+        out = trainer.network(lr)
+        expected = F.mse_loss(out, hr) + 0.1 * trainer.perceptual(out, hr)
+    assert trainer._step(lr, hr) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_perceptual_loss_resumes_exactly(data_dirs, tmp_path, vgg_file):
+    reference = Trainer(_perceptual_config(data_dirs, tmp_path / "straight", vgg_file), progress=False)
+    reference.run()
+    config = _perceptual_config(data_dirs, tmp_path / "resumed", vgg_file)
+    trainer = Trainer(config, progress=False)
+    _crash_after(trainer, 3, _Crash("power cut"))
+    with pytest.raises(_Crash):
+        trainer.run()
+    resumed = Trainer(config, resume=True, progress=False)
+    assert resumed.iteration == 2
+    resumed.run()
+    _assert_same_weights(resumed.model.state_dict(), reference.model.state_dict())
+    assert resumed.best_psnr == reference.best_psnr
+
+
+def test_perceptual_weights_missing(data_dirs, tmp_path):
+    config = _config(data_dirs, tmp_path, perceptual_weights=str(tmp_path / "vgg16.pth"))
+    with pytest.raises(FileNotFoundError, match=r"vgg16\.pth' does not exist"):
+        Trainer(config, progress=False)
+
+
 # ----------------------------------------------------------------------------- the CLI
 
 
@@ -407,3 +561,101 @@ def test_cli_errors(argv, message, capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err
     assert "skfsrcnn-train: error" in err and message in err
 
+
+
+# ------------------------------------------------------------------ crash safety (SIGKILL)
+
+
+def _train_command(config_path, *options):
+    script = Path(sys.executable).with_name("skfsrcnn-train")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "skfsrcnn.train.cli"]
+    return command + [str(config_path), "--no-progress", *options]
+
+
+def _wait_for(condition, process, what, timeout=120, pause=0.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        time.sleep(pause)
+        if process.poll() is not None:
+            raise AssertionError(f"skfsrcnn-train exited ({process.returncode}) before {what}: "
+                                 f"{process.stderr.read()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+
+
+def _mtime(path):
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return -1
+
+
+def _kill_while_writing_a_checkpoint(command, run_dir):
+    """Start ``command``; once it has written a checkpoint, SIGKILL it as the next one is written.
+
+    Returns whether the kill landed mid-write (the temporary file is left behind).
+    """
+    checkpoint, partial = run_dir / "checkpoint.pt", run_dir / ".checkpoint.pt.tmp"
+    before = _mtime(checkpoint)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: _mtime(checkpoint) > before, process, "a checkpoint", pause=0.01)
+        written = _mtime(checkpoint)
+        # A tight loop: the write takes about a millisecond.
+        _wait_for(lambda: _mtime(partial) >= written, process, "the next checkpoint write", timeout=60)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(30)
+    finally:
+        process.kill()
+        process.wait()
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL
+    return partial.exists()
+
+
+def _last_logged_iteration(run_dir):
+    with open(run_dir / "log.csv", newline="") as handle:
+        return max(int(row["iteration"]) for row in csv.DictReader(handle) if row["iteration"].isdigit())
+
+
+def _assert_checkpoint_is_whole(run_dir, every):
+    """The checkpoint on disk loads completely, and at most one interval of training is lost."""
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    assert {"model", "optimizer", "scheduler", "torch_rng", "sampler_rng", "config"} <= set(state)
+    from skfsrcnn.models import FSRCNN
+
+    FSRCNN.from_preset("fsrcnn-s", 2).load_state_dict(state["model"])
+    lost = _last_logged_iteration(run_dir) - state["iteration"]
+    assert 0 <= lost <= every, (lost, every)
+    return state["iteration"]
+
+
+@pytest.mark.slow
+def test_sigkill_during_checkpoint_write_loses_at_most_one_interval(data_dirs, tmp_path):
+    train, _ = data_dirs
+    every = 5
+    config = tmp_path / "crash.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "crash", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(train)], "val_data": None,
+        "downscales": [1.0], "rotations": [0], "patch_size": 8, "batch_size": 4, "iterations": 10**6,
+        "checkpoint_every": every, "log_every": 1, "threads": 1, "device": "cpu",
+        "output_dir": str(tmp_path / "runs"),
+    }))
+    run_dir = tmp_path / "runs" / "crash"
+    mid_write, iteration = [], 0
+    for attempt in range(4):  # each kill is followed by a resume; stop after two kills mid-write
+        options = ("--resume",) if attempt else ()
+        mid_write.append(_kill_while_writing_a_checkpoint(_train_command(config, *options), run_dir))
+        resumed_from, iteration = iteration, _assert_checkpoint_is_whole(run_dir, every)
+        assert iteration > resumed_from  # the resumed run made progress and checkpointed it
+        if sum(mid_write) == 2:
+            break
+    assert any(mid_write), "no kill landed while a checkpoint was being written"
+
+    final = iteration + every + 1
+    finished = subprocess.run(_train_command(config, "--resume", "--set", f"iterations={final}"),
+                              capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["iteration"] == final
+    assert load_model(run_dir / "best.safetensors", device="cpu").scale == 2
+    assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # the partial file is gone

@@ -76,10 +76,9 @@ def output_geometry(ndim, factor, *, scale=None, translate=None, rotate=None, sh
 def _to_input_dtype(out, dtype):
     """Integer input gets integer output (rounded, in range); floats stay float."""
     if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        np.rint(out, out=out)
-        np.clip(out, info.min, info.max, out=out)
-        return out.astype(dtype)
+        from skfsrcnn._integers import to_integer
+
+        return to_integer(out, dtype)
     return out
 
 

@@ -161,12 +161,12 @@ def upscale_to_zarr(image, output, *, scale, source, model="fsrcnn", weights=Non
     from tqdm.auto import tqdm
 
     from ._dask import upscale_dask
+    from ._upscale import output_dtype
 
     import torch
 
     jobs, torch_threads = _jobs(device, jobs)
-    file_dtype = image.dtype if np.issubdtype(image.dtype, np.integer) else (
-        np.dtype(np.float64) if image.dtype == np.float64 else np.dtype(np.float32))
+    file_dtype = image.dtype if np.issubdtype(image.dtype, np.integer) else output_dtype(image.dtype)
     settings = {
         "source": str(Path(source).resolve()), "shape": list(image.shape), "dtype": str(image.dtype),
         "chunks": [c[0] for c in image.chunks], "scale": scale,

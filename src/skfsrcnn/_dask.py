@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate
-from ._upscale import DEFAULT_TILE_SIZE, upscale_steps
+from ._upscale import DEFAULT_TILE_SIZE, output_dtype, upscale_steps
 
 
 def spatial_axes(ndim, channel):
@@ -117,6 +117,7 @@ def upscale_dask(
     if weights is None:
         _validate.model_name(model)
     tile_size = _validate.tile_size(tile_size)
+    _validate.flags(preserve_range=preserve_range, clip=clip, rgb=rgb)
     if weights is not None:  # workers may run elsewhere: an absolute path, or a registry name
         weights = str(Path(weights).expanduser().resolve()) if Path(weights).expanduser().is_file() else str(weights)
     halo = _network_halo(model, weights, scale)
@@ -144,7 +145,7 @@ def upscale_dask(
         source = clone(image)
         extrema = (source.min(), source.max())
 
-    out_dtype = np.dtype(np.float64 if image.dtype == np.float64 else np.float32)
+    out_dtype = output_dtype(image.dtype)
     out_chunks = tuple(
         tuple(c * scale for c in chunks) if axis in spatial else chunks
         for axis, chunks in enumerate(work.chunks)

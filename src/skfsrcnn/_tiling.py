@@ -34,9 +34,11 @@ class Tile:
         return tuple(slice(c.start * scale, c.stop * scale) for c in self.core)
 
 
-def _spans(length, tile_size, halo):
-    for start in range(0, length, tile_size):
-        stop = min(start + tile_size, length)
+def _spans(length, tile_size, halo, core=None):
+    """(core, window) slices of tiles covering ``core`` (default: all of ``length``)."""
+    core = core or slice(0, length)
+    for start in range(core.start, core.stop, tile_size):
+        stop = min(start + tile_size, core.stop)
         yield slice(start, stop), slice(max(0, start - halo), min(length, stop + halo))
 
 
@@ -73,6 +75,68 @@ def _batches(planes, tiles, max_pixels):
             yield tile, slice(start, min(start + per_tile, planes))
 
 
+#: Smallest tile core, in LR pixels, that retries after running out of GPU memory go down to.
+MIN_RETRY_TILE = 16
+
+
+class _TileLimit:
+    """The largest tile core side to try; halved each time the GPU runs out of memory."""
+
+    def __init__(self, tile_size):
+        self.tile_size = tile_size
+        self.side = float("inf")
+
+    def lower(self, failed_side, reason):
+        """After ``failed_side`` ran out of memory: halve it, or give up at the minimum."""
+        if failed_side <= MIN_RETRY_TILE:
+            raise MemoryError(
+                f"The GPU ran out of memory even on tiles of {failed_side}x{failed_side} input "
+                f"pixels (`tile_size`={self.tile_size}, halved down to the minimum {MIN_RETRY_TILE}): "
+                f"{reason}. Free GPU memory (other processes, napari layers), or use device='cpu'."
+            )
+        self.side = min(self.side, max(failed_side // 2, MIN_RETRY_TILE))
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def _core_side(tile):
+    return max(c.stop - c.start for c in tile.core)
+
+
+def _out_of_memory(error):
+    """Whether ``error`` is PyTorch's CUDA out-of-memory error (torch is loaded by then)."""
+    import torch
+
+    return isinstance(error, torch.cuda.OutOfMemoryError)
+
+
+def _call(network, batch, tile, limit):
+    """``network(batch)``, or None when the GPU ran out of memory (``limit`` is then lowered)."""
+    try:
+        return network(batch)
+    except Exception as error:  # only out-of-memory errors are handled; the rest propagate
+        if not _out_of_memory(error):
+            raise
+        reason = str(error).splitlines()[0]  # not the error itself: its frames hold GPU memory
+    limit.lower(_core_side(tile), reason)
+    return None
+
+
+def _paste(network, planes, which, tile, scale, halo, out, limit):
+    """Upscale one tile's core into ``out``, in smaller tiles if it does not fit the GPU."""
+    if _core_side(tile) <= limit.side:
+        result = _call(network, planes[(which,) + tile.window], tile, limit)
+        if result is not None:
+            out[(which,) + tile.destination(scale)] = result[(slice(None),) + tile.output_crop(scale)]
+            return
+    shape = planes.shape[1:]
+    for row_core, row_window in _spans(shape[0], limit.side, halo, tile.core[0]):
+        for col_core, col_window in _spans(shape[1], limit.side, halo, tile.core[1]):
+            sub = Tile(window=(row_window, col_window), core=(row_core, col_core))
+            _paste(network, planes, which, sub, scale, halo, out, limit)
+
+
 def upscale_planes(planes, scale, network, tile_size, halo, out=None, max_pixels=1 << 20):
     """Upscale a stack of LR planes tile by tile; a generator reporting progress.
 
@@ -102,18 +166,27 @@ def upscale_planes(planes, scale, network, tile_size, halo, out=None, max_pixels
     -------
     out : ndarray
         The upscaled planes (via ``StopIteration.value``).
+
+    Raises
+    ------
+    MemoryError
+        The GPU ran out of memory (``torch.cuda.OutOfMemoryError``) even on
+        tiles of :data:`MIN_RETRY_TILE` pixels. Each out-of-memory error
+        first halves the tile side, for this tile and the following ones;
+        the result is the same, since every tile keeps its halo.
     """
     n, rows, cols = planes.shape
     tiles = plan_tiles((rows, cols), tile_size, halo)
     units = list(_batches(n, tiles, max_pixels))
+    limit = _TileLimit(tile_size)
     if out is None and len(units) == 1:  # one network call: its result is the output
-        out = network(planes)
-        yield 1, 1
-        return out
+        whole = _call(network, planes, tiles[0], limit)
+        if whole is not None:
+            yield 1, 1
+            return whole
     if out is None:
         out = np.empty((n, rows * scale, cols * scale), np.float32)
     for done, (tile, which) in enumerate(units, start=1):
-        result = network(planes[(which,) + tile.window])
-        out[(which,) + tile.destination(scale)] = result[(slice(None),) + tile.output_crop(scale)]
+        _paste(network, planes, which, tile, scale, halo, out, limit)
         yield done, len(units)
     return out

@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from . import _validate
+from . import _memory, _validate
 from ._colour import chroma_residual, merge_luma, rgb_to_y
 from ._tiling import upscale_planes
 
@@ -66,7 +66,21 @@ def _range_from_extrema(dtype, minimum, maximum):
     low, high = float(minimum), float(maximum)
     if dtype.kind == "f" and 0.0 <= low and high <= 1.0:
         return 0.0, 1.0
-    return low, (high if high > low else low + 1.0)
+    # A constant image gets a span of 1 (or more, where 1 is below float precision).
+    return low, (high if high > low else low + max(1.0, abs(low) * 2.0**-20))
+
+
+def output_dtype(dtype):
+    """The float dtype of the upscaled image: float64 for float64 input (any byte order), else float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn._upscale import output_dtype
+    >>> output_dtype(np.dtype(">f8")), output_dtype(np.dtype(np.uint16))
+    (dtype('float64'), dtype('float32'))
+    """
+    return np.dtype(np.float64 if dtype.kind == "f" and dtype.itemsize == 8 else np.float32)
 
 
 def _output_units(image, preserve_range):
@@ -105,10 +119,7 @@ def _colour_mode(channels, rgb):
 
 
 def _check(image, scale, channel_axis, tile_size, model, weights):
-    if not isinstance(image, np.ndarray):
-        if isinstance(image, (str, bytes)) or not hasattr(image, "__array__") and not isinstance(image, (list, tuple)):
-            raise TypeError(f"`image` must be a numpy or dask array, got {type(image).__name__}.")
-        image = np.asarray(image)
+    image = _validate.as_array(image)
     _validate.image_dtype(image.dtype)
     channel = _validate.channel_axis(channel_axis, image.ndim)
     _validate.spatial_shape(image.shape, channel)
@@ -171,6 +182,8 @@ def upscale_steps(
     (1, 9)
     """
     image, scale, channel, tile_size = _check(image, scale, channel_axis, tile_size, model, weights)
+    _validate.flags(preserve_range=preserve_range, clip=clip, rgb=rgb)
+    _memory.check_output_fits(image, scale)
     device = _validate.device(device)
     network = _network(weights and str(weights), model, scale, device)
     if _value_range is None:
@@ -219,7 +232,7 @@ def upscale_steps(
     _to_output_units(out, (high - low) / units, low / units, bounds)
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
-    return out.astype(np.float64 if image.dtype == np.float64 else np.float32, copy=False)
+    return out.astype(output_dtype(image.dtype), copy=False)
 
 
 def upscale(

@@ -4,6 +4,10 @@ Each check raises ``ValueError`` or ``TypeError`` naming the parameter, the
 value received and how to fix it.
 """
 
+import math
+
+import numpy as np
+
 
 def device(value):
     """Resolve ``device``: ``None`` picks CUDA, then MPS, then CPU."""
@@ -23,6 +27,11 @@ def device(value):
         ) from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"`device`={value!r} but no CUDA GPU is available; use device='cpu'.")
+    if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f"`device`={value!r} but only {torch.cuda.device_count()} CUDA GPU(s) are available; "
+            "use 'cuda:0' (the first), or device='cpu'."
+        )
     if resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"`device`={value!r} but MPS is not available; use device='cpu'.")
     return resolved
@@ -34,6 +43,33 @@ MIN_SIDE = 5
 MIN_TILE = 16
 #: Scales with released weights.
 SCALES = (2, 3, 4)
+
+
+def as_array(image):
+    """``image`` as an ndarray: arrays, array-likes and nested lists of numbers.
+
+    Files, strings and other objects are refused with a TypeError; nested
+    lists that do not form a rectangular array with a ValueError.
+    """
+    import os
+
+    import numpy as np
+
+    if isinstance(image, np.ndarray):
+        return image
+    if isinstance(image, (str, bytes, os.PathLike)):
+        raise TypeError(
+            f"`image` must be a numpy or dask array, got {type(image).__name__} {os.fspath(image)!r}; "
+            "read the file first, e.g. imageio.v3.imread(path)."
+        )
+    if not hasattr(image, "__array__") and not isinstance(image, (list, tuple)):
+        raise TypeError(f"`image` must be a numpy or dask array, got {type(image).__name__}.")
+    try:
+        return np.asarray(image)
+    except ValueError as error:
+        raise ValueError(
+            f"`image` is not a rectangular array ({error}); give every row the same length."
+        ) from error
 
 
 def image_dtype(dtype):
@@ -74,7 +110,7 @@ def spatial_shape(shape, channel):
             "(rows, columns) image, optionally with leading plane axes and a channel axis."
         )
     if 0 in shape:
-        raise ValueError(f"`image` of shape {shape} is empty.")
+        raise ValueError(f"`image` of shape {shape} is empty; pass an image of at least {MIN_SIDE}x{MIN_SIDE} pixels.")
     rest = [n for axis, n in enumerate(shape) if axis != channel]
     rows, cols = rest[-2:]
     if min(rows, cols) < MIN_SIDE:
@@ -117,14 +153,30 @@ def tile_size(value):
     return int(value)
 
 
-def finite(image):
-    """Refuse NaN and infinity in float images."""
-    import numpy as np
+#: Largest value span of a float image: the network computes in float32 and
+#: overshoots its input's range a little, so leave room below float32's maximum.
+MAX_FLOAT_SPAN = 2.0**124
 
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
+
+def finite(image):
+    """Refuse NaN and infinity in float images, and values too large for float32.
+
+    The extrema are reduced without a temporary copy of the image (NaN
+    propagates through ``min`` and ``max``).
+    """
+    if image.dtype.kind != "f":
+        return
+    low, high = float(image.min()), float(image.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(
             "`image` contains NaN or infinite values; replace them first, "
             "e.g. np.nan_to_num(image, nan=0.0, posinf=1.0, neginf=0.0)."
+        )
+    if max(high - low, abs(low), abs(high)) > MAX_FLOAT_SPAN:
+        raise ValueError(
+            f"`image` values span [{low:.3g}, {high:.3g}], beyond the float32 range the network "
+            f"computes in (up to {MAX_FLOAT_SPAN:.3g}); rescale the image first, e.g. "
+            "image / np.abs(image).max()."
         )
 
 
@@ -132,6 +184,18 @@ def model_name(value):
     """Check a model preset name."""
     from .models import PRESETS
 
+    if not isinstance(value, str):
+        raise TypeError(f"`model` must be a string, one of {', '.join(PRESETS)}; got {value!r}.")
     if value not in PRESETS:
         raise ValueError(f"`model`={value!r} is unknown; use one of {', '.join(PRESETS)}.")
     return value
+
+
+def flags(**values):
+    """Check on/off options: ``True`` or ``False`` (``rgb`` may also be ``None``, automatic)."""
+    for name, value in values.items():
+        if value is None and name == "rgb":
+            continue
+        if not isinstance(value, (bool, np.bool_)):
+            allowed = "True, False or None (automatic)" if name == "rgb" else "True or False"
+            raise TypeError(f"`{name}` must be {allowed}, got {value!r}.")

@@ -19,6 +19,8 @@ from .models import PRESETS
 
 _TIFF = (".tif", ".tiff")
 _EIGHT_BIT_ONLY = (".jpg", ".jpeg")
+#: Output suffix -> the dtypes its format holds (TIFF holds any).
+_FORMAT_DTYPES = {".png": ("uint8", "uint16"), ".jpg": ("uint8",), ".jpeg": ("uint8",)}
 
 
 def sample_path():
@@ -30,7 +32,9 @@ def read_image(path):
     """Read PNG/JPEG (imageio) or TIFF (tifffile) as an array, keeping its dtype."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file.")
+        raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file; check the path.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"INPUT {str(path)!r} is empty (0 bytes); was it copied or downloaded completely?")
     try:
         if path.suffix.lower() in _TIFF:
             import tifffile
@@ -40,39 +44,58 @@ def read_image(path):
 
         return iio.imread(path)
     except Exception as error:  # imageio/tifffile raise many types for unreadable files
-        raise ValueError(f"INPUT {str(path)!r} could not be read as an image: {error}") from error
+        raise ValueError(
+            f"INPUT {str(path)!r} could not be read as an image ({error}); "
+            "pass a complete PNG, JPEG or TIFF file."
+        ) from error
 
 
 def _channel_axis(image):
-    """Colour images have 3 or 4 channels last; anything else is grey or a stack of planes."""
-    return -1 if image.ndim == 3 and image.shape[-1] in (3, 4) else None
+    """Grey+alpha, RGB and RGBA images have 2 to 4 channels last; anything else is grey or planes."""
+    return -1 if image.ndim == 3 and image.shape[-1] in (2, 3, 4) else None
+
+
+def _is_rgb(image):
+    return image.ndim == 3 and image.shape[-1] in (3, 4)
 
 
 def _to_file_dtype(upscaled, dtype):
     """Convert upscale's output (original units) back to the input's integer dtype."""
     if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        return np.clip(np.rint(upscaled), info.min, info.max).astype(dtype)
+        from ._integers import to_integer
+
+        return to_integer(upscaled, dtype)
     return upscaled
+
+
+def _check_format(output, dtype):
+    """Refuse, before any work, an OUTPUT format that cannot hold the input's dtype."""
+    suffix = Path(output).suffix.lower()
+    allowed = _FORMAT_DTYPES.get(suffix)
+    if allowed is not None and np.dtype(dtype).name not in allowed:
+        kind = "JPEG holds only 8-bit data" if suffix in _EIGHT_BIT_ONLY else "PNG holds only 8- and 16-bit data"
+        raise ValueError(f"OUTPUT {str(output)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
 
 
 def write_image(path, image):
     """Write atomically (temporary file, then rename), so a failure leaves nothing half-written."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in _EIGHT_BIT_ONLY and image.dtype != np.uint8:
-        raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds only 8-bit data; use .png or .tif.")
     tmp = path.with_name(f".{path.name}.partial{path.suffix}")
     try:
-        if suffix in _TIFF:
+        if path.suffix.lower() in _TIFF:
             import tifffile
 
-            tifffile.imwrite(tmp, image, photometric="rgb" if _channel_axis(image) == -1 else None)
+            tifffile.imwrite(tmp, image, photometric="rgb" if _is_rgb(image) else None)
         else:
             import imageio.v3 as iio
 
             iio.imwrite(tmp, image)
         os.replace(tmp, path)
+    except OSError as error:
+        raise OSError(
+            f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
+            "choose a writable folder with free space."
+        ) from error
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -81,13 +104,15 @@ def _check_output(output, source, overwrite, resume=False):
     output = Path(output)
     if source is not None and output.resolve() == Path(source).resolve():
         raise ValueError("OUTPUT is the same file as INPUT; choose another OUTPUT name.")
+    if output.is_dir() and not _is_zarr(output):
+        raise ValueError(f"OUTPUT {str(output)!r} is a folder; give a file name, e.g. {str(output / 'out.png')!r}.")
     if output.exists() and not (overwrite or resume):
         hint = " (or --resume to finish an interrupted run)" if _is_zarr(output) else ""
         raise ValueError(f"OUTPUT {str(output)!r} exists; pass --overwrite to replace it{hint}.")
     if not output.parent.is_dir():
-        raise ValueError(f"The folder of OUTPUT {str(output)!r} does not exist.")
+        raise ValueError(f"The folder of OUTPUT {str(output)!r} does not exist; create it first.")
     if not os.access(output.parent, os.W_OK):
-        raise ValueError(f"The folder of OUTPUT {str(output)!r} is not writable.")
+        raise ValueError(f"The folder of OUTPUT {str(output)!r} is not writable; choose another folder.")
 
 
 def _run(image, args):
@@ -129,6 +154,7 @@ def upscale_command(args):
     image = read_image(source)
     if Path(output).suffix.lower() not in _TIFF + _EIGHT_BIT_ONLY + (".png",):
         raise ValueError(f"OUTPUT {output!r} must end in .png, .jpg, .jpeg, .tif, .tiff or .zarr.")
+    _check_format(output, image.dtype)
     write_image(output, _to_file_dtype(_run(image, args), image.dtype))
     return output
 
@@ -206,7 +232,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         output = upscale_command(args)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, OSError, MemoryError) as error:
         parser.exit(2, f"skfsrcnn: error: {error}\n")
     except KeyboardInterrupt:
         hint = " rerun with --resume to finish it" if args.paths and _is_zarr(args.paths[-1]) else ""

@@ -52,7 +52,13 @@ def _image_files(folder):
 def _read_y(path):
     import imageio.v3 as iio
 
-    image = iio.imread(path)
+    try:
+        image = iio.imread(path)
+    except Exception as error:  # imageio's plugins raise many types for unreadable files
+        raise ValueError(
+            f"{os.fspath(path)!r} could not be read as an image ({type(error).__name__}: {error}); "
+            "replace or remove it."
+        ) from error
     if image.dtype != np.uint8:
         raise ValueError(f"{os.fspath(path)!r}: training images must be 8-bit, got {image.dtype}.")
     return y_channel_uint8(image)
@@ -79,7 +85,7 @@ def load_folder(folder):
     ------
     ValueError
         ``folder`` does not exist, holds no image, or holds an image that is
-        not 8-bit.
+        not 8-bit or cannot be read (truncated, not an image).
 
     See Also
     --------
@@ -122,8 +128,8 @@ def load_paired_folders(hr_folder, lr_folder):
     Raises
     ------
     ValueError
-        A folder does not exist or holds no image, an image is not 8-bit, or
-        the folders hold different numbers of images.
+        A folder does not exist or holds no image, an image is not 8-bit or
+        cannot be read, or the folders hold different numbers of images.
 
     See Also
     --------
@@ -285,7 +291,7 @@ def load_benchmark(folder, scale):
     ------
     ValueError
         ``folder`` does not exist or holds no HR image for ``scale``, or an
-        image is not 8-bit.
+        image is not 8-bit or cannot be read.
 
     See Also
     --------

@@ -123,7 +123,8 @@ def evaluate(upscaler, benchmark, scale, *, with_ssim=True):
     Raises
     ------
     ValueError
-        ``benchmark`` is a folder that does not exist or holds no HR image.
+        ``benchmark`` is a folder that does not exist or holds no HR image,
+        or an image is too small to score after shaving the border.
 
     See Also
     --------
@@ -141,7 +142,13 @@ def evaluate(upscaler, benchmark, scale, *, with_ssim=True):
     if isinstance(benchmark, (str, os.PathLike)):
         benchmark = load_benchmark(benchmark, scale)
     rows = []
+    need = 2 * scale + (11 if with_ssim else 1)  # the shaved border, then SSIM's window
     for name, hr in benchmark:
+        if min(hr.shape[:2]) < need:
+            raise ValueError(
+                f"Benchmark image {name!r} is {hr.shape[0]}x{hr.shape[1]} pixels; scoring at x{scale} "
+                f"needs at least {need}x{need}; remove it or use larger images."
+            )
         sr = _to_uint8(upscaler(degrade(hr, scale)))
         p = psnr(hr, sr, crop_border=scale)
         s = ssim(hr, sr, crop_border=scale) if with_ssim else float("nan")
@@ -215,6 +222,11 @@ def main(argv=None):
     from . import _validate
 
     try:
+        if args.scale < 2:
+            raise ValueError(
+                f"`--scale` {args.scale} is not an upscaling factor; use 2, 3 or 4 "
+                "(any integer from 2 with --bicubic)."
+            )
         if args.bicubic:
             upscaler, label = bicubic_upscaler(args.scale), "bicubic (MATLAB)"
         else:

@@ -6,7 +6,9 @@ is not bundled is downloaded by pooch from ``SKFSRCNN_WEIGHTS_URL`` (default:
 the project's release page) into the cache folder ``SKFSRCNN_CACHE_DIR``
 (default: the OS cache, ``pooch.os_cache("skfsrcnn")``), in a subfolder
 named after the skfsrcnn version (pooch appends it), hash-checked, and used
-from the cache afterwards with no network access.
+from the cache afterwards with no network access. A download that stalls
+(:data:`DOWNLOAD_TIMEOUT`) or drags on (:data:`DOWNLOAD_DEADLINE`) fails with
+an error instead of hanging; a partial or corrupt file is never kept.
 
 Weights files are safetensors (no code can run when loading them); PyTorch
 ``.pt``/``.pth`` files are read with ``torch.load(weights_only=True)``.
@@ -15,6 +17,7 @@ Weights files are safetensors (no code can run when loading them); PyTorch
 import functools
 import json
 import os
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -44,6 +47,10 @@ REGISTRY = _registry.REGISTRY
 DEFAULT_BASE_URL = "https://github.com/skfsrcnn/skfsrcnn/releases/download/v{version}/"
 BASE_URL_ENV = "SKFSRCNN_WEIGHTS_URL"
 CACHE_ENV = "SKFSRCNN_CACHE_DIR"
+#: Seconds a download may wait for the server (to connect, or between two reads).
+DOWNLOAD_TIMEOUT = 30
+#: Seconds a whole download may take (a server that trickles bytes never times out alone).
+DOWNLOAD_DEADLINE = 600
 _WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
 
 
@@ -82,6 +89,19 @@ def _fetcher():
     )
 
 
+def _download(url, output_file, _pooch):
+    """pooch downloader: HTTP(S) with a timeout per read and a deadline for the whole file."""
+    import requests
+
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE
+    with requests.get(url, stream=True, timeout=DOWNLOAD_TIMEOUT) as response, open(output_file, "wb") as out:
+        response.raise_for_status()
+        for chunk in response.iter_content(chunk_size=1 << 13):
+            out.write(chunk)
+            if time.monotonic() > deadline:
+                raise requests.exceptions.Timeout(f"the download took more than {DOWNLOAD_DEADLINE} s")
+
+
 def _bundled(filename):
     path = resources.files("skfsrcnn") / "weights" / filename
     return Path(path) if path.is_file() else None
@@ -110,8 +130,10 @@ def weights_path(name):
         Unknown name, or a bundled or downloaded file whose sha256 differs
         from the registry.
     OSError
-        The download failed (no network, HTTP error); the message names the
-        URL, the mirror and cache environment variables and the local-file option.
+        The download failed (no network, HTTP error, a dropped connection, no
+        data for :data:`DOWNLOAD_TIMEOUT` seconds or a download longer than
+        :data:`DOWNLOAD_DEADLINE`); the message names the URL, the mirror and
+        cache environment variables and the local-file option.
 
     Examples
     --------
@@ -140,7 +162,7 @@ def weights_path(name):
 
     fetcher = _fetcher()
     try:
-        return Path(fetcher.fetch(entry["file"]))
+        return Path(fetcher.fetch(entry["file"], downloader=_download))
     except requests.exceptions.RequestException as error:
         raise OSError(
             f"Could not download the weights {name!r} from {fetcher.get_url(entry['file'])} ({error}). "
@@ -151,14 +173,15 @@ def weights_path(name):
 
 
 def save_weights(model, path, metadata=None):
-    """Save an :class:`~skfsrcnn.models.FSRCNN` as safetensors with its architecture.
+    """Save an FSRCNN (or SRCNN) as safetensors with its architecture.
 
-    The file's metadata records the architecture and scale, so that
-    :func:`load_model` rebuilds the model from the file alone.
+    The file's metadata records the network (``"FSRCNN"`` or ``"SRCNN"``),
+    its architecture and scale, so that :func:`load_model` rebuilds the
+    model from the file alone.
 
     Parameters
     ----------
-    model : skfsrcnn.models.FSRCNN
+    model : skfsrcnn.models.FSRCNN or skfsrcnn.models.SRCNN
         The model to save (on any device).
     path : str or path-like
         Output file, conventionally ending in ``.safetensors``; overwritten
@@ -186,13 +209,24 @@ def save_weights(model, path, metadata=None):
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    header = {"format": "skfsrcnn", "architecture": json.dumps(model.config)}
+    header = {"format": "skfsrcnn", "network": type(model).__name__,
+              "architecture": json.dumps(model.config)}
     header.update({str(k): str(v) for k, v in (metadata or {}).items()})
     save_file(tensors, os.fspath(path), metadata=header)
 
 
+def _networks():
+    """The classes a weights file can hold, by the name its metadata records."""
+    from .models import FSRCNN, SRCNN
+
+    return {"FSRCNN": FSRCNN, "SRCNN": SRCNN}
+
+
 def _read_weights(path):
-    """Return ``(state_dict, architecture)`` from a safetensors or torch file."""
+    """Return ``(state_dict, network class, architecture)`` from a safetensors or torch file.
+
+    The class and architecture are None when the file does not record them.
+    """
     path = Path(path)
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError, safe_open
@@ -203,8 +237,15 @@ def _read_weights(path):
                 state = {key: handle.get_tensor(key) for key in handle.keys()}
         except (SafetensorError, OSError) as error:
             raise ValueError(f"`weights` file {str(path)!r} is not valid safetensors: {error}") from error
-        architecture = json.loads(metadata["architecture"]) if "architecture" in metadata else None
-        return state, architecture
+        if "architecture" not in metadata:
+            return state, None, None
+        networks, network = _networks(), metadata.get("network", "FSRCNN")  # older files: FSRCNN
+        if network not in networks:
+            raise ValueError(
+                f"`weights` file {str(path)!r} holds a {network!r} network, which this version "
+                f"of skfsrcnn cannot build ({', '.join(networks)}); upgrade skfsrcnn."
+            )
+        return state, networks[network], json.loads(metadata["architecture"])
     import pickle
 
     import torch
@@ -217,40 +258,46 @@ def _read_weights(path):
             f"(it may carry pickled code, which is never run). Details: {error}"
         ) from error
     if isinstance(data, dict) and "model" in data and "config" in data:  # a training checkpoint
-        config = data["config"]
-        from .models import PRESETS
+        from .models import build_model
 
-        return data["model"], {"scale": config["scale"], **PRESETS[config["model"]]}
-    return data, None
+        with torch.device("meta"):  # the architecture only: no memory, no random draws
+            model = build_model(data["config"]["model"], data["config"]["scale"])
+        return data["model"], type(model), model.config
+    return data, None, None
 
 
 def _architecture_from_state(state):
-    """Infer (d, s, m) from parameter shapes when a file carries no metadata."""
+    """Infer the network and its architecture from parameter shapes (no metadata)."""
+    if "extraction.weight" in state:  # SRCNN
+        n1, _, f1, _ = state["extraction.weight"].shape
+        n2, _, f2, _ = state["mapping.weight"].shape
+        f3 = state["reconstruction.weight"].shape[2]
+        return _networks()["SRCNN"], {"n1": n1, "n2": n2, "f1": f1, "f2": f2, "f3": f3}
     d = state["feature.0.weight"].shape[0]
     s = state["shrink.0.weight"].shape[0]
     m = len({k.split(".")[1] for k in state if k.startswith("mapping.")})
-    return {"d": d, "s": s, "m": m}
+    return _networks()["FSRCNN"], {"d": d, "s": s, "m": m}
 
 
 @functools.lru_cache(maxsize=16)
 def _load_cached(path, mtime, scale, device):
     import torch
 
-    from .models import FSRCNN
-
-    state, architecture = _read_weights(path)
+    state, network, architecture = _read_weights(path)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(
             f"`weights` file {path!r} holds a {type(state).__name__}, not a state dict of "
             "tensors; save FSRCNN weights with skfsrcnn.pretrained.save_weights."
         )
-    try:
-        architecture = dict(architecture or _architecture_from_state(state))
-    except (KeyError, IndexError, AttributeError) as error:
-        raise ValueError(
-            f"`weights` file {path!r} does not hold FSRCNN weights (missing {error}); "
-            "save them with skfsrcnn.pretrained.save_weights."
-        ) from error
+    if network is None:
+        try:
+            network, architecture = _architecture_from_state(state)
+        except (KeyError, IndexError, AttributeError, ValueError) as error:
+            raise ValueError(
+                f"`weights` file {path!r} does not hold FSRCNN (or SRCNN) weights (missing or "
+                f"malformed {error}); save them with skfsrcnn.pretrained.save_weights."
+            ) from error
+    architecture = dict(architecture)
     file_scale = architecture.pop("scale", None)
     if scale is None:
         scale = file_scale
@@ -261,16 +308,22 @@ def _load_cached(path, mtime, scale, device):
         )
     if scale is None:
         raise ValueError(f"`weights` file {path!r} does not record its scale; pass `scale`.")
-    model = FSRCNN(scale, **architecture)
+    model = network(scale, **architecture)
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise ValueError(f"`weights` file {path!r} does not match FSRCNN: {error}") from error
+        raise ValueError(
+            f"`weights` file {path!r} does not match {network.__name__}: {error}"
+        ) from error
     return model.to(device).eval()
 
 
 def load_model(weights, *, scale=None, device="cpu"):
     """Load weights (registry name or file path) into an :class:`~skfsrcnn.models.FSRCNN`.
+
+    Files of the :class:`~skfsrcnn.models.SRCNN` baseline (saved by
+    :func:`save_weights` or ``skfsrcnn-train`` with ``model: srcnn``) give
+    an SRCNN, which the rest of the library uses as it uses FSRCNN.
 
     Models are cached: loading the same file on the same device again is free.
     Treat the returned model as read-only.
@@ -287,7 +340,7 @@ def load_model(weights, *, scale=None, device="cpu"):
 
     Returns
     -------
-    skfsrcnn.models.FSRCNN
+    skfsrcnn.models.FSRCNN or skfsrcnn.models.SRCNN
         The model in eval mode on ``device``, shared with later calls with
         the same file and device.
 

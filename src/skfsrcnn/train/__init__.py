@@ -1,6 +1,15 @@
-"""Training FSRCNN: configuration, trainer, checkpoints and ``skfsrcnn-train``."""
+"""Training FSRCNN (or the SRCNN baseline): configuration, trainer, checkpoints, the perceptual loss and ``skfsrcnn-train``."""
 
 from .config import TrainConfig, load_config
+from .losses import VGG16_LAYERS, PerceptualLoss, VGG16Features
 from .trainer import Trainer, train
 
-__all__ = ["TrainConfig", "Trainer", "load_config", "train"]
+__all__ = [
+    "PerceptualLoss",
+    "TrainConfig",
+    "Trainer",
+    "VGG16Features",
+    "VGG16_LAYERS",
+    "load_config",
+    "train",
+]

@@ -13,7 +13,7 @@ def _interrupt(signum, frame):
 
 
 def main(argv=None):
-    """Entry point of ``skfsrcnn-train``: train FSRCNN from a YAML config.
+    """Entry point of ``skfsrcnn-train``: train FSRCNN (or SRCNN) from a YAML config.
 
     ``skfsrcnn-train [CONFIG.yaml] [--set KEY=VALUE ...] [--resume]
     [--no-progress]`` reads the settings with
@@ -56,7 +56,7 @@ def main(argv=None):
     """
     parser = argparse.ArgumentParser(
         prog="skfsrcnn-train",
-        description="Train FSRCNN from a YAML config (see configs/ for the release recipes).",
+        description="Train FSRCNN (or the SRCNN baseline) from a YAML config (see configs/ for the recipes).",
     )
     parser.add_argument("config", nargs="?", help="YAML file of settings (defaults if omitted)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],

@@ -1,6 +1,7 @@
 """The training configuration: a YAML file, overridable by ``key=value`` pairs."""
 
 import dataclasses
+import math
 import os
 import types
 from dataclasses import dataclass, field
@@ -9,13 +10,15 @@ from pathlib import Path
 import yaml
 
 from ..datasets import PAPER_DOWNSCALES, PAPER_ROTATIONS
-from ..models import PRESETS
+from ..models import ARCHITECTURES
+from .losses import VGG16_LAYERS
 
 _CHOICES = {
-    "model": tuple(PRESETS),
+    "model": ARCHITECTURES,
     "optimizer": ("adam", "sgd"),
     "schedule": ("cosine", "step", "constant"),
     "finetune": ("all", "deconv"),
+    "perceptual_layer": VGG16_LAYERS,
 }
 
 
@@ -26,17 +29,19 @@ class TrainConfig:
     Each setting is a field of the same name, and a key of the YAML files
     read by :func:`load_config` and ``skfsrcnn-train`` (``--set key=value``).
     They come in groups: the run and model, the training data, the
-    optimisation, transfer from other weights, validation and bookkeeping,
-    and the machine. Values are checked (and YAML strings such as ``1e-3``
-    coerced to numbers) on creation.
+    optimisation, the perceptual loss, transfer from other weights,
+    validation and bookkeeping, and the machine. Values are checked (and
+    YAML strings such as ``1e-3`` coerced to numbers) on creation.
 
     Parameters
     ----------
     name : str
         Run name: the run's files go to ``output_dir/name`` (see
         :attr:`run_dir`), and it is recorded in the best weights' metadata.
-    model : {'fsrcnn', 'fsrcnn-s'}
-        Architecture preset of :data:`skfsrcnn.models.PRESETS`.
+    model : {'fsrcnn', 'fsrcnn-s', 'srcnn'}
+        Network (:data:`skfsrcnn.models.ARCHITECTURES`): an FSRCNN preset
+        of :data:`skfsrcnn.models.PRESETS`, or the SRCNN 9-1-5 baseline
+        (:class:`skfsrcnn.models.SRCNN`).
     scale : {2, 3, 4}
         Upscaling factor.
     train_folders : list of str
@@ -63,8 +68,8 @@ class TrainConfig:
     lr : float
         Learning rate of the layers before the deconvolution.
     deconv_lr_scale : float
-        The deconvolution learns at ``lr * deconv_lr_scale`` (the paper's
-        0.1).
+        The deconvolution (SRCNN: the reconstruction layer, its last)
+        learns at ``lr * deconv_lr_scale`` (the papers' 0.1).
     momentum : float
         Momentum of ``'sgd'`` (ignored by Adam).
     schedule : {'cosine', 'step', 'constant'}
@@ -77,14 +82,24 @@ class TrainConfig:
         Iterations between two drops of ``'step'``.
     step_gamma : float
         Factor of each drop of ``'step'``.
+    perceptual_weights : str, optional
+        File of torchvision VGG16 weights (``.pth``/``.pt`` state dict or
+        ``.safetensors``; see :class:`PerceptualLoss`): adds a perceptual
+        loss to the MSE. None (the default) trains on MSE alone.
+    perceptual_layer : str
+        VGG16 activation the perceptual loss compares, one of
+        :data:`VGG16_LAYERS` (``'relu2_2'``: fine textures).
+    perceptual_scale : float
+        Weight of the perceptual loss added to the MSE.
     init_from : str, optional
         Start from these weights (registry name or file, see
         :func:`skfsrcnn.pretrained.load_model`) instead of random ones; they
         must be of the same ``model``, at any scale (the deconvolution's
         shape does not depend on it). None trains from scratch.
     finetune : {'all', 'deconv'}
-        Train every layer, or only the deconvolution (the others frozen:
-        the paper's fast transfer to another scale, with ``init_from``).
+        Train every layer, or only the deconvolution (SRCNN: the last
+        layer), the others frozen: the paper's fast transfer to another
+        scale, with ``init_from``.
     val_data : str, optional
         Benchmark folder scored during training (see
         :func:`skfsrcnn.datasets.load_benchmark`); the best-scoring weights
@@ -148,6 +163,9 @@ class TrainConfig:
     min_lr_ratio: float = 0.01
     step_every: int = 10000
     step_gamma: float = 0.5
+    perceptual_weights: str | None = None
+    perceptual_layer: str = "relu2_2"
+    perceptual_scale: float = 0.01
     init_from: str | None = None
     finetune: str = "all"
     val_data: str | None = "../shared/datasets/Set5"
@@ -171,6 +189,8 @@ class TrainConfig:
         for key in ("patch_size", "batch_size", "iterations", "val_every", "checkpoint_every"):
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"`{key}` must be a positive integer, got {getattr(self, key)!r}.")
+        if self.perceptual_scale <= 0:
+            raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
         if not 0 <= self.loss_border < self.patch_size // 2:
             raise ValueError(
                 f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}."
@@ -191,10 +211,14 @@ class TrainConfig:
                 setattr(self, f.name, value)
             if float in allowed and not isinstance(value, bool):
                 try:
-                    setattr(self, f.name, float(value))
-                    continue
+                    number = float(value)
                 except (TypeError, ValueError):
                     pass
+                else:
+                    if not math.isfinite(number):
+                        raise ValueError(f"`{f.name}` must be a finite number, got {value!r}.")
+                    setattr(self, f.name, number)
+                    continue
             elif int in allowed and isinstance(value, int) and not isinstance(value, bool):
                 continue
             elif bool in allowed and isinstance(value, bool):
@@ -241,7 +265,29 @@ def _parse_override(item, fields):
     key, text = item.split("=", 1)
     if key not in fields:
         raise ValueError(f"Unknown setting {key!r} in `--set`; known: {', '.join(sorted(fields))}.")
-    return key, yaml.safe_load(text)
+    try:
+        return key, yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(
+            f"`--set {item}`: the value is not valid YAML; quote or fix it, e.g. {key}=[a, b]. ({error})"
+        ) from error
+
+
+def _read_yaml(path):
+    """The mapping of settings in the YAML file ``path``."""
+    if Path(path).is_dir():
+        raise ValueError(f"The config {str(path)!r} is a folder; pass a YAML file, e.g. configs/fsrcnn-x3.yaml.")
+    with open(path) as handle:
+        try:
+            values = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"The config {str(path)!r} is not valid YAML; fix it: {error}") from error
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"The config {str(path)!r} holds a {type(values).__name__}; it must map setting names "
+            "to values, e.g. 'scale: 3' on its own line."
+        )
+    return values
 
 
 def load_config(path=None, overrides=()):
@@ -266,7 +312,8 @@ def load_config(path=None, overrides=()):
     ------
     ValueError
         An unknown setting in the file or the overrides, an override without
-        ``=``, or a value of the wrong type or out of range.
+        ``=``, a value of the wrong type or out of range, or a file that is
+        a folder, not valid YAML or not a mapping.
     FileNotFoundError
         ``path`` does not exist.
 
@@ -279,8 +326,7 @@ def load_config(path=None, overrides=()):
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     values = {}
     if path is not None:
-        with open(path) as handle:
-            values = yaml.safe_load(handle) or {}
+        values = _read_yaml(path)
         unknown = set(values) - fields
         if unknown:
             raise ValueError(f"Unknown settings in {str(path)!r}: {', '.join(sorted(unknown))}.")

@@ -1,4 +1,4 @@
-"""The FSRCNN training loop: data, optimisation, validation and checkpoints."""
+"""The training loop of FSRCNN (and SRCNN): data, optimisation, validation and checkpoints."""
 
 import csv
 import math
@@ -14,9 +14,10 @@ from torch.nn import functional as F
 from .. import _validate
 from ..datasets import PatchSampler, augment, load_benchmark, load_folder
 from ..evaluate import evaluate, model_upscaler
-from ..models import FSRCNN, FastFSRCNN
+from ..models import SRCNN, FastFSRCNN, build_model
 from ..pretrained import load_model, save_weights
 from .config import TrainConfig
+from .losses import PerceptualLoss
 
 #: File name, in the run folder, of the checkpoint that ``resume`` continues from.
 CHECKPOINT = "checkpoint.pt"
@@ -52,6 +53,11 @@ def _schedule(config):
     return cosine
 
 
+def _last_layer(model):
+    """Name of the layer that learns at ``lr * deconv_lr_scale`` (and alone with ``finetune: deconv``)."""
+    return "reconstruction" if isinstance(model, SRCNN) else "deconv"
+
+
 def _transfer(model, source):
     """Copy every parameter of ``source`` whose shape matches into ``model``."""
     own = model.state_dict()
@@ -62,7 +68,7 @@ def _transfer(model, source):
 
 
 class Trainer:
-    """Train FSRCNN from a :class:`TrainConfig`, resumable from its checkpoint.
+    """Train FSRCNN (or SRCNN) from a :class:`TrainConfig`, resumable from its checkpoint.
 
     Parameters
     ----------
@@ -83,8 +89,10 @@ class Trainer:
         The run's folder, ``config.run_dir``.
     device : torch.device
         Where the model trains.
-    model : skfsrcnn.models.FSRCNN
+    model : skfsrcnn.models.FSRCNN or skfsrcnn.models.SRCNN
         The model being trained.
+    perceptual : PerceptualLoss or None
+        The frozen perceptual loss, when ``perceptual_weights`` is set.
     iteration : int
         Iterations done so far (restored by ``resume``).
     best_psnr : float
@@ -99,7 +107,10 @@ class Trainer:
     ValueError
         The run's checkpoint exists and ``resume`` is False (or is missing
         and ``resume`` is True); ``init_from`` weights do not fit ``model``;
-        the training or validation folders hold no usable image.
+        the training or validation folders hold no usable image; the run
+        folder cannot be created; ``perceptual_weights`` is not VGG16 weights.
+    FileNotFoundError
+        ``perceptual_weights`` does not exist.
 
     See Also
     --------
@@ -159,7 +170,7 @@ class Trainer:
         if resume and not checkpoint.exists():
             raise ValueError(f"Cannot resume: {str(checkpoint)!r} does not exist.")
         torch.manual_seed(config.seed)
-        self.model = FSRCNN.from_preset(config.model, config.scale)
+        self.model = build_model(config.model, config.scale)
         if config.init_from:
             source = load_model(config.init_from, scale=None, device="cpu")
             copied = _transfer(self.model, source)
@@ -172,6 +183,10 @@ class Trainer:
                 )
         self.model.to(self.device)
         self.network = FastFSRCNN(self.model)
+        self.perceptual = None
+        if config.perceptual_weights:
+            self.perceptual = PerceptualLoss(config.perceptual_weights, config.perceptual_layer)
+            self.perceptual.to(self.device)
         self.optimizer = self._optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _schedule(config))
         self.sampler = self._sampler()
@@ -179,12 +194,24 @@ class Trainer:
         self.iteration, self.best_psnr, self.best_iteration = 0, -math.inf, 0
         if resume:
             self._load_checkpoint(checkpoint)
+        self._make_run_dir()
+
+    def _make_run_dir(self):
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(
+                f"`output_dir`={self.config.output_dir!r}: the run folder {str(self.run_dir)!r} cannot "
+                f"be created ({error.strerror or error}); choose a writable `output_dir`."
+            ) from error
 
     def _optimizer(self):
         config = self.config
-        deconv = list(self.model.deconv.parameters())
-        groups = [{"params": deconv, "lr": config.lr * config.deconv_lr_scale}]
-        body = [p for name, p in self.model.named_parameters() if not name.startswith("deconv.")]
+        prefix = _last_layer(self.model) + "."
+        parameters = list(self.model.named_parameters())
+        last = [p for name, p in parameters if name.startswith(prefix)]
+        groups = [{"params": last, "lr": config.lr * config.deconv_lr_scale}]
+        body = [p for name, p in parameters if not name.startswith(prefix)]
         if config.finetune == "all":
             groups.insert(0, {"params": body, "lr": config.lr})
         else:
@@ -283,6 +310,8 @@ class Trainer:
             out = out[..., crop * s : -crop * s, crop * s : -crop * s]
             hr = hr[..., crop * s : -crop * s, crop * s : -crop * s]
         loss = F.mse_loss(out, hr)
+        if self.perceptual is not None:
+            loss = loss + self.config.perceptual_scale * self.perceptual(out, hr)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()

@@ -1,0 +1,659 @@
+"""The bad-input matrix (issue 8): every case gives a clear error or a correct result.
+
+:data:`CASES` is one table covering :func:`skfsrcnn.upscale`, the commands
+``skfsrcnn upscale``, ``skfsrcnn-train`` and ``skfsrcnn-eval``, and the
+napari widget. Each case feeds one bad (or merely unusual) input and says
+what must come out: an error of a given type whose message matches a
+regular expression naming the parameter, the value and a fix, or a result
+equal to a reference. A crash with another error, a traceback from a
+command, a hang or a wrong result fails the case.
+
+``python docs/make_reliability.py`` runs this module with
+``SKFSRCNN_RELIABILITY_TABLE`` set, and the table of actual outcomes is
+written to ``docs/results/reliability.rst`` for the documentation's
+Reliability page.
+"""
+
+import contextlib
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+import tifffile
+import yaml
+
+from skfsrcnn import upscale
+
+REPO = Path(__file__).resolve().parents[1]
+TABLE = REPO / "docs" / "results" / "reliability.rst"
+TABLE_ENV = "SKFSRCNN_RELIABILITY_TABLE"
+
+
+# ------------------------------------------------------------------------ the case model
+
+
+@dataclass(frozen=True)
+class Raises:
+    """The input must be refused with ``error`` whose message matches ``match``."""
+
+    error: type
+    match: str
+
+
+@dataclass(frozen=True)
+class Equals:
+    """The input must give ``compute(env)``; ``reference`` says what that is, in words."""
+
+    reference: str
+    compute: Callable
+    atol: float = 1e-6
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    target: str  # the entry point: upscale, a command, or the napari widget
+    given: str  # the input, in words (reStructuredText)
+    run: Callable  # run(env) -> result; raises for a refusal
+    expect: object  # Raises or Equals
+
+
+class CommandFailed(Exception):
+    """A command exited with a non-zero status; the message is the error it printed."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def _command(main, *argv):
+    """Run a command's ``main`` in-process; raise CommandFailed on a non-zero exit."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main([str(a) for a in argv])
+            return
+        except SystemExit as stop:
+            if not stop.code:
+                return
+            code = stop.code
+    lines = err.getvalue().strip().splitlines()
+    first = next((i for i, line in enumerate(lines) if ": error:" in line), 0)
+    raise CommandFailed(code, "\n".join(lines[first:]))
+
+
+class Env:
+    """What a case may use: a fresh folder, random weights, and the commands and widget."""
+
+    def __init__(self, tmp_path, weights, request):
+        self.tmp_path, self.weights, self.request = tmp_path, weights, request
+
+    def file(self, name, data=None, raw=None):
+        """Write ``data`` as an image (TIFF by tifffile, others by imageio) or ``raw`` bytes."""
+        path = self.tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if raw is not None:
+            path.write_bytes(raw)
+        elif path.suffix in (".tif", ".tiff"):
+            tifffile.imwrite(path, data)
+        else:
+            iio.imwrite(path, data)
+        return path
+
+    def truncated(self, name, data):
+        path = self.file(name, data)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        return path
+
+    # -- skfsrcnn upscale
+
+    def skfsrcnn(self, source, output, *options):
+        from skfsrcnn import cli
+
+        _command(cli.main, "upscale", source, output, "--weights", self.weights, "--scale", 2, *options)
+
+    def upscale_file(self, data, suffix=".tif"):
+        """``skfsrcnn upscale`` of ``data`` saved as a file; the output file's array."""
+        self.skfsrcnn(self.file(f"in{suffix}", data), self.tmp_path / f"out{suffix}")
+        read = tifffile.imread if suffix == ".tif" else iio.imread
+        return read(self.tmp_path / f"out{suffix}")
+
+    # -- skfsrcnn-train
+
+    def train(self, config=None, *options, **settings):
+        """``skfsrcnn-train`` on a tiny valid setup, changed by ``settings`` and ``options``."""
+        from skfsrcnn.train.cli import main
+
+        if config is None:
+            values = {"name": "run", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(self.good_folder())],
+                      "val_data": None, "downscales": [1.0], "rotations": [0], "patch_size": 8,
+                      "batch_size": 4, "iterations": 2, "device": "cpu",
+                      "output_dir": str(self.tmp_path / "runs")}
+            values.update(settings)
+            config = self.tmp_path / "config.yaml"
+            config.write_text(yaml.safe_dump(values))
+        _command(main, config, "--no-progress", *options)
+
+    def good_folder(self):
+        return self.file("good/a.png", _uint8((40, 40, 3))).parent
+
+    # -- skfsrcnn-eval
+
+    def evaluate(self, *argv):
+        from skfsrcnn.evaluate import main
+
+        _command(main, *argv)
+
+    # -- the napari widget
+
+    def widget(self, data, **options):
+        """Run the dock widget on a layer of ``data``: the output layer's data, or the error notified."""
+        pytest.importorskip("napari")
+        from napari.utils.notifications import notification_manager
+        from test_napari_widget import WIDGET, _errors, _run
+
+        qtbot = self.request.getfixturevalue("qtbot")
+        viewer = self.request.getfixturevalue("make_napari_viewer")()
+        _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", WIDGET)
+        received = []
+        notification_manager.notification_ready.connect(received.append)
+        try:
+            layer = viewer.add_image(data, name="input")
+            _run(qtbot, widget, layer, **{"model": "weights-file", "weights": self.weights, **options})
+            if "input_fsrcnn_x2" in viewer.layers:
+                return viewer.layers["input_fsrcnn_x2"].data
+            qtbot.waitUntil(lambda: bool(_errors(received)), timeout=5_000)
+            raise _errors(received)[0].exception
+        finally:
+            notification_manager.notification_ready.disconnect(received.append)
+
+    def widget_reference(self, data):
+        """What the widget must give: upscale in original units, rounded back to the input dtype."""
+        out = self.upscale(np.asarray(data).astype(data.dtype.newbyteorder("=")), preserve_range=True, tile_size=32)
+        return _rounded(out, data.dtype)
+
+    # -- references
+
+    def upscale(self, image, **options):
+        return upscale(image, 2, weights=self.weights, **options)
+
+    def network(self, unit_image):
+        """The plain (slow-form) FSRCNN on an image in [0, 1]: an independent reference."""
+        import torch
+
+        from skfsrcnn.pretrained import load_model
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.asarray(unit_image, np.float32))[None, None]
+            return load_model(self.weights)(x)[0, 0].numpy()
+
+
+def _uint8(shape, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+
+
+def _unit(shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).random(shape).astype(dtype)
+
+
+def _rounded(out, dtype):
+    if np.dtype(dtype).kind in "ui":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(out), info.min, info.max).astype(np.dtype(dtype).newbyteorder("="))
+    return out
+
+
+def _per_plane(env, image, axis, **options):
+    """Each plane along ``axis`` upscaled on its own (not clipped), stacked back."""
+    planes = [env.upscale(np.take(image, i, axis=axis), clip=False, **options) for i in range(image.shape[axis])]
+    return np.stack(planes, axis=axis)
+
+
+def _clipped(out, image, units=1):
+    """``out`` clipped to the range of the whole input ``image`` (in output units)."""
+    return np.clip(out, image.min() / units, image.max() / units).astype(out.dtype)
+
+
+def _pickled_code(env):
+    """A ``.pt`` file whose unpickling would create ``pwned``; returns (path, marker)."""
+    import torch
+
+    marker = env.tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(marker)!r}, 'w').close()",))
+
+    path = env.tmp_path / "evil.pt"
+    torch.save({"feature.0.weight": Payload()}, path)
+    return path, marker
+
+
+def _refused_and_never_run(run):
+    """``run(path)`` must fail on the pickled-code file without running the code."""
+
+    def case(env):
+        path, marker = _pickled_code(env)
+        try:
+            run(env, path)
+        finally:
+            assert not marker.exists(), "the pickled code ran"
+
+    return case
+
+
+def _huge():
+    return np.broadcast_to(np.uint8(0), (1_000_000, 1_000_000))  # a view: no memory used
+
+
+def _ragged():
+    return [[1, 2, 3, 4, 5]] * 4 + [[1, 2]]
+
+
+def _float32_extremes():
+    return np.where(_unit((12, 10)) > 0.5, 3e38, -3e38).astype(np.float32)
+
+
+def _nan_in_green():
+    image = _unit((12, 10, 3))
+    image[4, 5, 1] = np.nan
+    return image
+
+
+def _big_endian_rgb():
+    return np.random.default_rng(3).integers(0, 65536, (12, 10, 3)).astype(">u2")
+
+
+def _int64_wide():
+    return np.random.default_rng(4).integers(-2**62, 2**62, (12, 10), dtype=np.int64)
+
+
+# ------------------------------------------------------------------------------ CASES
+
+UPSCALE, CLI, TRAIN, EVAL, WIDGET = "upscale", "skfsrcnn upscale", "skfsrcnn-train", "skfsrcnn-eval", "napari widget"
+
+CASES = [
+    # ---- skfsrcnn.upscale: types
+    Case("api-path", UPSCALE, "a file path, ``Path('photo.png')``",
+         lambda env: env.upscale(Path("photo.png")),
+         Raises(TypeError, r"`image` must be a numpy or dask array, got \w*Path 'photo\.png'; "
+                           r"read the file first, e\.g\. imageio\.v3\.imread\(path\)")),
+    Case("api-ragged-list", UPSCALE, "nested lists of unequal length",
+         lambda env: env.upscale(_ragged()),
+         Raises(ValueError, r"`image` is not a rectangular array .*give every row the same length")),
+    Case("api-torch-tensor", UPSCALE, "a CPU ``torch.Tensor``",
+         lambda env: env.upscale(__import__("torch").from_numpy(_unit((12, 10)))),
+         Equals("the result for ``tensor.numpy()``", lambda env: env.upscale(_unit((12, 10))))),
+    Case("api-readonly-memmap", UPSCALE, "a read-only memory map, ``np.load(path, mmap_mode='r')``",
+         lambda env: env.upscale(np.load(_saved(env, _uint8((12, 10), 5)), mmap_mode="r")),
+         Equals("the result for the array in memory", lambda env: env.upscale(_uint8((12, 10), 5)))),
+    # ---- dtypes
+    Case("api-bool", UPSCALE, "a boolean mask, ``image > 0.5``",
+         lambda env: env.upscale(_unit((12, 10)) > 0.5),
+         Raises(TypeError, r"`image` has dtype bool, which is not an image type; .*image\.astype\(np\.uint8\)")),
+    Case("api-complex", UPSCALE, "complex data, ``np.fft.fft2(image)``",
+         lambda env: env.upscale(np.fft.fft2(_unit((12, 10)))),
+         Raises(TypeError, r"`image` has dtype complex(64|128), which is not an image type; .*np\.abs\(image\)")),
+    Case("api-object", UPSCALE, "an object array holding ``None``",
+         lambda env: env.upscale(np.array([[1, None, 3, 4, 5]] * 5, dtype=object)),
+         Raises(TypeError, r"`image` has dtype object, which is not an image type; pass integer or float data")),
+    Case("api-float16", UPSCALE, "``float16``",
+         lambda env: env.upscale(_unit((12, 10), dtype=np.float16)),
+         Equals("the result for the float32 copy (float16 becomes float32)",
+                lambda env: env.upscale(_unit((12, 10), dtype=np.float16).astype(np.float32)))),
+    Case("api-int64-wide", UPSCALE, "``int64`` spanning ±4.6e18",
+         lambda env: env.upscale(_int64_wide()),
+         Equals("the result for the float64 copy divided by ``2**63 - 1``",
+                lambda env: (env.upscale(_int64_wide().astype(np.float64)) / (2**63 - 1)).astype(np.float32))),
+    Case("api-uint64-constant", UPSCALE, "a constant ``uint64`` image at ``2**64 - 1``",
+         lambda env: env.upscale(np.full((12, 10), 2**64 - 1, np.uint64)),
+         Equals("ones (the dtype's maximum maps to 1)", lambda env: np.ones((24, 20), np.float32))),
+    # ---- ndim, channels
+    Case("api-1d", UPSCALE, "a 1-D signal of 100 samples",
+         lambda env: env.upscale(_unit(100)),
+         Raises(ValueError, r"`image` of shape \(100,\) needs at least two spatial axes; pass a \(rows, "
+                            r"columns\) image")),
+    Case("api-6d-stack", UPSCALE, "a 6-D ``uint8`` stack, shape ``(2, 1, 2, 1, 9, 8)``",
+         lambda env: env.upscale(_uint8((2, 1, 2, 1, 9, 8))),
+         Equals("every plane upscaled on its own, clipped to the stack's range", lambda env: _clipped(
+             _per_plane(env, _uint8((4, 9, 8)), 0), _uint8((4, 9, 8)), 255).reshape(2, 1, 2, 1, 18, 16))),
+    Case("api-200-channels", UPSCALE, "200 spectral channels first, ``channel_axis=0``, ``clip=False``",
+         lambda env: env.upscale(_unit((200, 9, 8)), channel_axis=0, clip=False),
+         Equals("every channel upscaled on its own", lambda env: _per_plane(env, _unit((200, 9, 8)), 0))),
+    Case("api-channel-axis-tuple", UPSCALE, "``channel_axis=(0, -1)``",
+         lambda env: env.upscale(_uint8((3, 12, 10, 3)), channel_axis=(0, -1)),
+         Raises(TypeError, r"`channel_axis` must be an int or None, got \(0, -1\)")),
+    # ---- shapes
+    Case("api-empty-stack", UPSCALE, "an empty stack, shape ``(2, 0, 10, 3)``, ``channel_axis=-1``",
+         lambda env: env.upscale(np.zeros((2, 0, 10, 3), np.uint8), channel_axis=-1),
+         Raises(ValueError, r"`image` of shape \(2, 0, 10, 3\) is empty; pass an image of at least 5x5 pixels")),
+    Case("api-line-scan", UPSCALE, "a 1 x 500 line scan",
+         lambda env: env.upscale(_uint8((1, 500))),
+         Raises(ValueError, r"`image` is 1x500 pixels in its two spatial axes \(shape \(1, 500\)\); "
+                            r"at least 5x5 is needed")),
+    Case("api-smallest", UPSCALE, "the smallest image, 5 x 5 ``uint8``",
+         lambda env: env.upscale(_uint8((5, 5), 6)),
+         Equals("the plain FSRCNN network's output, clipped to the input range",
+                lambda env: _clipped(env.network(_uint8((5, 5), 6) / 255), _uint8((5, 5), 6), 255), atol=1e-5)),
+    Case("api-huge", UPSCALE, "a 1,000,000 x 1,000,000 ``uint8`` image (a broadcast view, no memory used)",
+         lambda env: env.upscale(_huge()),
+         Raises(MemoryError, r"`image` of shape \(1000000, 1000000\) upscaled x2 is [\d.]+ GiB, more than the "
+                             r"[\d.]+ GiB of memory available\. Upscale it lazily instead: pass a dask array "
+                             r".*out\.zarr")),
+    # ---- values
+    Case("api-nan-rgb", UPSCALE, "RGB ``float32`` with one NaN in green",
+         lambda env: env.upscale(_nan_in_green(), channel_axis=-1),
+         Raises(ValueError, r"`image` contains NaN or infinite values; replace them first, e\.g\. np\.nan_to_num")),
+    Case("api-float32-extremes", UPSCALE, "±3e38 in ``float32``",
+         lambda env: env.upscale(_float32_extremes()),
+         Raises(ValueError, r"`image` values span \[-3e\+38, 3e\+38\], beyond the float32 range the network "
+                            r"computes in .*rescale the image first")),
+    # ---- memory layout
+    Case("api-chw-view", UPSCALE, "an RGB image viewed channels-first (``np.moveaxis``, not contiguous), "
+         "``channel_axis=0``",
+         lambda env: env.upscale(np.moveaxis(_uint8((12, 10, 3)), -1, 0), channel_axis=0),
+         Equals("the channels-last result, moved", lambda env: np.moveaxis(
+             env.upscale(_uint8((12, 10, 3)), channel_axis=-1), -1, 0))),
+    Case("api-big-endian", UPSCALE, "big-endian ``>u2`` RGB",
+         lambda env: env.upscale(_big_endian_rgb(), channel_axis=-1),
+         Equals("the native byte order's result",
+                lambda env: env.upscale(_big_endian_rgb().astype(np.uint16), channel_axis=-1))),
+    Case("api-big-endian-float64", UPSCALE, "big-endian ``>f8`` grey",
+         lambda env: env.upscale(_unit((12, 10)).astype(">f8")),
+         Equals("the native ``float64`` result, as ``float64``",
+                lambda env: env.upscale(_unit((12, 10)).astype(np.float64)))),
+    # ---- arguments
+    Case("api-rgb-string", UPSCALE, "``rgb='no'`` (a string, not a flag)",
+         lambda env: env.upscale(_uint8((12, 10, 3)), channel_axis=-1, rgb="no"),
+         Raises(TypeError, r"`rgb` must be True, False or None \(automatic\), got 'no'")),
+    Case("api-scale-8", UPSCALE, "``scale=8`` with the released weights",
+         lambda env: upscale(_uint8((12, 10)), 8),
+         Raises(ValueError, r"`scale`=8 has no weights; use one of 2, 3, 4 \(or train your own with skfsrcnn-train\)")),
+    Case("api-model-list", UPSCALE, "``model=['fsrcnn']``",
+         lambda env: upscale(_uint8((12, 10)), 2, model=["fsrcnn"]),
+         Raises(TypeError, r"`model` must be a string, one of fsrcnn, fsrcnn-s; got \['fsrcnn'\]")),
+    Case("api-weights-folder", UPSCALE, "``weights=`` a folder",
+         lambda env: upscale(_uint8((12, 10)), 2, weights=env.tmp_path),
+         Raises(ValueError, r"`weights`='.*' is neither a registered name \(fsrcnn-s-x2, .*\) nor an existing "
+                            r"file; check the spelling or the path")),
+    Case("api-tile-12", UPSCALE, "``tile_size=12``, smaller than the network's context needs",
+         lambda env: env.upscale(_uint8((40, 40)), tile_size=12),
+         Raises(ValueError, r"`tile_size`=12 is too small: the network needs context around each tile; "
+                            r"use at least 16")),
+    Case("api-device-cuda-7", UPSCALE, "``device='cuda:7'``",
+         lambda env: env.upscale(_uint8((12, 10)), device="cuda:7"),
+         Raises(ValueError, r"`device`='cuda:7' but (no CUDA GPU is available|only \d+ CUDA GPU\(s\) are "
+                            r"available; use 'cuda:0').*device='cpu'")),
+    # ---- skfsrcnn upscale
+    Case("cli-text-as-tiff", CLI, "a text file named ``in.tif``",
+         lambda env: env.skfsrcnn(env.file("in.tif", raw=b"just text\n" * 50), env.tmp_path / "out.tif"),
+         Raises(CommandFailed, r"skfsrcnn: error: INPUT '.*in\.tif' could not be read as an image \(.*\); "
+                               r"pass a complete PNG, JPEG or TIFF file")),
+    Case("cli-truncated-tiff", CLI, "a 16-bit TIFF cut in half",
+         lambda env: env.skfsrcnn(env.truncated("in.tif", _uint8((60, 60)).astype(np.uint16)),
+                                  env.tmp_path / "out.tif"),
+         Raises(CommandFailed, r"INPUT '.*in\.tif' could not be read as an image .*pass a complete PNG, JPEG or TIFF")),
+    Case("cli-empty-file", CLI, "an empty file (0 bytes)",
+         lambda env: env.skfsrcnn(env.file("in.png", raw=b""), env.tmp_path / "out.png"),
+         Raises(CommandFailed, r"INPUT '.*in\.png' is empty \(0 bytes\); was it copied or downloaded completely")),
+    Case("cli-grey-alpha-png", CLI, "a grey + alpha PNG",
+         lambda env: env.upscale_file(_uint8((12, 10, 2)), ".png"),
+         Equals("each channel upscaled on its own, rounded to ``uint8``", lambda env: _rounded(
+             env.upscale(_uint8((12, 10, 2)), channel_axis=-1, preserve_range=True), np.uint8))),
+    Case("cli-float-to-png", CLI, "a ``float64`` TIFF to a PNG OUTPUT",
+         lambda env: env.skfsrcnn(env.file("in.tif", _unit((12, 10), dtype=np.float64)), env.tmp_path / "out.png"),
+         Raises(CommandFailed, r"OUTPUT '.*out\.png': PNG holds only 8- and 16-bit data, but INPUT is float64; "
+                               r"use \.tif")),
+    Case("cli-int32-tiff", CLI, "an ``int32`` TIFF",
+         lambda env: env.upscale_file(_int32()),
+         Equals("upscale in original units, rounded to ``int32``",
+                lambda env: _rounded(env.upscale(_int32(), preserve_range=True), np.int32), atol=1)),
+    Case("cli-5d-tiff", CLI, "a 5-D ``uint8`` TIFF stack, shape ``(2, 2, 2, 9, 8)``",
+         lambda env: env.upscale_file(_uint8((2, 2, 2, 9, 8))),
+         Equals("every plane upscaled on its own, clipped to the stack's range, rounded", lambda env: _rounded(
+             _clipped(_per_plane(env, _uint8((8, 9, 8)), 0, preserve_range=True), _uint8((8, 9, 8)))
+             .reshape(2, 2, 2, 18, 16), np.uint8))),
+    Case("cli-output-is-folder", CLI, "OUTPUT an existing folder, with ``--overwrite``",
+         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), _folder(env, "out.png"), "--overwrite"),
+         Raises(CommandFailed, r"OUTPUT '.*out\.png' is a folder; give a file name, e\.g\. '.*out\.png/out\.png'")),
+    Case("cli-output-unwritable", CLI, "OUTPUT in a folder nobody may write (``/proc``)",
+         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), "/proc/out.png"),
+         Raises(CommandFailed, r"OUTPUT '/proc/out\.png' (could not be written \(.*\); choose a writable folder"
+                               r"|is not writable; choose another folder)")),
+    Case("cli-scale-5", CLI, "``--scale 5``",
+         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png", "--scale", 5),
+         Raises(CommandFailed, r"error: argument --scale: invalid choice: '?5'? \(choose from '?2'?, '?3'?, '?4'?\)")),
+    Case("cli-jpeg-16-bit", CLI, "a 16-bit PNG to a JPEG OUTPUT",
+         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10)).astype(np.uint16) * 257),
+                                  env.tmp_path / "out.jpg"),
+         Raises(CommandFailed, r"OUTPUT '.*out\.jpg': JPEG holds only 8-bit data, but INPUT is uint16; use \.tif")),
+    Case("cli-pickled-weights", CLI, "``--weights`` a ``.pt`` file carrying pickled code",
+         _refused_and_never_run(lambda env, path: env.skfsrcnn(env.file("in.png", _uint8((12, 10))),
+                                                               env.tmp_path / "out.png", "--weights", path)),
+         Raises(CommandFailed, r"`weights` file '.*evil\.pt' was refused: it is not a plain PyTorch state dict "
+                               r"\(it may carry pickled code, which is never run\)")),
+    # ---- skfsrcnn-train
+    Case("train-text-as-png", TRAIN, "a text file named ``.png`` among the training images",
+         lambda env: env.train(None, train_folders=[str(env.file("bad/a.png", raw=b"not a png").parent)]),
+         Raises(CommandFailed, r"skfsrcnn-train: error: '.*a\.png' could not be read as an image .*; "
+                               r"replace or remove it")),
+    Case("train-truncated-png", TRAIN, "a training PNG cut in half",
+         lambda env: env.train(None, train_folders=[str(env.truncated("cut/a.png", _uint8((60, 60, 3))).parent)]),
+         Raises(CommandFailed, r"'.*a\.png' could not be read as an image .*; replace or remove it")),
+    Case("train-yaml-syntax", TRAIN, "a config with a YAML syntax error",
+         lambda env: env.train(env.file("bad.yaml", raw=b"scale: [2\n")),
+         Raises(CommandFailed, r"The config '.*bad\.yaml' is not valid YAML; fix it: ")),
+    Case("train-yaml-list", TRAIN, "a config that is a YAML list, not a mapping",
+         lambda env: env.train(env.file("list.yaml", raw=b"- scale\n- 2\n")),
+         Raises(CommandFailed, r"The config '.*list\.yaml' holds a list; it must map setting names to values")),
+    Case("train-config-folder", TRAIN, "a folder as the config",
+         lambda env: env.train(env.tmp_path),
+         Raises(CommandFailed, r"The config '.*' is a folder; pass a YAML file")),
+    Case("train-lr-nan", TRAIN, "``--set lr=nan``",
+         lambda env: env.train(None, "--set", "lr=nan"),
+         Raises(CommandFailed, r"`lr` must be a finite number, got 'nan'")),
+    Case("train-output-under-file", TRAIN, "``output_dir`` inside a file",
+         lambda env: env.train(None, output_dir=str(env.file("file.txt", raw=b"x") / "runs")),
+         Raises(CommandFailed, r"`output_dir`='.*file\.txt/runs': the run folder '.*' cannot be created \(.*\); "
+                               r"choose a writable `output_dir`")),
+    # ---- skfsrcnn-eval
+    Case("eval-scale-0", EVAL, "``--scale 0``",
+         lambda env: env.evaluate("--bicubic", "--data", env.good_folder(), "--scale", 0),
+         Raises(CommandFailed, r"`--scale` 0 is not an upscaling factor; use 2, 3 or 4")),
+    Case("eval-truncated", EVAL, "a benchmark folder holding a truncated PNG",
+         lambda env: env.evaluate("--bicubic", "--data", env.truncated("set/a.png", _uint8((60, 60, 3))).parent,
+                                  "--scale", 2),
+         Raises(CommandFailed, r"'.*a\.png' could not be read as an image .*; replace or remove it")),
+    Case("eval-tiny-image", EVAL, "a 10 x 10 benchmark image",
+         lambda env: env.evaluate("--bicubic", "--data", env.file("set/a.png", _uint8((10, 10))).parent,
+                                  "--scale", 3),
+         Raises(CommandFailed, r"Benchmark image 'a' is 9x9 pixels; scoring at x3 needs at least 17x17; "
+                               r"remove it or use larger images")),
+    Case("eval-wrong-scale", EVAL, "x2 weights with ``--scale 3``",
+         lambda env: env.evaluate("--weights", env.weights, "--data", env.good_folder(), "--scale", 3),
+         Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3; use scale=2 or "
+                               r"weights for x3")),
+    # ---- the napari widget
+    Case("widget-nan", WIDGET, "a ``float32`` layer with NaN",
+         lambda env: env.widget(np.where(np.eye(20) > 0, np.nan, 0.5).astype(np.float32)),
+         Raises(ValueError, r"`image` contains NaN or infinite values; replace them first")),
+    Case("widget-bool", WIDGET, "a boolean layer",
+         lambda env: env.widget(np.eye(20, dtype=bool)),
+         Raises(TypeError, r"`image` has dtype bool, which is not an image type; .*image\.astype\(np\.uint8\)")),
+    Case("widget-big-endian", WIDGET, "a big-endian ``>u2`` layer",
+         lambda env: env.widget(_big_endian_rgb()[..., 0]),
+         Equals("upscale of the native copy, rounded to ``uint16``",
+                lambda env: env.widget_reference(_big_endian_rgb()[..., 0]))),
+    Case("widget-int64", WIDGET, "an ``int64`` layer spanning ±4.6e18",
+         lambda env: env.widget(_int64_wide()),
+         Equals("upscale in original units, rounded to ``int64``", lambda env: env.widget_reference(_int64_wide()),
+                atol=0)),
+    Case("widget-uint64-constant", WIDGET, "a constant ``uint64`` layer at ``2**64 - 1``",
+         lambda env: env.widget(np.full((12, 10), 2**64 - 1, np.uint64)),
+         Equals("the same constant to float32 precision (not wrapped around to 0)",
+                lambda env: np.full((24, 20), 2**64 - 1, np.uint64), atol=2.0**40)),
+    Case("widget-pickled-weights", WIDGET, "a weights file carrying pickled code",
+         _refused_and_never_run(lambda env, path: env.widget(_uint8((12, 10)), weights=path)),
+         Raises(ValueError, r"`weights` file '.*evil\.pt' was refused: .*pickled code, which is never run")),
+]
+
+
+def _saved(env, array):
+    path = env.tmp_path / "image.npy"
+    np.save(path, array)
+    return path
+
+
+def _folder(env, name):
+    path = env.tmp_path / name
+    path.mkdir()
+    return path
+
+
+def _int32():
+    return np.random.default_rng(7).integers(-100_000, 100_000, (12, 10), dtype=np.int32)
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def _clean(text, env):
+    """The message as the table shows it: one line, temporary folders and the repository named briefly."""
+    text = text.replace(str(env.tmp_path), "<tmp>").replace(str(Path(env.weights).parent), "<tmp>")
+    text = text.replace(str(REPO) + os.sep, "")
+    return " ".join(text.split())
+
+
+def check(case, env):
+    """Run ``case``; fail unless it meets its expectation. Returns the outcome as the table shows it."""
+    expect = case.expect
+    if isinstance(expect, Raises):
+        with pytest.raises(Exception) as info:
+            case.run(env)
+        error = info.value
+        assert type(error) is expect.error, f"{type(error).__name__}: {error}"
+        message = str(error)
+        assert re.search(expect.match, message, re.DOTALL), message
+        if isinstance(error, CommandFailed):
+            return f"exit {error.code}: {_clean(message, env)}"
+        return f"{type(error).__name__}: {_clean(message, env)}"
+    actual = np.asarray(case.run(env))
+    expected = np.asarray(expect.compute(env))
+    assert actual.shape == expected.shape
+    assert actual.dtype.name == expected.dtype.name, (actual.dtype, expected.dtype)
+    np.testing.assert_allclose(actual.astype(np.float64), expected.astype(np.float64), rtol=0, atol=expect.atol)
+    return f"correct result: {actual.dtype.name} {actual.shape}, equal to {expect.reference}"
+
+
+_OUTCOMES = {}
+
+
+@pytest.fixture(scope="module")
+def weights(random_weights):
+    return random_weights("fsrcnn-s", 2)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_table():
+    """With ``SKFSRCNN_RELIABILITY_TABLE`` set, write the table once every case has passed."""
+    yield
+    target = os.environ.get(TABLE_ENV)
+    if target and len(_OUTCOMES) == len(CASES):
+        Path(target).write_text(render_table(_OUTCOMES))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input(case, tmp_path, weights, request):
+    if case.id == "cli-output-unwritable" and not Path("/proc").is_dir():
+        pytest.skip("needs /proc (Linux)")
+    _OUTCOMES[case.id] = check(case, Env(tmp_path, weights, request))
+
+
+def test_ids_are_unique_and_the_matrix_is_large():
+    ids = [case.id for case in CASES]
+    assert len(set(ids)) == len(ids)
+    assert len(CASES) >= 40
+    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET}
+
+
+def test_docs_table_lists_every_case():
+    """The documentation's table was generated from the current matrix."""
+    assert TABLE.exists(), "run python docs/make_reliability.py"
+    listed = re.findall(r"^   \* - ``([\w-]+)``$", TABLE.read_text(), re.MULTILINE)
+    assert listed == [case.id for case in CASES], "the matrix changed: run python docs/make_reliability.py"
+
+
+# ------------------------------------------------------------------------------ memory
+
+
+def test_available_memory_is_read_from_meminfo(tmp_path):
+    from skfsrcnn._memory import available_bytes
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       16000000 kB\nMemFree:  100 kB\nMemAvailable:    8000000 kB\n")
+    assert available_bytes(str(meminfo)) == 8_000_000 * 1024
+    fallback = available_bytes(str(tmp_path / "missing"))  # sysconf, where there is one
+    assert fallback is None or fallback > 0
+
+
+@pytest.mark.parametrize("dtype, needed", [("uint16", 20 * 24 * 4), ("float64", 20 * 24 * 8)])
+def test_memory_check_counts_the_output(weights, monkeypatch, dtype, needed):
+    from skfsrcnn import _memory
+
+    image = np.zeros((10, 12), dtype)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: needed)
+    assert upscale(image, 2, weights=weights).nbytes == needed  # just fits
+    monkeypatch.setattr(_memory, "available_bytes", lambda: needed - 1)
+    with pytest.raises(MemoryError, match=r"`image` of shape \(10, 12\) upscaled x2 is 0\.0 GiB"):
+        upscale(image, 2, weights=weights)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: None)  # unknown: no check
+    assert upscale(image, 2, weights=weights).shape == (20, 24)
+
+
+def test_memory_check_in_the_command(tmp_path, weights, monkeypatch):
+    from skfsrcnn import _memory
+
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 1000)
+    env = Env(tmp_path, weights, None)
+    with pytest.raises(CommandFailed, match=r"skfsrcnn: error: `image` of shape \(30, 30\) upscaled x2 .*out\.zarr"):
+        env.skfsrcnn(env.file("in.png", _uint8((30, 30))), tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
+
+
+# ------------------------------------------------------------------------------ the table
+
+
+def _literal(text):
+    return "``" + text.replace("``", "` `") + "``"
+
+
+def render_table(outcomes):
+    """The reStructuredText table of every case and its outcome."""
+    lines = [
+        ".. Generated by docs/make_reliability.py from tests/test_reliability.py; do not edit.",
+        "",
+        f"{len(CASES)} cases, each run by the test suite (``tests/test_reliability.py``); the outcome "
+        "column is what the case produced when this table was made: the error type and message "
+        "(for a command, its exit status and the message it printed), or the result and the "
+        "reference it equals.",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 14 12 28 46",
+        "",
+        "   * - Case",
+        "     - Entry point",
+        "     - Input",
+        "     - Outcome",
+    ]
+    for case in CASES:
+        outcome = outcomes[case.id]
+        shown = outcome if outcome.startswith("correct result") else _literal(outcome)
+        lines += [f"   * - ``{case.id}``", f"     - ``{case.target}``", f"     - {case.given}", f"     - {shown}"]
+    return "\n".join(lines) + "\n"
