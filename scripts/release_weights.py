@@ -2,10 +2,12 @@
 
 Usage (from the repository root, after ``bash configs/train_release.sh``)::
 
-    python scripts/release_weights.py [NAME ...]
+    python scripts/release_weights.py [NAME[=RUN] ...]
 
-For every name (default: one per config in ``configs/``), takes
-``runs/NAME/best.safetensors``, copies it to ``src/skfsrcnn/weights/``,
+For every registry name (default: every name already in the registry, each
+from the run of the config its ``recipe`` names), takes
+``runs/RUN/best.safetensors`` (RUN defaults to NAME), copies it to
+``src/skfsrcnn/weights/NAME.safetensors``,
 scores it with the project's evaluation (``skfsrcnn.evaluate``) on Set5 and
 Set14 from ``../shared/datasets``, and rewrites ``src/skfsrcnn/_registry.py``.
 """
@@ -40,8 +42,8 @@ def score(path, scale):
     return scores
 
 
-def entry(name, runs):
-    run = Path(runs) / name
+def entry(name, run_name, runs):
+    run = Path(runs) / run_name
     config = yaml.safe_load((run / "config.yaml").read_text())
     target = WEIGHTS / f"{name.replace('-', '_')}.safetensors"
     shutil.copyfile(run / "best.safetensors", target)
@@ -53,20 +55,23 @@ def entry(name, runs):
         "scale": config["scale"],
         "training_data": f"{folders} (augmented: downscales {config['downscales']}, "
                          f"rotations {config['rotations']})",
-        "recipe": f"configs/{name}.yaml",
+        "recipe": f"configs/{run_name}.yaml",
         "scores": score(target, config["scale"]),
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", help="runs to release (default: every config)")
+    parser.add_argument("names", nargs="*", metavar="NAME[=RUN]",
+                        help="registry names to release, each from runs/RUN (default: the whole registry)")
     parser.add_argument("--runs", default=str(ROOT / "runs"), help="folder of training runs")
     args = parser.parse_args()
-    names = args.names or sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
     registry = dict(_registry.REGISTRY)
-    for name in names:
-        registry[name] = entry(name, args.runs)
+    pairs = [item.partition("=")[::2] for item in args.names] or [
+        (name, Path(item["recipe"]).stem) for name, item in registry.items()
+    ]
+    for name, run_name in pairs:
+        registry[name] = entry(name, run_name or name, args.runs)
         print(name, registry[name]["scores"])
     text = f'"""{HEADER}"""\n\n# (mean PSNR-Y dB, mean SSIM-Y) per benchmark, from skfsrcnn.evaluate.\n'
     text += f"REGISTRY = {json.dumps(dict(sorted(registry.items())), indent=4)}\n"

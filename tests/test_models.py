@@ -557,3 +557,11 @@ def test_evaluate_srcnn_weights(srcnn_file, capsys):
                  "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert f"{path} on " in out and "mean" in out
+
+
+def test_fast_form_of_a_model_made_in_inference_mode():
+    """Parameters created under ``torch.inference_mode`` have no version counter: still works."""
+    with torch.inference_mode():
+        net = FSRCNN.from_preset("fsrcnn-s", 2).eval()
+        x = torch.rand(1, 1, 12, 10)
+        assert torch.allclose(FastFSRCNN(net)(x), net(x), atol=1e-5)

@@ -647,7 +647,8 @@ class FastFSRCNN(nn.Module):
             torch.device(device),
             dtype,
             torch.backends.mkldnn.enabled,
-            tuple((p.data_ptr(), p._version) for p in parameters),
+            # Inference tensors have no version counter (and are changed only inside inference mode).
+            tuple((p.data_ptr(), None if p.is_inference() else p._version) for p in parameters),
         )
         cached_key, plan = self._plan
         if cached_key != key:
