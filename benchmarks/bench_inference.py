@@ -283,6 +283,42 @@ def fresh_opencv_section(report, args):
     return fps
 
 
+def gpu_section(report, args):
+    """On a CUDA GPU: frames per second to 3840x2160 at x3, float32 and float16, network and upscale."""
+    import torch
+
+    from skfsrcnn import upscale
+    from skfsrcnn.models import FastFSRCNN
+    from skfsrcnn.pretrained import load_model
+
+    if not torch.cuda.is_available():
+        report("(no CUDA GPU here: the 4K section runs where torch.cuda.is_available())")
+        report()
+        return
+    report(f"## CUDA: frames per second to 3840x2160 at x3 ({torch.cuda.get_device_name()})")
+    report()
+    rgb = frame(720, 1280)
+    runs = {}
+    for model in ("fsrcnn", "fsrcnn-s"):
+        name = "FSRCNN" if model == "fsrcnn" else "FSRCNN-s"
+        runs[f"skfsrcnn {name} upscale"] = (
+            lambda model=model: upscale(rgb, 3, channel_axis=-1, model=model, device="cuda"))
+        for half in (False, True):
+            fast = FastFSRCNN(load_model(f"{model}-x3", scale=3, device="cuda"), half=half).eval()
+            x = torch.rand(1, 1, 720, 1280, device="cuda")
+
+            def network(fast=fast, x=x):
+                with torch.inference_mode():
+                    fast(x)
+                torch.cuda.synchronize()
+
+            runs[f"skfsrcnn {name} network {'float16' if half else 'float32'}"] = network
+    seconds = interleaved(runs, args.repeats, calls=5)
+    for name, value in seconds.items():
+        report(f"{name:42s}{1 / value:9.1f} fps")
+    report()
+
+
 def memory_section(report, args):
     report(f"## Peak memory, {MEMORY_SIDE}x{MEMORY_SIDE} greyscale uint8, x2, default tiling "
            "(fresh subprocess per peer)")
@@ -396,6 +432,7 @@ def main():
     mps_section(report, args)
     if not args.skip_memory:
         memory_section(report, args)
+    gpu_section(report, args)
     ratios_section(report, fps, fresh)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     report()
