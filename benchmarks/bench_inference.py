@@ -19,7 +19,7 @@ peers alike. Peers:
 Sections: frames per second to 1920x1080 at x2, x3, x4 (LR 960x540, 640x360,
 480x270); output megapixels per second over square RGB inputs from 128^2 to
 4096^2 (``--quick``: to 1024^2; OpenCV's super-resolution, which does not
-tile, to 2048^2); peak resident memory (``ru_maxrss`` of a fresh
+tile, to 2048^2); peak resident memory (``VmHWM`` of a fresh
 subprocess per peer, baseline after imports and input creation shown apart)
 for an 8000x8000 greyscale uint8 image at x2 with default tiling; the ratios
 to OpenCV and the issue's targets last. OpenCV is also timed alone in a fresh
@@ -217,10 +217,20 @@ MEMORY_PEERS = {  # name -> code defining run() on ``image``, executed in a fres
 }
 
 
-def memory_child(name):
-    """Run in a fresh process: one upscale of the big image; print baseline and peak RSS."""
-    import resource
+def _peak_rss_kib():
+    """This process's peak resident memory in KiB (``VmHWM`` of /proc/self/status)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status: the memory section needs Linux")
 
+
+def memory_child(name):
+    """Run in a fresh process: one upscale of the big image; print baseline and peak RSS (KiB).
+
+    The peak is the process's ``VmHWM``: Linux carries ``ru_maxrss`` over
+    ``exec`` from the forking parent, so a big parent would inflate it.
+    """
     import torch  # noqa: F401  (imported first by every peer, so the baseline is comparable)
 
     namespace = {}
@@ -230,11 +240,11 @@ def memory_child(name):
     namespace["image"] = image
     if name.startswith("skfsrcnn"):  # load the weights before the baseline
         namespace["upscale"](image[:64, :64], 2, model=name.split()[1].lower())
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline = _peak_rss_kib()
     start = time.perf_counter()
     out = namespace["run"]()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_rss_kib()
     print(f"{baseline} {peak} {seconds} {out.nbytes}")
 
 
@@ -336,7 +346,7 @@ def memory_section(report, args):
             report(f"{name:28s} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
         baseline, peak, seconds, nbytes = done.stdout.split()[-4:]
-        baseline, peak = int(baseline) / 2**20, int(peak) / 2**20  # ru_maxrss is in KiB
+        baseline, peak = int(baseline) / 2**20, int(peak) / 2**20  # KiB
         report(f"{name:28s}{peak:9.2f} GiB{baseline:9.2f} GiB{peak - baseline:10.2f} GiB"
                f"{int(nbytes) / 2**30:7.2f} GiB{float(seconds):8.1f} s")
     report("OpenCV dnn_superres is not run here: it does not tile; its first layer's 56 feature maps of "

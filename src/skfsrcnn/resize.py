@@ -147,7 +147,7 @@ def _strided_axis(array, axis, out_length, indices, weights, work_dtype, outputs
             weight = ops.wrap(weights[phase::outputs, tap].reshape((count,) + trail))
             ops.multiply(weight, source(tap), out=scratch if i else total)
             if i:
-                total += scratch
+                ops.add(total, scratch, out=total)
         ops.add(total, 0.0, out=target)
     return out
 
