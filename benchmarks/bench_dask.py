@@ -27,7 +27,6 @@ Usage: python benchmarks/bench_dask.py [--size 20000] [--scale 2] [--model fsrcn
 
 import argparse
 import os
-import platform
 import resource
 import shlex
 import shutil
@@ -37,23 +36,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _report import Report, cpu_name
 
 #: Worker environment per ``--malloc`` choice, on top of dask's ``pre-spawn-environ``.
 MALLOC_ENV = {
     "tuned": {"MALLOC_MMAP_THRESHOLD_": 32 << 20, "MALLOC_TRIM_THRESHOLD_": 64 << 20},
     "dask": {},
 }
-
-
-class Report:
-    """Print lines and keep them for ``--output``."""
-
-    def __init__(self):
-        self.lines = []
-
-    def __call__(self, line=""):
-        print(line, flush=True)
-        self.lines.append(line)
 
 
 def make_input(path, size, chunk, seed=0):
@@ -166,7 +155,7 @@ def main(argv=None):
            f"{args.workers} workers x 1 thread (torch threads per worker: {sorted(set(threads.values()))}), "
            f"memory limit {args.memory_limit} per worker")
     report(f"worker allocator (--malloc {args.malloc}): {malloc}")
-    report(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+    report(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; "
            f"dask {dask.__version__}, skfsrcnn {skfsrcnn.__version__}")
     report(f"wall time: {wall:.1f} s")
     report(f"throughput: {pixels / wall / 1e6:.2f} output Mpx/s ({pixels / args.scale**2 / wall / 1e6:.2f} input Mpx/s)")
@@ -177,8 +166,7 @@ def main(argv=None):
     report(f"workers restarted: {'yes' if restarted else 'no'}")
     report(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text("\n".join(report.lines) + "\n")
+        report.write(args.output)
     if not args.keep:
         shutil.rmtree(output, ignore_errors=True)
         if args.workdir is None:

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _machine import cpu_name
+from _report import Report, cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
@@ -51,17 +51,6 @@ MPS_SIDES = (128, 256, 512, 1024, 2048, 4096)
 MPS_SCALE = 2
 MEMORY_SIDE = 8000
 OPENCV_FILES = {"fsrcnn": "FSRCNN_x{scale}.pb", "fsrcnn-s": "FSRCNN-small_x{scale}.pb"}
-
-
-class Report:
-    """Print lines and keep them for ``--output``."""
-
-    def __init__(self):
-        self.lines = []
-
-    def __call__(self, line=""):
-        print(line, flush=True)
-        self.lines.append(line)
 
 
 def frame(rows, cols):
@@ -448,8 +437,7 @@ def main():
     report()
     report(f"load average at end {load:.2f}")
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text("\n".join(report.lines) + "\n")
+        report.write(args.output)
 
 
 if __name__ == "__main__":

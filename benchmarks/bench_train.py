@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from _machine import cpu_name
+from _report import Report, cpu_name
 from skfsrcnn.datasets import PatchSampler, augment, load_folder
 from skfsrcnn.models import FSRCNN, FastFSRCNN
 
@@ -68,23 +68,18 @@ def main():
     parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
     args = parser.parse_args()
     images = augment(load_folder(T91)[:20])
-    lines = [
-        f"Training throughput, x{args.scale}: LR pixels per second of one Adam step "
-        f"(median of {args.repeats} interleaved rounds of {args.steps} steps)",
-        f"{cpu_name()}, {torch.get_num_threads()} threads, "
-        f"torch {torch.__version__}",
-        "",
-        f"{'model':10s}{'naive (ConvTranspose2d, NCHW, 64x16x16)':>42s}"
-        f"{'skfsrcnn (sub-pixel, channels-last, 32x32x32)':>49s}{'ratio':>8s}",
-    ]
-    print("\n".join(lines))
+    report = Report()
+    report(f"Training throughput, x{args.scale}: LR pixels per second of one Adam step "
+           f"(median of {args.repeats} interleaved rounds of {args.steps} steps)")
+    report(f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    report()
+    report(f"{'model':10s}{'naive (ConvTranspose2d, NCHW, 64x16x16)':>42s}"
+           f"{'skfsrcnn (sub-pixel, channels-last, 32x32x32)':>49s}{'ratio':>8s}")
     for model in args.model:
         naive, fast = compare(model, args.scale, images, args.steps, args.repeats)
-        lines.append(f"{model:10s}{naive / 1e3:>36.0f} k px/s{fast / 1e3:>43.0f} k px/s{fast / naive:>7.2f}x")
-        print(lines[-1])
+        report(f"{model:10s}{naive / 1e3:>36.0f} k px/s{fast / 1e3:>43.0f} k px/s{fast / naive:>7.2f}x")
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text("\n".join(lines) + "\n")
+        report.write(args.output)
 
 
 if __name__ == "__main__":

@@ -67,3 +67,14 @@ def network_calls(monkeypatch):
 
     monkeypatch.setattr(skfsrcnn._dask, "upscale_steps", counted)
     return calls
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

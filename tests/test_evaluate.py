@@ -11,16 +11,7 @@ from skfsrcnn.datasets import degrade, load_benchmark
 from skfsrcnn.evaluate import PROTOCOL, bicubic_upscaler, evaluate, main, model_upscaler
 from skfsrcnn.metrics import psnr, ssim
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

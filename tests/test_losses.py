@@ -6,6 +6,8 @@ from torch.nn import functional as F
 
 from skfsrcnn.train import VGG16_LAYERS, PerceptualLoss, VGG16Features
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 #: torchvision's vgg16().features: the index and weight shape of every convolution.
 TORCHVISION_CONVS = {
     0: (64, 3), 2: (64, 64), 5: (128, 64), 7: (128, 128),
@@ -13,15 +15,6 @@ TORCHVISION_CONVS = {
     17: (512, 256), 19: (512, 512), 21: (512, 512),
     24: (512, 512), 26: (512, 512), 28: (512, 512),
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

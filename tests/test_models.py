@@ -15,18 +15,9 @@ from skfsrcnn.models import (
     deconv_as_subpixel_conv,
 )
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SCALES = (2, 3, 4)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _randomise(model, seed=0, std=0.1):

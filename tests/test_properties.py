@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from skfsrcnn import upscale
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
@@ -29,17 +31,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 DTYPES = ("uint8", "uint16", "int16", "float32", "float64")
 #: Value ranges of float images: the [0, 1] and [-1, 1] conventions, and other units.
 FLOAT_RANGES = ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0), (-1e3, 1e5), (0.25, 0.25), (7.0, 7.0))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

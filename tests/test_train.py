@@ -20,15 +20,7 @@ from skfsrcnn.pretrained import load_model
 from skfsrcnn.train import TrainConfig, Trainer, load_config
 from skfsrcnn.train.cli import main
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and immune to a busy machine's oversubscription."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

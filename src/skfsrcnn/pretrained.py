@@ -222,10 +222,24 @@ def _networks():
     return {"FSRCNN": FSRCNN, "SRCNN": SRCNN}
 
 
-def _read_weights(path):
-    """Return ``(state_dict, network class, architecture)`` from a safetensors or torch file.
+def read_tensors(path):
+    """Return ``(tensors, metadata)`` of a safetensors or PyTorch file, never running pickled code.
 
-    The class and architecture are None when the file does not record them.
+    PyTorch files are read with ``torch.load(weights_only=True)``; a file
+    that needs more (pickled code) is refused with a ``ValueError``, as is a
+    damaged file. ``metadata`` is the safetensors header's (``{}`` for
+    PyTorch files); ``tensors`` is whatever the file holds (a state dict, or
+    a training checkpoint's dict).
+
+    Examples
+    --------
+    >>> import tempfile, torch
+    >>> from pathlib import Path
+    >>> from skfsrcnn.pretrained import read_tensors
+    >>> path = Path(tempfile.mkdtemp()) / "w.pt"
+    >>> torch.save({"weight": torch.zeros(2)}, path)
+    >>> read_tensors(path)
+    ({'weight': tensor([0., 0.])}, {})
     """
     path = Path(path)
     if path.suffix == ".safetensors":
@@ -233,31 +247,39 @@ def _read_weights(path):
 
         try:
             with safe_open(os.fspath(path), framework="pt") as handle:
-                metadata = handle.metadata() or {}
-                state = {key: handle.get_tensor(key) for key in handle.keys()}
+                return {key: handle.get_tensor(key) for key in handle.keys()}, handle.metadata() or {}
         except (SafetensorError, OSError) as error:
             raise ValueError(f"`weights` file {str(path)!r} is not valid safetensors: {error}") from error
-        if "architecture" not in metadata:
-            return state, None, None
+    import pickle
+
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True), {}
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+        raise ValueError(
+            f"`weights` file {str(path)!r} was refused: it is not a plain PyTorch state dict "
+            f"(it may carry pickled code, which is never run). Details: {error}"
+        ) from error
+
+
+def _read_weights(path):
+    """Return ``(state_dict, network class, architecture)`` from a safetensors or torch file.
+
+    The class and architecture are None when the file does not record them.
+    """
+    data, metadata = read_tensors(path)
+    if "architecture" in metadata:
         networks, network = _networks(), metadata.get("network", "FSRCNN")  # older files: FSRCNN
         if network not in networks:
             raise ValueError(
                 f"`weights` file {str(path)!r} holds a {network!r} network, which this version "
                 f"of skfsrcnn cannot build ({', '.join(networks)}); upgrade skfsrcnn."
             )
-        return state, networks[network], json.loads(metadata["architecture"])
-    import pickle
-
-    import torch
-
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
-        raise ValueError(
-            f"`weights` file {str(path)!r} was refused: it is not a plain PyTorch state dict "
-            f"(it may carry pickled code, which is never run). Details: {error}"
-        ) from error
+        return data, networks[network], json.loads(metadata["architecture"])
     if isinstance(data, dict) and "model" in data and "config" in data:  # a training checkpoint
+        import torch
+
         from .models import build_model
 
         with torch.device("meta"):  # the architecture only: no memory, no random draws

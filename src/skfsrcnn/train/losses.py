@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..pretrained import read_tensors
+
 #: Convolutions per block of VGG16's ``features`` (output channels), as torchvision.
 _VGG16_BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 
@@ -59,24 +61,8 @@ def _vgg16_layers(last):
 
 
 def _read_state(path):
-    """The tensors of a torch or safetensors file, refusing pickled code."""
-    if path.suffix == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        try:
-            return load_file(os.fspath(path))
-        except (SafetensorError, OSError) as error:
-            raise ValueError(f"`weights` file {str(path)!r} is not valid safetensors: {error}") from error
-    import pickle
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
-        raise ValueError(
-            f"`weights` file {str(path)!r} was refused: it is not a plain PyTorch state dict "
-            f"(it may carry pickled code, which is never run). Details: {error}"
-        ) from error
+    """The state dict of a torch or safetensors file, refusing pickled code."""
+    state, _ = read_tensors(path)
     if not isinstance(state, dict):
         raise ValueError(
             f"`weights` file {str(path)!r} holds a {type(state).__name__}, not a state dict; "
