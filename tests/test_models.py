@@ -13,6 +13,7 @@ from skfsrcnn.models import (
     FSRCNN,
     build_model,
     deconv_as_subpixel_conv,
+    inference_form,
 )
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -441,10 +442,11 @@ def test_srcnn_initialisation():
                for layer in (model.extraction, model.mapping, model.reconstruction))
 
 
-def test_fast_form_runs_srcnn_as_it_is():
+def test_inference_form_runs_srcnn_as_it_is():
     model = _randomise(SRCNN(2, n1=8, n2=4), seed=5).eval()
-    fast = FastFSRCNN(model, half=True)
-    assert (fast.scale, fast.halo) == (2, model.halo)
+    fast = inference_form(model)
+    assert fast is model and (fast.scale, fast.halo) == (2, model.halo)
+    assert isinstance(inference_form(FSRCNN(2)), FastFSRCNN)
     x = torch.rand(1, 1, 9, 7)
     with torch.no_grad():
         expected = model(x)

@@ -23,10 +23,10 @@ def _network(weights, model, scale, device):
 
 
 @functools.lru_cache(maxsize=16)
-def _fast_network(fsrcnn):
-    from .models import FastFSRCNN
+def _fast_network(model):
+    from .models import inference_form
 
-    return FastFSRCNN(fsrcnn).eval()
+    return inference_form(model).eval()
 
 
 def _run_network(network, device, low=0.0, high=1.0):

@@ -669,8 +669,6 @@ class FastFSRCNN(nn.Module):
         ...     fast(torch.zeros(1, 1, 6, 6)).shape
         torch.Size([1, 1, 18, 18])
         """
-        if not isinstance(self.model, FSRCNN):
-            return self.model(x)
         parameters = tuple(self.model.parameters())
         if torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in parameters)):
             return self._differentiable(x)
@@ -910,6 +908,18 @@ class SRCNN(nn.Module):
         x = F.relu(self.extraction(self.upsample(x)), inplace=True)
         x = F.relu(self.mapping(x), inplace=True)
         return self.reconstruction(x)
+
+
+def inference_form(model):
+    """The network to run ``model`` with: :class:`FastFSRCNN` of an FSRCNN, other networks as they are.
+
+    Examples
+    --------
+    >>> from skfsrcnn.models import FSRCNN, SRCNN, inference_form
+    >>> type(inference_form(FSRCNN(2))).__name__, type(inference_form(SRCNN(2))).__name__
+    ('FastFSRCNN', 'SRCNN')
+    """
+    return FastFSRCNN(model) if isinstance(model, FSRCNN) else model
 
 
 def build_model(name, scale):

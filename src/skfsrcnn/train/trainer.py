@@ -14,7 +14,7 @@ from torch.nn import functional as F
 from .. import _validate
 from ..datasets import PatchSampler, augment, load_benchmark, load_folder
 from ..evaluate import evaluate, model_upscaler
-from ..models import SRCNN, FastFSRCNN, build_model
+from ..models import SRCNN, build_model, inference_form
 from ..pretrained import load_model, save_weights
 from .config import TrainConfig
 from .losses import PerceptualLoss
@@ -182,7 +182,7 @@ class Trainer:
                     "cannot be transferred. Use weights of the same model."
                 )
         self.model.to(self.device)
-        self.network = FastFSRCNN(self.model)
+        self.network = inference_form(self.model)
         self.perceptual = None
         if config.perceptual_weights:
             self.perceptual = PerceptualLoss(config.perceptual_weights, config.perceptual_layer)
