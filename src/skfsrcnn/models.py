@@ -42,6 +42,7 @@ __all__ = [
     "SRCNN",
     "FastFSRCNN",
     "build_model",
+    "inference_form",
 ]
 
 #: Architecture presets ``name -> (d, s, m)`` from the paper.
@@ -599,14 +600,13 @@ class FastFSRCNN(nn.Module):
 
     Parameters
     ----------
-    model : FSRCNN or SRCNN
+    model : FSRCNN
         The network; its parameters are shared, not copied, so the fast form
         can also be trained and always reflects the model's current weights.
-        Any other network (the :class:`SRCNN` baseline) is run as it is,
-        so that code written for FSRCNN runs it unchanged.
+        :func:`inference_form` picks the form to run for any network (the
+        :class:`SRCNN` baseline runs as it is).
     half : bool, optional
-        On CUDA, run inference in float16 (ignored on other devices and for
-        networks other than FSRCNN).
+        On CUDA, run inference in float16 (ignored on other devices).
 
     Examples
     --------
