@@ -127,7 +127,7 @@ def test_y_channel_uint8_ignores_alpha():
 def test_merge_luma_equals_the_ycbcr_route(shape, channels, scale):
     """bicubic(RGB - gY) + g Y_up == YCbCr -> (Y_up, bicubic Cb, Cr) -> RGB, alpha bicubic.
 
-    With torch loaded, large images add the luma on torch's threads, small ones in numpy.
+    (300, 400) spans several bands of rows and a last, shorter one.
     """
     pytest.importorskip("torch")
     rng = np.random.default_rng(shape[-1] + channels)

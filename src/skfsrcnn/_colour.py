@@ -5,11 +5,9 @@ axis. Y is returned in [16/255, 235/255] and Cb, Cr in [16/255, 240/255],
 matching :func:`skimage.color.rgb2ycbcr` divided by 255.
 """
 
-import sys
-
 import numpy as np
 
-from .resize import imresize
+from .resize import BICUBIC_REACH, bicubic_phases
 
 _RGB_TO_YCBCR = np.array(
     [
@@ -63,15 +61,25 @@ def chroma_residual(rgb, luma):
     return rgb
 
 
+#: LR rows merged at a time: a band's planar result is still in cache when copied channels-last.
+_MERGE_BAND = 64
+
+
 def merge_luma(residual, luma, scale):
     """Upscaled RGB(A) from the LR chroma residual and an upscaled luma.
 
     Upscaling the chroma bicubically and converting Y, Cb, Cr back to RGB
     is, because both steps are linear and the bicubic kernel keeps
     constants, the same as ``bicubic(RGB - g Y) + g Y_up`` with ``g`` the
-    luma's weight in every RGB channel (:data:`LUMA_GAIN`): three channels
-    are resized and one plane is added, with no YCbCr image at the high
-    resolution. Alpha is resized with the same kernel.
+    luma's weight in every RGB channel (:data:`LUMA_GAIN`): the residual is
+    upscaled with MATLAB's bicubic kernel and the luma added, with no
+    YCbCr image at the high resolution. Alpha is upscaled with the same
+    kernel.
+
+    The work runs on torch's threads, on planes: the residual's columns
+    are upscaled at the low resolution, then, a band of rows at a time, its
+    rows, each output phase starting from ``g Y_up``, and the band is
+    copied channels-last into the output while it is still in cache.
 
     Parameters
     ----------
@@ -98,14 +106,66 @@ def merge_luma(residual, luma, scale):
     >>> bool(np.allclose(out, imresize(rgb, 2, axes=(0, 1)), atol=1e-5))
     True
     """
-    out = imresize(residual, scale, axes=(-3, -2))
-    torch = sys.modules.get("torch")
-    gain = out.dtype.type(LUMA_GAIN)
-    if torch is None or out.size < (1 << 16):
-        out[..., :3] += gain * luma[..., None]
-    else:  # torch's threads, and no temporary for gain * luma
-        torch.from_numpy(out)[..., :3].add_(torch.from_numpy(np.asarray(luma))[..., None], alpha=float(gain))
-    return out
+    import torch
+
+    residual = torch.from_numpy(np.ascontiguousarray(residual))
+    *lead, rows, cols, channels = residual.shape
+    big = (rows * scale, cols * scale)
+    luma = torch.from_numpy(np.ascontiguousarray(luma, dtype=residual.numpy().dtype))
+    out = torch.empty(*lead, *big, channels, dtype=residual.dtype)
+    taps = _phase_taps(scale)
+    for image, image_luma, image_out in zip(
+        residual.reshape(-1, rows, cols, channels), luma.reshape(-1, *big), out.view(-1, *big, channels)
+    ):
+        _merge_image(image, image_luma, image_out, scale, taps)
+    return out.numpy()
+
+
+def _phase_taps(scale):
+    """Per output phase, ``(offset, weight)`` of the bicubic taps in an edge-padded axis."""
+    phases = bicubic_phases(scale)
+    return [[(int(t), float(phases[r, t])) for t in np.flatnonzero(phases[r])] for r in range(scale)]
+
+
+def _weighted_sum(out, source, taps, dim, length, start=None):
+    """``out = start + sum(weight * source.narrow(dim, offset, length))`` over ``taps``."""
+    import torch
+
+    (offset, weight), rest = taps[0], taps[1:]
+    if start is None:
+        torch.mul(source.narrow(dim, offset, length), weight, out=out)
+    else:
+        torch.add(start, source.narrow(dim, offset, length), alpha=weight, out=out)
+    for offset, weight in rest:
+        out.add_(source.narrow(dim, offset, length), alpha=weight)
+
+
+def _merge_image(residual, luma, out, scale, taps):
+    """:func:`merge_luma` of one (M, N, C) residual into ``out`` (M * scale, N * scale, C)."""
+    import torch
+
+    rows, cols, channels = residual.shape
+    reach = BICUBIC_REACH
+    planes = torch.nn.functional.pad(residual.permute(2, 0, 1), (reach,) * 4, mode="replicate")
+    phases = torch.empty(scale, channels, rows + 2 * reach, cols, dtype=residual.dtype)
+    for phase, phase_taps in enumerate(taps):
+        _weighted_sum(phases[phase], planes, phase_taps, 2, cols)
+    across = torch.stack(tuple(phases), dim=-1).view(channels, rows + 2 * reach, cols * scale)
+
+    luma = luma.view(rows, scale, cols * scale)
+    band = min(rows, _MERGE_BAND)
+    block = torch.empty(channels * band * scale * cols * scale, dtype=residual.dtype)
+    scaled_luma = torch.empty(band, cols * scale, dtype=residual.dtype)
+    for first in range(0, rows, band):
+        count = min(band, rows - first)
+        part = block[: channels * count * scale * cols * scale].view(channels, count, scale, cols * scale)
+        for phase, phase_taps in enumerate(taps):
+            gain_luma = torch.mul(luma[first : first + count, phase], LUMA_GAIN, out=scaled_luma[:count])
+            _weighted_sum(part[:3, :, phase], across[:3, first:], phase_taps, 1, count, gain_luma)
+            if channels > 3:  # alpha
+                _weighted_sum(part[3:, :, phase], across[3:, first:], phase_taps, 1, count)
+        rows_out = slice(first * scale, (first + count) * scale)
+        out[rows_out].copy_(part.view(channels, count * scale, cols * scale).permute(1, 2, 0))
 
 
 def rgb_to_y(rgb):

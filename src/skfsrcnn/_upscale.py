@@ -38,7 +38,11 @@ def _run_network(network, device, low=0.0, high=1.0):
     import torch
 
     def run(batch):
-        batch = (batch.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if (low, high) != (0.0, 1.0):
+            batch = (batch - np.float32(low)) / np.float32(high - low)
+        elif not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
+            batch = batch.copy()
         x = torch.from_numpy(batch)[:, None].to(device)
         with torch.inference_mode():
             y = network(x)

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .resize import _cubic
+from .resize import BICUBIC_REACH, bicubic_phases
 
 __all__ = [
     "ARCHITECTURES",
@@ -351,7 +351,7 @@ _FOLD = {2: 2}
 #: Output channels of the sub-pixel convolution are padded to a multiple of this (oneDNN's block).
 _BLOCK = 8
 #: LR pixels per band of the streamed CPU inference (cache-sized intermediates).
-_BAND_PIXELS = 1 << 16
+_BAND_PIXELS = 1 << 15
 
 
 def _mkldnn_usable(device, dtype):
@@ -591,7 +591,7 @@ class FastFSRCNN(nn.Module):
       3x3 taps instead of 4x4 (x2 computes two LR columns per output, x3 is
       padded to 16 channels: oneDNN computes blocks of 8 anyway);
     * on CPU, the weights are prepacked for oneDNN and the image streams
-      through the network in horizontal bands of about 64 k LR pixels, each
+      through the network in horizontal bands of about 32 k LR pixels, each
       layer carrying only the rows its kernel still needs, so intermediates
       stay in cache and nothing is recomputed;
     * ``half=True`` computes in float16 on CUDA (the output keeps the input's dtype).
@@ -694,23 +694,6 @@ class FastFSRCNN(nn.Module):
 
 # --- SRCNN (Dong, Loy, He & Tang, ECCV 2014): the baseline for comparison ---
 
-#: LR pixels on each side that MATLAB's bicubic reads when upsampling (Keys' kernel spans 2).
-_BICUBIC_REACH = 2
-
-
-def _bicubic_phases(scale):
-    """(scale, 5) float64 weights of MATLAB's bicubic upsampling, one row per output phase.
-
-    HR pixel ``q * scale + r`` lies at LR coordinate ``q + (r + 0.5) / scale - 0.5``
-    and reads LR pixels ``q - 2 .. q + 2`` with Keys' cubic weights, normalised
-    to sum to one as ``imresize`` does.
-    """
-    offsets = np.arange(-_BICUBIC_REACH, _BICUBIC_REACH + 1)
-    centres = (np.arange(scale) + 0.5) / scale - 0.5
-    weights = _cubic(centres[:, None] - offsets[None, :])
-    return weights / weights.sum(axis=1, keepdims=True)
-
-
 class BicubicUpsample(nn.Module):
     """MATLAB's bicubic ``imresize`` by an integer factor, as a convolution and a pixel shuffle.
 
@@ -746,7 +729,7 @@ class BicubicUpsample(nn.Module):
         if isinstance(scale, bool) or int(scale) != scale or scale < 1:
             raise ValueError(f"`scale` must be a positive integer, got {scale!r}.")
         self.scale = int(scale)
-        phases = _bicubic_phases(self.scale)
+        phases = bicubic_phases(self.scale)
         kernel = phases[:, None, :, None] * phases[None, :, None, :]  # (ry, rx, 5, 5)
         kernel = kernel.reshape(self.scale * self.scale, 1, *kernel.shape[2:])
         self.register_buffer(
@@ -768,7 +751,7 @@ class BicubicUpsample(nn.Module):
                   [1., 1., 1., 1., 1., 1., 1., 1.],
                   [1., 1., 1., 1., 1., 1., 1., 1.]]]])
         """
-        x = F.pad(x, (_BICUBIC_REACH,) * 4, mode="replicate")
+        x = F.pad(x, (BICUBIC_REACH,) * 4, mode="replicate")
         return F.pixel_shuffle(F.conv2d(x, self.kernel), self.scale)
 
 
@@ -869,8 +852,8 @@ class SRCNN(nn.Module):
         (5, 4, 3)
         """
         reach = self.f1 // 2 + self.f2 // 2 + self.f3 // 2
-        phases, taps = np.nonzero(_bicubic_phases(self.scale))
-        shift = _BICUBIC_REACH - taps  # -j: LR pixel c feeds upsampled row c - j through tap j
+        phases, taps = np.nonzero(bicubic_phases(self.scale))
+        shift = BICUBIC_REACH - taps  # -j: LR pixel c feeds upsampled row c - j through tap j
         before = shift + (phases - reach) // self.scale
         after = shift + (phases + reach) // self.scale
         return int(max(-before.min(), after.max()))

@@ -27,6 +27,29 @@ def _cubic(x):
     return near + far
 
 
+#: LR pixels on each side that MATLAB's bicubic reads when upsampling (Keys' kernel spans 2).
+BICUBIC_REACH = 2
+
+
+def bicubic_phases(scale):
+    """(scale, 5) float64 weights of MATLAB's bicubic upsampling by an integer ``scale``.
+
+    HR pixel ``q * scale + r`` lies at LR coordinate ``q + (r + 0.5) / scale - 0.5``
+    and reads LR pixels ``q - 2 .. q + 2`` (row ``r``, columns in that order)
+    with Keys' cubic weights, normalised to sum to one as ``imresize`` does.
+
+    Examples
+    --------
+    >>> from skfsrcnn.resize import bicubic_phases
+    >>> bicubic_phases(3)[1]  # x3's middle phase sits on an LR pixel
+    array([0., 0., 1., 0., 0.])
+    """
+    offsets = np.arange(-BICUBIC_REACH, BICUBIC_REACH + 1)
+    centres = (np.arange(scale) + 0.5) / scale - 0.5
+    weights = _cubic(centres[:, None] - offsets[None, :])
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
 def _contributions(in_length, out_length, scale):
     """Return the (out_length, taps) source indices and weights of one axis.
 
