@@ -3,7 +3,12 @@
 Every peer gets the same input frames, and the peers are interleaved: each
 round runs every peer once (one untimed call, then the timed calls), and the
 numbers are medians over the rounds, so a change of machine load affects all
-peers alike. Peers:
+peers alike. Each library runs in a worker process of its own, started
+fresh, as its users run it (:data:`PROCESSES`); only one worker computes at
+a time. OpenCV is also timed inside skfsrcnn's process, because sharing a
+process changes its speed: on our 2-vCPU virtual machine it ran up to 1.6x
+faster there once skfsrcnn had run (not explained by denormal flushing,
+glibc's allocator thresholds or importing torch alone). Peers:
 
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``skfsrcnn.upscale(rgb_uint8,
   scale, channel_axis=-1, model=...)``, the whole colour pipeline (BT.601
@@ -22,10 +27,7 @@ Sections: frames per second to 1920x1080 at x2, x3, x4 (LR 960x540, 640x360,
 tile, to 2048^2); peak resident memory (``VmHWM`` of a fresh
 subprocess per peer, baseline after imports and input creation shown apart)
 for an 8000x8000 greyscale uint8 image at x2 with default tiling; the ratios
-to OpenCV and the issue's targets last. OpenCV is also timed alone in a fresh
-process without torch: on our machine it ran markedly faster inside the
-benchmark's process, once skfsrcnn had run there, than on its own, so the
-same-run ratios are the conservative ones.
+to OpenCV and the issue's targets last.
 
 Usage: python benchmarks/bench_inference.py [--quick] [--repeats 5] [--threads N]
            [--output docs/results/bench_inference.txt] [--peers DIR] [--skip-memory]
@@ -63,22 +65,49 @@ def frame(rows, cols):
     return np.ascontiguousarray(cv2.resize(image, (cols, rows), interpolation=interpolation))
 
 
-def peers(scale, peers_dir):
-    """``name -> (setup(rgb) -> run(), kind)`` for every peer at ``scale``."""
-    import cv2
+#: One worker process per library, each peer in its library's process, as its users run it.
+#: skfsrcnn's process also times OpenCV's models, to show what sharing a process does to them.
+PROCESSES = {
+    "skfsrcnn": ("skfsrcnn FSRCNN", "skfsrcnn FSRCNN-s", "skfsrcnn FSRCNN network",
+                 "skfsrcnn FSRCNN-s network", "OpenCV FSRCNN, in skfsrcnn's process",
+                 "OpenCV FSRCNN-small, in skfsrcnn's process"),
+    "opencv": ("OpenCV FSRCNN", "OpenCV FSRCNN-small", "bicubic OpenCV"),
+    "skimage": ("bicubic skimage",),
+}
+PEER_NAMES = [name for names in PROCESSES.values() for name in names]
+
+
+def peers(scale, peers_dir, names, threads=None):
+    """``name -> setup(rgb) -> run()`` for the peers ``names`` at ``scale``.
+
+    Only the libraries those peers need are imported, so that OpenCV's and
+    skimage's processes never load torch.
+    """
+    factories = {}
+    if any(name.startswith("skfsrcnn") for name in names):
+        factories.update(_skfsrcnn_peers(scale, threads))
+    if any("OpenCV" in name for name in names):
+        factories.update(_opencv_peers(scale, peers_dir, threads))
+    if "bicubic skimage" in names:
+        from skimage.transform import rescale
+
+        factories["bicubic skimage"] = lambda rgb: lambda: rescale(rgb, scale, order=3, channel_axis=-1)
+    return {name: factories[name] for name in names}
+
+
+def _skfsrcnn_peers(scale, threads):
     import torch
-    from skimage.transform import rescale
 
     from skfsrcnn import upscale
     from skfsrcnn._colour import rgb_to_y
     from skfsrcnn.models import FastFSRCNN
     from skfsrcnn.pretrained import load_model
 
-    def ours(model):
-        def setup(rgb):
-            return lambda: upscale(rgb, scale, channel_axis=-1, model=model)
+    if threads:
+        torch.set_num_threads(threads)
 
-        return setup
+    def ours(model):
+        return lambda rgb: lambda: upscale(rgb, scale, channel_axis=-1, model=model)
 
     def network(model):
         fast = FastFSRCNN(load_model(f"{model}-x{scale}", scale=scale, device="cpu")).eval()
@@ -95,6 +124,20 @@ def peers(scale, peers_dir):
 
         return setup
 
+    return {
+        "skfsrcnn FSRCNN": ours("fsrcnn"),
+        "skfsrcnn FSRCNN-s": ours("fsrcnn-s"),
+        "skfsrcnn FSRCNN network": network("fsrcnn"),
+        "skfsrcnn FSRCNN-s network": network("fsrcnn-s"),
+    }
+
+
+def _opencv_peers(scale, peers_dir, threads):
+    import cv2
+
+    if threads:
+        cv2.setNumThreads(threads)
+
     def opencv(model):
         sr = cv2.dnn_superres.DnnSuperResImpl_create()
         sr.readModel(str(peers_dir / OPENCV_FILES[model].format(scale=scale)))
@@ -106,86 +149,141 @@ def peers(scale, peers_dir):
 
         return setup
 
-    def skimage_bicubic(rgb):
-        return lambda: rescale(rgb, scale, order=3, channel_axis=-1)
-
     def opencv_bicubic(rgb):
         bgr = np.ascontiguousarray(rgb[..., ::-1])
         return lambda: cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
     return {
-        "skfsrcnn FSRCNN": ours("fsrcnn"),
-        "skfsrcnn FSRCNN-s": ours("fsrcnn-s"),
-        "skfsrcnn FSRCNN network": network("fsrcnn"),
-        "skfsrcnn FSRCNN-s network": network("fsrcnn-s"),
         "OpenCV FSRCNN": opencv("fsrcnn"),
         "OpenCV FSRCNN-small": opencv("fsrcnn-s"),
-        "bicubic skimage": skimage_bicubic,
+        "OpenCV FSRCNN, in skfsrcnn's process": opencv("fsrcnn"),
+        "OpenCV FSRCNN-small, in skfsrcnn's process": opencv("fsrcnn-s"),
         "bicubic OpenCV": opencv_bicubic,
     }
 
 
-def interleaved(runs, repeats, calls=1, warm=True, slow=()):
-    """Median seconds per call of each run, over ``repeats`` interleaved rounds.
+def _serve(connection, names, peers_dir, threads):
+    """A worker process: sets up its peers on a frame and times them on request."""
+    runs = {}
+    while (message := connection.recv()) is not None:
+        command, payload = message
+        try:
+            if command == "setup":
+                scale, rgb, wanted = payload
+                runs = {}
+                gc.collect()
+                wanted = [name for name in names if name in wanted]
+                runs = {name: setup(rgb) for name, setup in peers(scale, peers_dir, wanted, threads).items()}
+                connection.send(("ok", None))
+            else:  # "time": one untimed call if warm, then ``calls`` timed ones
+                name, calls, warm = payload
+                if warm:
+                    runs[name]()
+                times = []
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    runs[name]()
+                    times.append(time.perf_counter() - start)
+                connection.send(("ok", times))
+        except Exception as error:  # reported by the benchmark's process
+            connection.send(("error", f"{type(error).__name__}: {error}"))
 
-    With ``warm``, every run is called once before the rounds (model loading,
-    oneDNN primitives) and once untimed at the start of its turn in each round
-    (its data and code back in the caches after the previous peer). Runs named
-    in ``slow`` get one timed call per round and no untimed one.
+
+class PeerProcesses:
+    """The worker processes of :data:`PROCESSES`, started fresh (spawned, nothing inherited)."""
+
+    def __init__(self, peers_dir, threads):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.connections, self.processes, self.owner = {}, [], {}
+        for library, names in PROCESSES.items():
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs, names, peers_dir, threads), daemon=True)
+            process.start()
+            self.connections[library] = mine
+            self.processes.append(process)
+            self.owner.update(dict.fromkeys(names, library))
+
+    def _ask(self, library, command, payload):
+        connection = self.connections[library]
+        connection.send((command, payload))
+        status, value = connection.recv()
+        if status == "error":
+            raise RuntimeError(f"{library} process: {value}")
+        return value
+
+    def setup(self, scale, rgb, names):
+        """Build ``names`` (and drop every other peer) on frame ``rgb`` at ``scale``."""
+        for library in PROCESSES:
+            self._ask(library, "setup", (scale, rgb, list(names)))
+
+    def time(self, name, calls, warm):
+        """Seconds of ``calls`` timed calls of peer ``name``, after one untimed call if ``warm``."""
+        return self._ask(self.owner[name], "time", (name, calls, warm))
+
+    def close(self):
+        for connection in self.connections.values():
+            connection.send(None)
+        for process in self.processes:
+            process.join(timeout=30)
+
+
+def interleaved(time_peer, names, repeats, calls=1, warm=True, slow=()):
+    """Median seconds per call of each peer, over ``repeats`` interleaved rounds.
+
+    ``time_peer(name, calls, warm)`` returns the seconds of ``calls`` timed
+    calls. With ``warm``, every peer is called once before the rounds (model
+    loading, oneDNN primitives) and once untimed at the start of its turn in
+    each round (its data and code back in the caches after the previous
+    peer). Peers named in ``slow`` get one timed call per round and no
+    untimed one.
     """
-    times = {name: [] for name in runs}
+    times = {name: [] for name in names}
     if warm:
-        for run in runs.values():
-            run()
+        for name in names:
+            time_peer(name, 0, True)
     for _ in range(repeats):
-        for name, run in runs.items():
-            if warm and name not in slow:
-                run()
-            for _ in range(1 if name in slow else calls):
-                start = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - start)
+        for name in names:
+            fast = warm and name not in slow
+            times[name] += time_peer(name, 1 if name in slow else calls, fast)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def fps_section(report, args):
+def fps_section(report, args, workers):
     report("## Frames per second to 1920x1080 (median of interleaved rounds)")
     report()
-    names = None
     results = {}
     for scale, (rows, cols) in FPS_SIZES.items():
-        rgb = frame(rows, cols)
-        runs = {name: setup(rgb) for name, setup in peers(scale, args.peers).items()}
-        names = list(runs)
-        seconds = interleaved(runs, args.repeats, calls=2, slow={"bicubic skimage"})
+        workers.setup(scale, frame(rows, cols), PEER_NAMES)
+        seconds = interleaved(workers.time, PEER_NAMES, args.repeats, calls=2, slow={"bicubic skimage"})
         results[scale] = {name: 1 / s for name, s in seconds.items()}
-    header = f"{'peer':28s}" + "".join(f"{f'x{s} {c}x{r}':>16s}" for s, (r, c) in FPS_SIZES.items())
+    header = f"{'peer':44s}" + "".join(f"{f'x{s} {c}x{r}':>16s}" for s, (r, c) in FPS_SIZES.items())
     report(header)
-    for name in names:
-        report(f"{name:28s}" + "".join(f"{results[s][name]:13.2f} fps" for s in FPS_SIZES))
+    for name in PEER_NAMES:
+        report(f"{name:44s}" + "".join(f"{results[s][name]:12.2f} fps" for s in FPS_SIZES))
     report()
     return results
 
 
-def mps_section(report, args):
+def mps_section(report, args, workers):
     sides = [s for s in MPS_SIDES if not args.quick or s <= 1024]
     report(f"## Output megapixels per second, square RGB uint8 input, x{MPS_SCALE}")
     report()
     table = {}
     for side in sides:
-        rgb = frame(side, side)
-        runs = {name: setup(rgb) for name, setup in peers(MPS_SCALE, args.peers).items()}
+        names = [name for name in PEER_NAMES if "process" not in name]
         if side > 1024:  # about 0.7 MP/s: minutes per call
-            del runs["bicubic skimage"]
+            names.remove("bicubic skimage")
         if side > 2048:  # no tiling: about 1.1 KiB per input pixel, 18 GiB at 4096^2
-            del runs["OpenCV FSRCNN"], runs["OpenCV FSRCNN-small"]
+            names = [name for name in names if not name.startswith("OpenCV")]
+        workers.setup(MPS_SCALE, frame(side, side), names)
         big = side >= 2048  # seconds per call: one timed call, no warm-up
         repeats = 1 if big else args.repeats if side <= 512 else max(2, args.repeats // 2)
-        seconds = interleaved(runs, repeats, warm=not big, slow={"bicubic skimage"})
+        seconds = interleaved(workers.time, names, repeats, warm=not big, slow={"bicubic skimage"})
         out_mp = (side * MPS_SCALE) ** 2 / 1e6
         table[side] = {name: out_mp / s for name, s in seconds.items()}
-        del runs, rgb
-        gc.collect()
+    workers.setup(MPS_SCALE, frame(8, 8), [])  # let the workers free the big frames
     names = list(table[sides[0]])
     report(f"{'peer':28s}" + "".join(f"{f'{s}^2':>10s}" for s in sides))
     for name in names:
@@ -237,51 +335,6 @@ def memory_child(name):
     print(f"{baseline} {peak} {seconds} {out.nbytes}")
 
 
-def opencv_child(repeats, peers_dir, threads):
-    """Run in a fresh process without torch: OpenCV's upsample fps at each scale, as JSON."""
-    import json
-
-    import cv2
-
-    if threads:
-        cv2.setNumThreads(threads)
-    fps = {}
-    for scale, (rows, cols) in FPS_SIZES.items():
-        bgr = np.ascontiguousarray(frame(rows, cols)[..., ::-1])
-        for model, name in (("fsrcnn", "OpenCV FSRCNN"), ("fsrcnn-s", "OpenCV FSRCNN-small")):
-            sr = cv2.dnn_superres.DnnSuperResImpl_create()
-            sr.readModel(str(peers_dir / OPENCV_FILES[model].format(scale=scale)))
-            sr.setModel("fsrcnn", scale)
-            sr.upsample(bgr)
-            times = []
-            for _ in range(2 * repeats):
-                start = time.perf_counter()
-                sr.upsample(bgr)
-                times.append(time.perf_counter() - start)
-            fps.setdefault(name, {})[scale] = 1 / statistics.median(times)
-    print(json.dumps(fps))
-
-
-def fresh_opencv_section(report, args):
-    """OpenCV alone in a fresh process: it ran faster inside the benchmark's process on our machine."""
-    import json
-
-    command = [sys.executable, __file__, "--opencv-child", "--repeats", str(args.repeats), "--peers", str(args.peers)]
-    if args.threads:
-        command += ["--threads", str(args.threads)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        report(f"(OpenCV in a fresh process failed: {done.stderr.strip().splitlines()[-1:]})")
-        return {}
-    fps = {name: {int(k): v for k, v in values.items()} for name, values in json.loads(done.stdout).items()}
-    report("## OpenCV dnn_superres alone, in a fresh process without torch (median fps to 1920x1080)")
-    report()
-    for name, values in fps.items():
-        report(f"{name + ' (fresh process)':40s}" + "".join(f"{values[s]:9.2f} fps" for s in FPS_SIZES))
-    report()
-    return fps
-
-
 def gpu_section(report, args):
     """On a CUDA GPU: frames per second to 3840x2160 at x3, float32 and float16, network and upscale."""
     import torch
@@ -312,7 +365,18 @@ def gpu_section(report, args):
                 torch.cuda.synchronize()
 
             runs[f"skfsrcnn {name} network {'float16' if half else 'float32'}"] = network
-    seconds = interleaved(runs, args.repeats, calls=5)
+
+    def time_run(name, calls, warm):
+        if warm:
+            runs[name]()
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            runs[name]()
+            times.append(time.perf_counter() - start)
+        return times
+
+    seconds = interleaved(time_run, list(runs), args.repeats, calls=5)
     for name, value in seconds.items():
         report(f"{name:42s}{1 / value:9.1f} fps")
     report()
@@ -343,8 +407,8 @@ def memory_section(report, args):
     report()
 
 
-def ratios_section(report, fps, fresh):
-    report("## Ratios to OpenCV dnn_superres (frames per second, same input)")
+def ratios_section(report, fps):
+    report("## Ratios to OpenCV dnn_superres (frames per second, same frames, same run)")
     report()
     pairs = [
         ("skfsrcnn FSRCNN", "OpenCV FSRCNN"),
@@ -352,17 +416,13 @@ def ratios_section(report, fps, fresh):
         ("skfsrcnn FSRCNN-s", "OpenCV FSRCNN-small"),
         ("skfsrcnn FSRCNN-s network", "OpenCV FSRCNN-small"),
     ]
-    report(f"{'ratio, OpenCV measured in the same run':58s}" + "".join(f"{f'x{s}':>8s}" for s in FPS_SIZES))
-    for ours, theirs in pairs:
-        label = f"{ours} / {theirs}"
-        report(f"{label:58s}" + "".join(f"{fps[s][ours] / fps[s][theirs]:7.2f}x" for s in FPS_SIZES))
-    if fresh:
-        report(f"{'ratio, OpenCV in a fresh process':58s}")
+    report(f"{'ratio':78s}" + "".join(f"{f'x{s}':>8s}" for s in FPS_SIZES))
+    for suffix in ("", ", in skfsrcnn's process"):
         for ours, theirs in pairs:
-            label = f"{ours} / {theirs} (fresh)"
-            report(f"{label:58s}" + "".join(f"{fps[s][ours] / fresh[theirs][s]:7.2f}x" for s in FPS_SIZES))
+            label = f"{ours} / {theirs}{suffix}"
+            report(f"{label:78s}" + "".join(f"{fps[s][ours] / fps[s][theirs + suffix]:7.2f}x" for s in FPS_SIZES))
     report()
-    report("Issue 6 targets, x3 to 1080p (OpenCV as measured in the same run):")
+    report("Issue 6 targets, x3 to 1080p (OpenCV in its own process, as its users run it):")
     checks = [
         ("FSRCNN >= 2x OpenCV FSRCNN (upscale)", fps[3]["skfsrcnn FSRCNN"] / fps[3]["OpenCV FSRCNN"], 2),
         ("FSRCNN >= 2x OpenCV FSRCNN (network)", fps[3]["skfsrcnn FSRCNN network"] / fps[3]["OpenCV FSRCNN"], 2),
@@ -391,7 +451,8 @@ def environment(report, args):
     report(f"date {time.strftime('%Y-%m-%d %H:%M')}, {cpu}, {os.cpu_count()} logical CPUs, "
            f"load average at start {load[0]:.2f}")
     report(f"python {platform.python_version()}, skfsrcnn {skfsrcnn.__version__}, torch {torch.__version__} "
-           f"({torch.get_num_threads()} threads), opencv {cv2.__version__} ({cv2.getNumThreads()} threads), "
+           f"({args.threads or torch.get_num_threads()} threads), opencv {cv2.__version__} "
+           f"({args.threads or cv2.getNumThreads()} threads), "
            f"skimage {skimage.__version__}, numpy {np.__version__}")
     report(f"command: python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}")
     report(f"repeats: {args.repeats} interleaved rounds (fps: 2 timed calls per round)")
@@ -407,32 +468,26 @@ def main():
     parser.add_argument("--peers", type=Path, default=PEERS, help="folder with OpenCV's FSRCNN .pb files")
     parser.add_argument("--skip-memory", action="store_true", help="leave out the 8000^2 memory section")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--opencv-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(args.memory_child)
-    if args.opencv_child:
-        return opencv_child(args.repeats, args.peers, args.threads)
 
-    import cv2
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-        cv2.setNumThreads(args.threads)
     files = {f.format(scale=s) for f in OPENCV_FILES.values() for s in FPS_SIZES}
     missing = sorted(f for f in files if not (args.peers / f).is_file())
     if missing:
         parser.error(f"OpenCV models not found in {args.peers}: {', '.join(missing)}; pass --peers DIR")
     report = Report()
     environment(report, args)
-    fps = fps_section(report, args)
-    fresh = fresh_opencv_section(report, args)
-    mps_section(report, args)
+    workers = PeerProcesses(args.peers, args.threads)
+    try:
+        fps = fps_section(report, args, workers)
+        mps_section(report, args, workers)
+    finally:
+        workers.close()
     if not args.skip_memory:
         memory_section(report, args)
     gpu_section(report, args)
-    ratios_section(report, fps, fresh)
+    ratios_section(report, fps)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     report()
     report(f"load average at end {load:.2f}")
