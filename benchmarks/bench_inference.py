@@ -6,9 +6,10 @@ numbers are medians over the rounds, so a change of machine load affects all
 peers alike. Each library runs in a worker process of its own, started
 fresh, as its users run it (:data:`PROCESSES`); only one worker computes at
 a time. OpenCV is also timed inside skfsrcnn's process, because sharing a
-process changes its speed: on our 2-vCPU virtual machine it ran up to 1.6x
-faster there once skfsrcnn had run (not explained by denormal flushing,
-glibc's allocator thresholds or importing torch alone). Peers:
+process changes its speed: on its own it maps and page-faults its buffers
+afresh on every call (about 66 k minor faults per FSRCNN x3 frame on our
+2-vCPU virtual machine), inside skfsrcnn's process far fewer, and it ran up
+to 1.6x faster there. Minor page faults per call are printed. Peers:
 
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``skfsrcnn.upscale(rgb_uint8,
   scale, channel_axis=-1, model=...)``, the whole colour pipeline (BT.601
@@ -37,6 +38,7 @@ import argparse
 import gc
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -180,23 +182,29 @@ def _serve(connection, names, peers_dir, threads):
                 if warm:
                     runs[name]()
                 times = []
+                faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                 for _ in range(calls):
                     start = time.perf_counter()
                     runs[name]()
                     times.append(time.perf_counter() - start)
-                connection.send(("ok", times))
+                faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+                connection.send(("ok", (times, faults)))
         except Exception as error:  # reported by the benchmark's process
             connection.send(("error", f"{type(error).__name__}: {error}"))
 
 
 class PeerProcesses:
-    """The worker processes of :data:`PROCESSES`, started fresh (spawned, nothing inherited)."""
+    """The worker processes of :data:`PROCESSES`, started fresh (spawned, nothing inherited).
+
+    ``faults[name]`` collects the minor page faults per timed call of each
+    peer since the last :meth:`setup`.
+    """
 
     def __init__(self, peers_dir, threads):
         import multiprocessing
 
         context = multiprocessing.get_context("spawn")
-        self.connections, self.processes, self.owner = {}, [], {}
+        self.connections, self.processes, self.owner, self.faults = {}, [], {}, {}
         for library, names in PROCESSES.items():
             mine, theirs = context.Pipe()
             process = context.Process(target=_serve, args=(theirs, names, peers_dir, threads), daemon=True)
@@ -215,12 +223,16 @@ class PeerProcesses:
 
     def setup(self, scale, rgb, names):
         """Build ``names`` (and drop every other peer) on frame ``rgb`` at ``scale``."""
+        self.faults = {}
         for library in PROCESSES:
             self._ask(library, "setup", (scale, rgb, list(names)))
 
     def time(self, name, calls, warm):
         """Seconds of ``calls`` timed calls of peer ``name``, after one untimed call if ``warm``."""
-        return self._ask(self.owner[name], "time", (name, calls, warm))
+        times, faults = self._ask(self.owner[name], "time", (name, calls, warm))
+        if calls:
+            self.faults.setdefault(name, []).append(faults / calls)
+        return times
 
     def close(self):
         for connection in self.connections.values():
@@ -253,15 +265,21 @@ def interleaved(time_peer, names, repeats, calls=1, warm=True, slow=()):
 def fps_section(report, args, workers):
     report("## Frames per second to 1920x1080 (median of interleaved rounds)")
     report()
-    results = {}
+    results, faults = {}, {}
     for scale, (rows, cols) in FPS_SIZES.items():
         workers.setup(scale, frame(rows, cols), PEER_NAMES)
         seconds = interleaved(workers.time, PEER_NAMES, args.repeats, calls=2, slow={"bicubic skimage"})
         results[scale] = {name: 1 / s for name, s in seconds.items()}
+        faults[scale] = {name: statistics.median(values) for name, values in workers.faults.items()}
     header = f"{'peer':44s}" + "".join(f"{f'x{s} {c}x{r}':>16s}" for s, (r, c) in FPS_SIZES.items())
     report(header)
     for name in PEER_NAMES:
         report(f"{name:44s}" + "".join(f"{results[s][name]:12.2f} fps" for s in FPS_SIZES))
+    report()
+    report("Minor page faults per call (memory the kernel maps afresh, a few microseconds each):")
+    report()
+    for name in PEER_NAMES:
+        report(f"{name:44s}" + "".join(f"{faults[s][name]:16.0f}" for s in FPS_SIZES))
     report()
     return results
 
