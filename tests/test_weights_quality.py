@@ -37,3 +37,26 @@ def test_default_fsrcnn_beats_bicubic_by_one_db(scale, set5):
         bicubic_upscaler(scale), set5[scale], scale
     )
     assert gain >= MIN_GAIN_OVER_BICUBIC_DB, f"x{scale}: only {gain:.2f} dB over bicubic"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_float16_arithmetic_keeps_the_set5_score(name, set5):
+    """Issue 6: half precision (``FastFSRCNN(model, half=True)`` on CUDA) where quality holds.
+
+    The inference plan is run in float16 on the CPU (weights, activations
+    and output in float16); Set5's mean PSNR-Y moves by at most 0.01 dB.
+    """
+    import torch
+
+    scale = REGISTRY[name]["scale"]
+    fast = FastFSRCNN(load_model(name)).eval()
+    half_plan = fast.plan(torch.device("cpu"), torch.float16)
+
+    def half_upscaler(lr):
+        x = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float16))[None, None]
+        with torch.inference_mode():
+            return half_plan(x)[0, 0].float().numpy()
+
+    full = _mean_psnr(model_upscaler(fast), set5[scale], scale)
+    half = _mean_psnr(half_upscaler, set5[scale], scale)
+    assert abs(half - full) <= 0.01, f"{name}: float16 {half:.3f} dB, float32 {full:.3f} dB"
