@@ -268,6 +268,7 @@ def test_unknown_key_in_yaml(tmp_path):
         ("loss_border=16", "loss_border"),  # half the default patch
         ("lr=fast", "lr"),
         ("flips=1", "flips"),
+        ("compile=yes please", "compile"),
         ("train_folders=3", "train_folders"),
         ("perceptual_layer=conv2_2", "perceptual_layer"),
         ("perceptual_scale=0", "perceptual_scale"),
@@ -359,6 +360,20 @@ def test_without_validation_keeps_last_weights(data_dirs, tmp_path):
     trainer = Trainer(_config(data_dirs, tmp_path, val_data=None, iterations=10), progress=False)
     best = trainer.run()
     _assert_same_weights(_state(best), {k: v.cpu() for k, v in trainer.model.state_dict().items()})
+
+
+def test_compiled_step_trains_like_the_eager_one(data_dirs, tmp_path):
+    """``compile: true`` runs the same loss through ``torch.compile``: same weights to float rounding."""
+    runs = {}
+    for compiled in (False, True):
+        config = _config(data_dirs, tmp_path / str(compiled), val_data=None, iterations=5, compile=compiled)
+        trainer = Trainer(config, progress=False)
+        initial = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+        trainer.run()
+        runs[compiled] = trainer.model.state_dict()
+        assert all(not torch.equal(runs[compiled][k], initial[k]) for k in initial if k.endswith("weight"))
+    for key, value in runs[False].items():
+        torch.testing.assert_close(runs[True][key], value, rtol=1e-4, atol=1e-5, msg=key)
 
 
 def test_two_step_fine_tuning_on_extra_data(data_dirs, tmp_path):

@@ -579,8 +579,12 @@ class FastFSRCNN(nn.Module):
     """Inference form of :class:`FSRCNN`: same function, faster on CPU and GPU.
 
     With gradients enabled (training) the strided deconvolution becomes a
-    convolution on the low-resolution grid followed by a pixel shuffle
-    (:func:`deconv_as_subpixel_conv`), channels-last, differentiable.
+    convolution on the low-resolution grid whose output channels are the
+    output phases, each phase's window shifted so that x3 needs 3x3 taps
+    (the plain sub-pixel form of :func:`deconv_as_subpixel_conv` needs
+    4x4), then the phases are interleaved: channels-last, differentiable,
+    and at x3 about 1.3x (FSRCNN) to 1.5x (FSRCNN-s) fewer multiply-adds
+    per training step than the plain form.
 
     Without gradients (``torch.no_grad``/``torch.inference_mode``) a cached
     inference plan runs instead, rebuilt whenever a parameter changes
@@ -684,12 +688,23 @@ class FastFSRCNN(nn.Module):
         return state
 
     def _differentiable(self, x):
+        """Training form: the body, the compact sub-pixel convolution, the shifted phases interleaved."""
         x = x.contiguous(memory_format=torch.channels_last)
         x = self.model.body(x)
+        batch, _, rows, cols = x.shape
+        scale = self.scale
+        width, base, shifts = _phase_windows(scale)
         deconv = self.model.deconv
-        weight, bias, padding = deconv_as_subpixel_conv(deconv.weight, deconv.bias, self.scale)
-        x = F.conv2d(F.pad(x, padding), weight.contiguous(memory_format=torch.channels_last), bias)
-        return F.pixel_shuffle(x, self.scale)
+        weight, bias = _compact_subpixel(deconv.weight, deconv.bias, scale)
+        before, after = -base, width - 1 + base + max(shifts)
+        y = F.conv2d(F.pad(x, (before, after, before, after)),
+                     weight.contiguous(memory_format=torch.channels_last), bias)
+        if not any(shifts):  # x2, x4: every phase is aligned
+            return F.pixel_shuffle(y, scale)
+        y = y.view(batch, scale, scale, *y.shape[2:])  # phase (ry, rx) of LR pixel (q, p) at (q + shift)
+        y = torch.stack([y[:, r, :, shifts[r] : shifts[r] + rows] for r in range(scale)], dim=1)
+        y = torch.stack([y[:, :, r, :, shifts[r] : shifts[r] + cols] for r in range(scale)], dim=2)
+        return y.permute(0, 3, 1, 4, 2).reshape(batch, 1, rows * scale, cols * scale)
 
 
 # --- SRCNN (Dong, Loy, He & Tang, ECCV 2014): the baseline for comparison ---

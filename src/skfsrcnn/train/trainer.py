@@ -190,6 +190,7 @@ class Trainer:
         self.optimizer = self._optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _schedule(config))
         self.sampler = self._sampler()
+        self._loss_fn = torch.compile(self._loss) if config.compile else self._loss
         self.validation = load_benchmark(config.val_data, config.scale) if config.val_data else None
         self.iteration, self.best_psnr, self.best_iteration = 0, -math.inf, 0
         if resume:
@@ -302,7 +303,8 @@ class Trainer:
         _atomic_write(self.run_dir / BEST_WEIGHTS,
                       lambda tmp: save_weights(self.model, tmp, metadata))
 
-    def _step(self, lr, hr):
+    def _loss(self, lr, hr):
+        """The training loss of the network on a batch (compiled with ``config.compile``)."""
         crop = self.config.loss_border
         out = self.network(lr)
         if crop:
@@ -312,6 +314,10 @@ class Trainer:
         loss = F.mse_loss(out, hr)
         if self.perceptual is not None:
             loss = loss + self.config.perceptual_scale * self.perceptual(out, hr)
+        return loss
+
+    def _step(self, lr, hr):
+        loss = self._loss_fn(lr, hr)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
