@@ -164,6 +164,18 @@ def _opencv_peers(scale, peers_dir, threads):
     }
 
 
+def time_calls(run, calls, warm):
+    """Seconds of each of ``calls`` timed calls of ``run``, after one untimed call if ``warm``."""
+    if warm:
+        run()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def _serve(connection, names, peers_dir, threads):
     """A worker process: sets up its peers on a frame and times them on request."""
     runs = {}
@@ -177,16 +189,10 @@ def _serve(connection, names, peers_dir, threads):
                 wanted = [name for name in names if name in wanted]
                 runs = {name: setup(rgb) for name, setup in peers(scale, peers_dir, wanted, threads).items()}
                 connection.send(("ok", None))
-            else:  # "time": one untimed call if warm, then ``calls`` timed ones
+            else:  # "time"
                 name, calls, warm = payload
-                if warm:
-                    runs[name]()
-                times = []
                 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-                for _ in range(calls):
-                    start = time.perf_counter()
-                    runs[name]()
-                    times.append(time.perf_counter() - start)
+                times = time_calls(runs[name], calls, warm)
                 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
                 connection.send(("ok", (times, faults)))
         except Exception as error:  # reported by the benchmark's process
@@ -385,14 +391,7 @@ def gpu_section(report, args):
             runs[f"skfsrcnn {name} network {'float16' if half else 'float32'}"] = network
 
     def time_run(name, calls, warm):
-        if warm:
-            runs[name]()
-        times = []
-        for _ in range(calls):
-            start = time.perf_counter()
-            runs[name]()
-            times.append(time.perf_counter() - start)
-        return times
+        return time_calls(runs[name], calls, warm)
 
     seconds = interleaved(time_run, list(runs), args.repeats, calls=5)
     for name, value in seconds.items():
