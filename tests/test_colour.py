@@ -7,7 +7,6 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skfsrcnn._colour import (
-    chroma_residual,
     merge_luma,
     rgb_to_y,
     rgb_to_ycbcr,
@@ -134,7 +133,7 @@ def test_merge_luma_equals_the_ycbcr_route(shape, channels, scale):
     image = rng.random(shape + (channels,)).astype(np.float32)
     luma = rgb_to_y(image[..., :3])
     luma_up = rng.random(shape[:-2] + tuple(n * scale for n in shape[-2:])).astype(np.float32)  # any upscaled luma
-    out = merge_luma(chroma_residual(image.copy(), luma), luma_up, scale)
+    out = merge_luma(image, luma, luma_up, scale)
 
     ycbcr = rgb_to_ycbcr(image[..., :3].astype(np.float64))
     chroma = imresize(ycbcr[..., 1:], scale, axes=(-3, -2))
@@ -145,8 +144,12 @@ def test_merge_luma_equals_the_ycbcr_route(shape, channels, scale):
     assert_allclose(out, expected, rtol=0, atol=2e-6)
 
 
-def test_chroma_residual_of_grey_is_a_constant():
-    """Grey pixels have no chroma: the residual is the same in every channel and pixel."""
-    grey = np.random.default_rng(0).random((6, 5, 1)).repeat(3, axis=-1)
-    residual = chroma_residual(grey.copy(), rgb_to_y(grey))
-    assert_allclose(residual, residual[0, 0, 0], atol=1e-12)
+def test_merge_luma_keeps_grey_grey():
+    """Grey pixels have no chroma: whatever the upscaled luma, R, G and B stay equal."""
+    rng = np.random.default_rng(0)
+    grey = rng.random((6, 5, 1)).astype(np.float32).repeat(3, axis=-1)
+    out = merge_luma(grey, rgb_to_y(grey), rng.random((12, 10)).astype(np.float32), 2)
+    assert_allclose(out[..., 1], out[..., 0], atol=1e-6)
+    assert_allclose(out[..., 2], out[..., 0], atol=1e-6)
+
+

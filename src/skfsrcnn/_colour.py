@@ -38,54 +38,34 @@ def ycbcr_to_rgb(ycbcr):
 LUMA_GAIN = float(_YCBCR_TO_RGB[0, 0])
 
 
-def chroma_residual(rgb, luma):
-    """Subtract ``LUMA_GAIN * luma`` from the colour channels of ``rgb``, in place.
-
-    What is left of RGB(A) once the luma is taken out depends on Cb and Cr
-    only (and alpha is untouched): the part that :func:`merge_luma`
-    upscales with the bicubic kernel.
-
-    Parameters
-    ----------
-    rgb : (..., M, N, 3 or 4) float ndarray
-        RGB or RGBA in [0, 1]; overwritten.
-    luma : (..., M, N) float ndarray
-        ``rgb_to_y(rgb[..., :3])``.
-
-    Returns
-    -------
-    ndarray
-        ``rgb``, now holding the residual.
-    """
-    rgb[..., :3] -= rgb.dtype.type(LUMA_GAIN) * luma[..., None]
-    return rgb
-
-
 #: LR rows merged at a time: a band's planar result is still in cache when copied channels-last.
 _MERGE_BAND = 64
 
 
-def merge_luma(residual, luma, scale):
-    """Upscaled RGB(A) from the LR chroma residual and an upscaled luma.
+def merge_luma(rgb, luma, luma_up, scale):
+    """Upscaled RGB(A) from the LR image, its luma and the upscaled luma.
 
     Upscaling the chroma bicubically and converting Y, Cb, Cr back to RGB
     is, because both steps are linear and the bicubic kernel keeps
     constants, the same as ``bicubic(RGB - g Y) + g Y_up`` with ``g`` the
-    luma's weight in every RGB channel (:data:`LUMA_GAIN`): the residual is
-    upscaled with MATLAB's bicubic kernel and the luma added, with no
-    YCbCr image at the high resolution. Alpha is upscaled with the same
-    kernel.
+    luma's weight in every RGB channel (:data:`LUMA_GAIN`): the chroma
+    residual ``RGB - g Y`` is upscaled with MATLAB's bicubic kernel and the
+    upscaled luma added, with no YCbCr image at the high resolution. Alpha
+    is upscaled with the same kernel.
 
     The work runs on torch's threads, on planes: the residual's columns
     are upscaled at the low resolution, then, a band of rows at a time, its
-    rows, each output phase starting from ``g Y_up``, and the band is
-    copied channels-last into the output while it is still in cache.
+    rows, each output phase starting from ``Y_up`` (the residual's taps
+    are divided by ``g``, and the copy of the band, channels-last, into the
+    output multiplies by ``g`` while it is still in cache).
 
     Parameters
     ----------
-    residual : (..., M, N, C) float32 ndarray
-        :func:`chroma_residual` of the LR image.
-    luma : (..., M * scale, N * scale) float32 ndarray
+    rgb : (..., M, N, C) float32 ndarray
+        RGB (C = 3) or RGBA (C = 4) in [0, 1].
+    luma : (..., M, N) float32 ndarray
+        ``rgb_to_y(rgb[..., :3])``.
+    luma_up : (..., M * scale, N * scale) float32 ndarray
         The upscaled luma (e.g. the network's output).
     scale : int
         Upscaling factor.
@@ -98,26 +78,27 @@ def merge_luma(residual, luma, scale):
     Examples
     --------
     >>> import numpy as np
-    >>> from skfsrcnn._colour import chroma_residual, merge_luma, rgb_to_y
+    >>> from skfsrcnn._colour import merge_luma, rgb_to_y
     >>> from skfsrcnn.resize import imresize
     >>> rgb = np.random.default_rng(0).random((8, 8, 3), np.float32)
     >>> luma = rgb_to_y(rgb)
-    >>> out = merge_luma(chroma_residual(rgb.copy(), luma), imresize(luma, 2), 2)
+    >>> out = merge_luma(rgb, luma, imresize(luma, 2), 2)
     >>> bool(np.allclose(out, imresize(rgb, 2, axes=(0, 1)), atol=1e-5))
     True
     """
     import torch
 
-    residual = torch.from_numpy(np.ascontiguousarray(residual))
-    *lead, rows, cols, channels = residual.shape
+    def tensor(array):
+        return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+
+    rgb, luma, luma_up = tensor(rgb), tensor(luma), tensor(luma_up)
+    *lead, rows, cols, channels = rgb.shape
     big = (rows * scale, cols * scale)
-    luma = torch.from_numpy(np.ascontiguousarray(luma, dtype=residual.numpy().dtype))
-    out = torch.empty(*lead, *big, channels, dtype=residual.dtype)
+    out = torch.empty(*lead, *big, channels)
     taps = _phase_taps(scale)
-    for image, image_luma, image_out in zip(
-        residual.reshape(-1, rows, cols, channels), luma.reshape(-1, *big), out.view(-1, *big, channels)
-    ):
-        _merge_image(image, image_luma, image_out, scale, taps)
+    for image in zip(rgb.reshape(-1, rows, cols, channels), luma.reshape(-1, rows, cols),
+                     luma_up.reshape(-1, *big), out.view(-1, *big, channels)):
+        _merge_image(*image, scale, taps)
     return out.numpy()
 
 
@@ -140,32 +121,35 @@ def _weighted_sum(out, source, taps, dim, length, start=None):
         out.add_(source.narrow(dim, offset, length), alpha=weight)
 
 
-def _merge_image(residual, luma, out, scale, taps):
-    """:func:`merge_luma` of one (M, N, C) residual into ``out`` (M * scale, N * scale, C)."""
+def _merge_image(rgb, luma, luma_up, out, scale, taps):
+    """:func:`merge_luma` of one (M, N, C) image into ``out`` (M * scale, N * scale, C)."""
     import torch
 
-    rows, cols, channels = residual.shape
-    reach = BICUBIC_REACH
-    planes = torch.nn.functional.pad(residual.permute(2, 0, 1), (reach,) * 4, mode="replicate")
-    phases = torch.empty(scale, channels, rows + 2 * reach, cols, dtype=residual.dtype)
+    rows, cols, channels = rgb.shape
+    pad = (BICUBIC_REACH,) * 4
+    planes = torch.nn.functional.pad(rgb.permute(2, 0, 1), pad, mode="replicate")
+    planes[:3].sub_(torch.nn.functional.pad(luma[None], pad, mode="replicate"), alpha=LUMA_GAIN)
+    padded_rows = planes.shape[1]
+    phases = torch.empty(scale, channels, padded_rows, cols)
     for phase, phase_taps in enumerate(taps):
-        _weighted_sum(phases[phase], planes, phase_taps, 2, cols)
-    across = torch.stack(tuple(phases), dim=-1).view(channels, rows + 2 * reach, cols * scale)
+        scaled_taps = [(offset, weight / LUMA_GAIN) for offset, weight in phase_taps]
+        _weighted_sum(phases[phase], planes, scaled_taps, 2, cols)
+    across = torch.stack(tuple(phases), dim=-1).view(channels, padded_rows, cols * scale)
 
-    luma = luma.view(rows, scale, cols * scale)
+    luma_up = luma_up.view(rows, scale, cols * scale)
     band = min(rows, _MERGE_BAND)
-    block = torch.empty(channels * band * scale * cols * scale, dtype=residual.dtype)
-    scaled_luma = torch.empty(band, cols * scale, dtype=residual.dtype)
+    block = torch.empty(channels * band * scale * cols * scale)
     for first in range(0, rows, band):
         count = min(band, rows - first)
         part = block[: channels * count * scale * cols * scale].view(channels, count, scale, cols * scale)
         for phase, phase_taps in enumerate(taps):
-            gain_luma = torch.mul(luma[first : first + count, phase], LUMA_GAIN, out=scaled_luma[:count])
-            _weighted_sum(part[:3, :, phase], across[:3, first:], phase_taps, 1, count, gain_luma)
+            luma_rows = luma_up[first : first + count, phase]
+            _weighted_sum(part[:3, :, phase], across[:3, first:], phase_taps, 1, count, luma_rows)
             if channels > 3:  # alpha
                 _weighted_sum(part[3:, :, phase], across[3:, first:], phase_taps, 1, count)
         rows_out = slice(first * scale, (first + count) * scale)
-        out[rows_out].copy_(part.view(channels, count * scale, cols * scale).permute(1, 2, 0))
+        planar = part.view(channels, count * scale, cols * scale).permute(1, 2, 0)
+        torch.mul(planar, LUMA_GAIN, out=out[rows_out])
 
 
 def rgb_to_y(rgb):

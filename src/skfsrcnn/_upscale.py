@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from . import _memory, _validate
-from ._colour import chroma_residual, merge_luma, rgb_to_y
+from ._colour import merge_luma, rgb_to_y
 from ._tiling import upscale_planes
 
 DEFAULT_TILE_SIZE = 512
@@ -202,7 +202,6 @@ def upscale_steps(
         luma = rgb_to_y(colour[..., :3])
         rows, cols = luma.shape[-2:]
         planes = luma.reshape(-1, rows, cols)
-        chroma_residual(colour, luma)
         run = _run_network(network, device)
     elif mode == "channels":
         planes = np.moveaxis(work, -1, -3)
@@ -220,7 +219,7 @@ def upscale_steps(
     big = (rows * scale, cols * scale)
 
     if mode == "rgb":
-        out = merge_luma(colour, upscaled.reshape(lead + big), scale)
+        out = merge_luma(colour, luma, upscaled.reshape(lead + big), scale)
     elif mode == "channels":
         out = np.moveaxis(upscaled.reshape(lead + (work.shape[-1],) + big), -3, -1)
     else:
