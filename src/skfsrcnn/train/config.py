@@ -120,8 +120,8 @@ class TrainConfig:
         CPU threads of PyTorch; None keeps its default.
     compile : bool
         Compile the training step (forward pass and loss) with
-        ``torch.compile``: about 1.3x the throughput of FSRCNN on a CPU
-        (``benchmarks/bench_train.py``) after about 20 s of compiling;
+        ``torch.compile``: 1.1-1.2x the throughput on a CPU
+        (``benchmarks/bench_train.py``) after up to 20 s of compiling;
         needs a C++ compiler on CPU.
     device : str, optional
         ``'cpu'``, ``'cuda'``, ``'mps'``...; None picks the best available.
