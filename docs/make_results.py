@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    python docs/make_results.py                      # everything (slow: ~10-20 min on 2 CPU cores)
+    python docs/make_results.py                      # everything (about a minute on 2 CPU cores)
     python docs/make_results.py --only bicubic --datasets Set5 --scales 3 --out /tmp/check
     python docs/make_results.py --only weights       # re-score the registered weights, keep the rest
     python docs/make_results.py --tables-only        # re-render the .rst tables from results.csv
@@ -151,8 +151,8 @@ def score(args):
                 row = {
                     "method": method, "label": label, "kind": kind, "weights": weights,
                     "dataset": dataset, "scale": str(s),
-                    "psnr": f"{np.mean([p for _, p, _ in scores]):.4f}",
-                    "ssim": f"{np.mean([q for _, _, q in scores]):.5f}",
+                    "psnr": f"{np.mean([p for _, p, _ in scores]):.6f}",
+                    "ssim": f"{np.mean([q for _, _, q in scores]):.7f}",
                     "images": str(len(scores)), "seconds": f"{seconds:.1f}",
                 }
                 rows[_key(row)] = row
