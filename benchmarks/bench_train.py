@@ -5,12 +5,13 @@ The loops train the same FSRCNN on the same T91 patches with Adam and MSE:
 * naive: the reference module (strided ``ConvTranspose2d``), NCHW tensors,
   batches of 64 LR patches of 16x16 (the plain recipe of the issue);
 * skfsrcnn: the trainer's step, the exact sub-pixel form (``FastFSRCNN``),
-  channels-last tensors, batches of 32 patches of 32x32 (configs/*.yaml),
-  eager and, as with ``compile: true``, through ``torch.compile`` (its
-  compile time, paid once per run, is left out and printed apart).
+  channels-last tensors, batches of 32 patches of 32x32 and of 40x40 (the
+  patch sizes of configs/*.yaml), eager and, as with ``compile: true``,
+  through ``torch.compile`` (its compile time, paid once per run, is left
+  out and printed apart).
 
-Usage: python benchmarks/bench_train.py [--model fsrcnn fsrcnn-s] [--scale 3] [--steps 30]
-           [--repeats 5] [--output docs/results/bench_train.txt]
+Usage: python benchmarks/bench_train.py [--model fsrcnn fsrcnn-s] [--patches 32 40] [--scale 3]
+           [--steps 30] [--repeats 5] [--output docs/results/bench_train.txt]
 """
 
 import argparse
@@ -63,10 +64,10 @@ def adam_step(network, compiled=False):
     return step
 
 
-def compare(model, scale, images, steps, repeats):
+def compare(model, scale, images, steps, repeats, patch):
     """Median LR px/s of the naive loop and of ours (eager, compiled), measured interleaved."""
     naive_sampler = PatchSampler(images, scale, 16, 64, seed=0)
-    fast_sampler = PatchSampler(images, scale, 32, 32, seed=0)
+    fast_sampler = PatchSampler(images, scale, patch, 32, seed=0)
     naive = adam_step(FSRCNN.from_preset(model, scale))
     eager = adam_step(FastFSRCNN(FSRCNN.from_preset(model, scale)))
     compiled = adam_step(FastFSRCNN(FSRCNN.from_preset(model, scale)), compiled=True)
@@ -84,6 +85,7 @@ def compare(model, scale, images, steps, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", nargs="+", default=["fsrcnn", "fsrcnn-s"], choices=("fsrcnn", "fsrcnn-s"))
+    parser.add_argument("--patches", nargs="+", type=int, default=[32, 40], help="our LR patch sides")
     parser.add_argument("--scale", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
@@ -95,16 +97,19 @@ def main():
            f"(median of {args.repeats} interleaved rounds of {args.steps} steps)")
     report(f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     report()
-    report(f"{'model':10s}{'naive':>14s}{'skfsrcnn eager':>18s}{'skfsrcnn compiled':>20s}"
+    report(f"{'model':10s}{'ours':>10s}{'naive':>14s}{'skfsrcnn eager':>18s}{'skfsrcnn compiled':>20s}"
            f"{'eager/naive':>14s}{'compiled/naive':>16s}{'compile time':>15s}")
     for model in args.model:
-        rates, compile_seconds = compare(model, args.scale, images, args.steps, args.repeats)
-        naive, eager, compiled = (rates[key] for key in ("naive", "eager", "compiled"))
-        report(f"{model:10s}{naive / 1e3:>8.0f} k px/s{eager / 1e3:>12.0f} k px/s{compiled / 1e3:>14.0f} k px/s"
-               f"{eager / naive:>13.2f}x{compiled / naive:>15.2f}x{compile_seconds:>13.1f} s")
+        for patch in args.patches:
+            rates, compile_seconds = compare(model, args.scale, images, args.steps, args.repeats, patch)
+            naive, eager, compiled = (rates[key] for key in ("naive", "eager", "compiled"))
+            report(f"{model:10s}{f'32x{patch}x{patch}':>10s}{naive / 1e3:>8.0f} k px/s{eager / 1e3:>12.0f} k px/s"
+                   f"{compiled / 1e3:>14.0f} k px/s{eager / naive:>13.2f}x{compiled / naive:>15.2f}x"
+                   f"{compile_seconds:>13.1f} s")
     report()
-    report("naive: ConvTranspose2d, NCHW, 64 patches of 16x16; skfsrcnn: sub-pixel form, channels-last, "
-           "32 patches of 32x32, eager or torch.compile (configs' compile: true)")
+    report("naive: ConvTranspose2d, NCHW, 64 patches of 16x16 (the issue's plain recipe); skfsrcnn: compact "
+           "sub-pixel form, channels-last, 32 patches of the size shown, eager or torch.compile "
+           "(configs' compile: true)")
     if args.output:
         report.write(args.output)
 

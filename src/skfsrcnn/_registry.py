@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "98c29f64ba2893365cbe0b00c2da060f7432806ea673342c1f96425165fd02b9",
+        "sha256": "73ba3f096f4e5e614957166e7017314dbd0df0248de4c9042a2928c4709a1df5",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-stage3.yaml",
+        "recipe": "configs/fsrcnn-s-x3-stage4.yaml",
         "scores": {
             "Set5": [
-                31.71,
-                0.8887
+                31.94,
+                0.8937
             ],
             "Set14": [
-                28.53,
-                0.8056
+                28.65,
+                0.8078
             ]
         }
     },
