@@ -82,11 +82,12 @@ def _units(image, preserve_range):
     return float(np.iinfo(image.dtype).max)
 
 
-@given(case=images(), scale=scales, preserve_range=st.booleans())
-def test_shape_dtype_and_input_untouched(weights, case, scale, preserve_range):
+@given(case=images(), scale=scales, preserve_range=st.booleans(), read_only=st.booleans())
+def test_shape_dtype_and_input_untouched(weights, case, scale, preserve_range, read_only):
+    """Writeable inputs too: a float32 [0, 1] plane goes to the network without a copy."""
     image, channel_axis = case
     original = image.copy()
-    image.setflags(write=False)
+    image.setflags(write=not read_only)
     out = upscale(image, scale, channel_axis=channel_axis, weights=weights[scale], preserve_range=preserve_range)
     expected = list(image.shape)
     for axis in _spatial(image.shape, channel_axis):
