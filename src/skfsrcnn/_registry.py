@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "9c168de969c29de9c096c444ae5449599acab66eae2e7a21ba1ba863cdf76eb3",
+        "sha256": "a88c94a29f3d3c89a9c1061127cb66dd22ddb978ad69b7cdf8d3ce12195a22ba",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-long.yaml",
+        "recipe": "configs/fsrcnn-x3-stage3.yaml",
         "scores": {
             "Set5": [
-                32.21,
-                0.8994
+                32.26,
+                0.9006
             ],
             "Set14": [
-                28.9,
-                0.8127
+                28.93,
+                0.8134
             ]
         }
     },
