@@ -7,9 +7,9 @@ peers alike. Each library runs in a worker process of its own, started
 fresh, as its users run it (:data:`PROCESSES`); only one worker computes at
 a time. OpenCV is also timed inside skfsrcnn's process, because sharing a
 process changes its speed: on its own it maps and page-faults its buffers
-afresh on every call (about 66 k minor faults per FSRCNN x3 frame on our
-2-vCPU virtual machine), inside skfsrcnn's process far fewer, and it ran up
-to 1.6x faster there. Minor page faults per call are printed. Peers:
+afresh on every call (about 70-100 k minor faults per FSRCNN x3 frame on
+our 2-vCPU virtual machine), inside skfsrcnn's process far fewer, and it ran
+up to 1.6x faster there. Minor page faults per call are printed. Peers:
 
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``skfsrcnn.upscale(rgb_uint8,
   scale, channel_axis=-1, model=...)``, the whole colour pipeline (BT.601
@@ -83,7 +83,8 @@ def peers(scale, peers_dir, names, threads=None):
     """``name -> setup(rgb) -> run()`` for the peers ``names`` at ``scale``.
 
     Only the libraries those peers need are imported, so that OpenCV's and
-    skimage's processes never load torch.
+    skimage's processes never load torch, and models are loaded by
+    ``setup``, so only for the peers set up.
     """
     factories = {}
     if any(name.startswith("skfsrcnn") for name in names):
@@ -112,9 +113,8 @@ def _skfsrcnn_peers(scale, threads):
         return lambda rgb: lambda: upscale(rgb, scale, channel_axis=-1, model=model)
 
     def network(model):
-        fast = FastFSRCNN(load_model(f"{model}-x{scale}", scale=scale, device="cpu")).eval()
-
         def setup(rgb):
+            fast = FastFSRCNN(load_model(f"{model}-x{scale}", scale=scale, device="cpu")).eval()
             luma = rgb_to_y(rgb.astype(np.float32) / np.float32(255))
             x = torch.from_numpy(np.ascontiguousarray(luma))[None, None]
 
@@ -141,11 +141,10 @@ def _opencv_peers(scale, peers_dir, threads):
         cv2.setNumThreads(threads)
 
     def opencv(model):
-        sr = cv2.dnn_superres.DnnSuperResImpl_create()
-        sr.readModel(str(peers_dir / OPENCV_FILES[model].format(scale=scale)))
-        sr.setModel("fsrcnn", scale)
-
         def setup(rgb):
+            sr = cv2.dnn_superres.DnnSuperResImpl_create()
+            sr.readModel(str(peers_dir / OPENCV_FILES[model].format(scale=scale)))
+            sr.setModel("fsrcnn", scale)
             bgr = np.ascontiguousarray(rgb[..., ::-1])
             return lambda: sr.upsample(bgr)
 
@@ -263,8 +262,8 @@ def interleaved(time_peer, names, repeats, calls=1, warm=True, slow=()):
             time_peer(name, 0, True)
     for _ in range(repeats):
         for name in names:
-            fast = warm and name not in slow
-            times[name] += time_peer(name, 1 if name in slow else calls, fast)
+            untimed_call = warm and name not in slow
+            times[name] += time_peer(name, 1 if name in slow else calls, untimed_call)
     return {name: statistics.median(values) for name, values in times.items()}
 
 

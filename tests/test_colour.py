@@ -151,5 +151,3 @@ def test_merge_luma_keeps_grey_grey():
     out = merge_luma(grey, rgb_to_y(grey), rng.random((12, 10)).astype(np.float32), 2)
     assert_allclose(out[..., 1], out[..., 0], atol=1e-6)
     assert_allclose(out[..., 2], out[..., 0], atol=1e-6)
-
-

@@ -95,17 +95,17 @@ def merge_luma(rgb, luma, luma_up, scale):
     *lead, rows, cols, channels = rgb.shape
     big = (rows * scale, cols * scale)
     out = torch.empty(*lead, *big, channels)
-    taps = _phase_taps(scale)
+    column_taps, row_taps = _phase_taps(scale, 1 / LUMA_GAIN), _phase_taps(scale)
     for image in zip(rgb.reshape(-1, rows, cols, channels), luma.reshape(-1, rows, cols),
                      luma_up.reshape(-1, *big), out.view(-1, *big, channels)):
-        _merge_image(*image, scale, taps)
+        _merge_image(*image, scale, column_taps, row_taps)
     return out.numpy()
 
 
-def _phase_taps(scale):
-    """Per output phase, ``(offset, weight)`` of the bicubic taps in an edge-padded axis."""
+def _phase_taps(scale, factor=1.0):
+    """Per output phase, ``(offset, factor * weight)`` of the bicubic taps in an edge-padded axis."""
     phases = bicubic_phases(scale)
-    return [[(int(t), float(phases[r, t])) for t in np.flatnonzero(phases[r])] for r in range(scale)]
+    return [[(int(t), factor * float(phases[r, t])) for t in np.flatnonzero(phases[r])] for r in range(scale)]
 
 
 def _weighted_sum(out, source, taps, dim, length, start=None):
@@ -121,8 +121,11 @@ def _weighted_sum(out, source, taps, dim, length, start=None):
         out.add_(source.narrow(dim, offset, length), alpha=weight)
 
 
-def _merge_image(rgb, luma, luma_up, out, scale, taps):
-    """:func:`merge_luma` of one (M, N, C) image into ``out`` (M * scale, N * scale, C)."""
+def _merge_image(rgb, luma, luma_up, out, scale, column_taps, row_taps):
+    """:func:`merge_luma` of one (M, N, C) image into ``out`` (M * scale, N * scale, C).
+
+    ``column_taps`` are the bicubic taps divided by ``g`` (:func:`_phase_taps`).
+    """
     import torch
 
     rows, cols, channels = rgb.shape
@@ -131,9 +134,8 @@ def _merge_image(rgb, luma, luma_up, out, scale, taps):
     planes[:3].sub_(torch.nn.functional.pad(luma[None], pad, mode="replicate"), alpha=LUMA_GAIN)
     padded_rows = planes.shape[1]
     phases = torch.empty(scale, channels, padded_rows, cols)
-    for phase, phase_taps in enumerate(taps):
-        scaled_taps = [(offset, weight / LUMA_GAIN) for offset, weight in phase_taps]
-        _weighted_sum(phases[phase], planes, scaled_taps, 2, cols)
+    for phase, taps in enumerate(column_taps):
+        _weighted_sum(phases[phase], planes, taps, 2, cols)
     across = torch.stack(tuple(phases), dim=-1).view(channels, padded_rows, cols * scale)
 
     luma_up = luma_up.view(rows, scale, cols * scale)
@@ -142,11 +144,11 @@ def _merge_image(rgb, luma, luma_up, out, scale, taps):
     for first in range(0, rows, band):
         count = min(band, rows - first)
         part = block[: channels * count * scale * cols * scale].view(channels, count, scale, cols * scale)
-        for phase, phase_taps in enumerate(taps):
+        for phase, taps in enumerate(row_taps):
             luma_rows = luma_up[first : first + count, phase]
-            _weighted_sum(part[:3, :, phase], across[:3, first:], phase_taps, 1, count, luma_rows)
+            _weighted_sum(part[:3, :, phase], across[:3, first:], taps, 1, count, luma_rows)
             if channels > 3:  # alpha
-                _weighted_sum(part[3:, :, phase], across[3:, first:], phase_taps, 1, count)
+                _weighted_sum(part[3:, :, phase], across[3:, first:], taps, 1, count)
         rows_out = slice(first * scale, (first + count) * scale)
         planar = part.view(channels, count * scale, cols * scale).permute(1, 2, 0)
         torch.mul(planar, LUMA_GAIN, out=out[rows_out])

@@ -218,34 +218,21 @@ def _subpixel_offsets(scale):
     return low, high
 
 
-def _subpixel_index(scale):
-    """Flat 9x9 kernel index (or -1) feeding each (phase, tap_y, tap_x) of the sub-pixel conv."""
-    low, high = _subpixel_offsets(scale)
-    offsets = torch.arange(low, high + 1)
-    phases = torch.arange(scale)
-    # k[r, j] = r + pad - j * scale: the deconvolution tap that phase r reads at LR offset j.
-    k = phases[:, None] + _DECONV_PADDING - offsets[None, :] * scale
-    valid = (k >= 0) & (k < _DECONV_KERNEL)
-    ky = k[:, None, :, None]
-    kx = k[None, :, None, :]
-    index = ky * _DECONV_KERNEL + kx
-    mask = valid[:, None, :, None] & valid[None, :, None, :]
-    taps = len(offsets)
-    index = torch.where(mask, index, -1).reshape(scale * scale, taps, taps)
-    return index, (-low, high, -low, high)
-
-
-def deconv_as_subpixel_conv(weight, bias, scale):
-    """Rewrite a strided 9x9 transposed convolution as a conv plus pixel shuffle.
+def deconv_as_subpixel(x, weight, bias, scale):
+    """The strided 9x9 transposed convolution of ``x``, as a convolution on the LR grid.
 
     Output pixel ``q * scale + r`` of the transposed convolution is
     ``sum_j x[q + j] * w[r + pad - j * scale]``: a small convolution on the
-    LR grid with one output channel per phase ``r``. This is an exact
-    identity that avoids the scattered writes of the transposed form, and it
-    is differentiable, so it can also be used for training.
+    LR grid with one output channel per phase ``r`` (:func:`_compact_subpixel`,
+    each phase's window shifted so that x3 needs 3x3 taps, not 4x4), whose
+    phases are then interleaved. An exact identity that avoids the scattered
+    writes of the transposed form; differentiable, it is the training form
+    of :class:`FastFSRCNN`.
 
     Parameters
     ----------
+    x : (B, d, M, N) Tensor
+        Feature map.
     weight : (d, 1, 9, 9) Tensor
         ``ConvTranspose2d`` weight.
     bias : (1,) Tensor
@@ -255,27 +242,29 @@ def deconv_as_subpixel_conv(weight, bias, scale):
 
     Returns
     -------
-    conv_weight : (scale**2, d, T, T) Tensor
-        Weight of the equivalent convolution.
-    conv_bias : (scale**2,) Tensor
-        Its bias.
-    padding : tuple of int
-        ``(left, right, top, bottom)`` zero padding for :func:`torch.nn.functional.pad`.
+    (B, 1, M * scale, N * scale) Tensor
 
     Examples
     --------
     >>> import torch
-    >>> from skfsrcnn.models import deconv_as_subpixel_conv
-    >>> w, b, pad = deconv_as_subpixel_conv(torch.rand(56, 1, 9, 9), torch.zeros(1), 3)
-    >>> tuple(w.shape), pad
-    ((9, 56, 4, 4), (1, 2, 1, 2))
+    >>> from skfsrcnn.models import deconv_as_subpixel
+    >>> deconv = torch.nn.ConvTranspose2d(4, 1, 9, stride=3, padding=4, output_padding=2)
+    >>> x = torch.rand(1, 4, 5, 6)
+    >>> bool(torch.allclose(deconv_as_subpixel(x, deconv.weight, deconv.bias, 3), deconv(x), atol=1e-6))
+    True
     """
-    index, padding = _subpixel_index(scale)
-    index = index.to(weight.device)
-    flat = weight[:, 0].reshape(weight.shape[0], -1)
-    flat = torch.cat([flat, flat.new_zeros(flat.shape[0], 1)], dim=1)  # index -1 reads 0
-    conv_weight = flat[:, index].permute(1, 0, 2, 3)
-    return conv_weight, bias.expand(scale * scale), padding
+    batch, _, rows, cols = x.shape
+    width, base, shifts = _phase_windows(scale)
+    weight, bias = _compact_subpixel(weight, bias, scale)
+    before, after = -base, width - 1 + base + max(shifts)
+    weight = weight.contiguous(memory_format=torch.channels_last)
+    y = F.conv2d(F.pad(x, (before, after, before, after)), weight, bias)
+    if not any(shifts):  # x2, x4: every phase is aligned
+        return F.pixel_shuffle(y, scale)
+    y = y.view(batch, scale, scale, *y.shape[2:])  # phase (ry, rx) of LR pixel (q, p) at (q + shift)
+    y = torch.stack([y[:, r, :, shifts[r] : shifts[r] + rows] for r in range(scale)], dim=1)
+    y = torch.stack([y[:, :, r, :, shifts[r] : shifts[r] + cols] for r in range(scale)], dim=2)
+    return y.permute(0, 3, 1, 4, 2).reshape(batch, 1, rows * scale, cols * scale)
 
 
 def _phase_windows(scale):
@@ -286,7 +275,7 @@ def _phase_windows(scale):
     window starts at ``base + shifts[r]``, so one convolution with a
     ``width``-tap kernel computes every phase, phase ``r`` shifted by
     ``shifts[r]`` LR pixels (undone when the phases are interleaved). At x3
-    this needs 3x3 taps where :func:`deconv_as_subpixel_conv` uses 4x4.
+    this needs 3x3 taps where one window for every phase needs 4x4.
 
     Returns
     -------
@@ -580,11 +569,10 @@ class FastFSRCNN(nn.Module):
 
     With gradients enabled (training) the strided deconvolution becomes a
     convolution on the low-resolution grid whose output channels are the
-    output phases, each phase's window shifted so that x3 needs 3x3 taps
-    (the plain sub-pixel form of :func:`deconv_as_subpixel_conv` needs
-    4x4), then the phases are interleaved: channels-last, differentiable,
-    and at x3 about 1.3x (FSRCNN) to 1.5x (FSRCNN-s) fewer multiply-adds
-    per training step than the plain form.
+    output phases, then interleaved (:func:`deconv_as_subpixel`):
+    channels-last and differentiable; at x3 its shifted phase windows need
+    3x3 taps instead of 4x4, about 1.3x (FSRCNN) to 1.5x (FSRCNN-s) fewer
+    multiply-adds for the whole network.
 
     Without gradients (``torch.no_grad``/``torch.inference_mode``) a cached
     inference plan runs instead, rebuilt whenever a parameter changes
@@ -688,23 +676,8 @@ class FastFSRCNN(nn.Module):
         return state
 
     def _differentiable(self, x):
-        """Training form: the body, the compact sub-pixel convolution, the shifted phases interleaved."""
-        x = x.contiguous(memory_format=torch.channels_last)
-        x = self.model.body(x)
-        batch, _, rows, cols = x.shape
-        scale = self.scale
-        width, base, shifts = _phase_windows(scale)
-        deconv = self.model.deconv
-        weight, bias = _compact_subpixel(deconv.weight, deconv.bias, scale)
-        before, after = -base, width - 1 + base + max(shifts)
-        y = F.conv2d(F.pad(x, (before, after, before, after)),
-                     weight.contiguous(memory_format=torch.channels_last), bias)
-        if not any(shifts):  # x2, x4: every phase is aligned
-            return F.pixel_shuffle(y, scale)
-        y = y.view(batch, scale, scale, *y.shape[2:])  # phase (ry, rx) of LR pixel (q, p) at (q + shift)
-        y = torch.stack([y[:, r, :, shifts[r] : shifts[r] + rows] for r in range(scale)], dim=1)
-        y = torch.stack([y[:, :, r, :, shifts[r] : shifts[r] + cols] for r in range(scale)], dim=2)
-        return y.permute(0, 3, 1, 4, 2).reshape(batch, 1, rows * scale, cols * scale)
+        x = self.model.body(x.contiguous(memory_format=torch.channels_last))
+        return deconv_as_subpixel(x, self.model.deconv.weight, self.model.deconv.bias, self.scale)
 
 
 # --- SRCNN (Dong, Loy, He & Tang, ECCV 2014): the baseline for comparison ---
