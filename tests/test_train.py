@@ -269,6 +269,7 @@ def test_unknown_key_in_yaml(tmp_path):
         ("lr=fast", "lr"),
         ("flips=1", "flips"),
         ("compile=yes please", "compile"),
+        ("precision=float16", "precision"),
         ("train_folders=3", "train_folders"),
         ("perceptual_layer=conv2_2", "perceptual_layer"),
         ("perceptual_scale=0", "perceptual_scale"),
@@ -374,6 +375,22 @@ def test_compiled_step_trains_like_the_eager_one(data_dirs, tmp_path):
         assert all(not torch.equal(runs[compiled][k], initial[k]) for k in initial if k.endswith("weight"))
     for key, value in runs[False].items():
         torch.testing.assert_close(runs[True][key], value, rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_bfloat16_step_trains_like_the_float32_one(data_dirs, tmp_path):
+    """``precision: bfloat16`` (autocast) takes the same steps as float32, to bfloat16 rounding."""
+    runs = {}
+    for precision in ("float32", "bfloat16"):
+        config = _config(data_dirs, tmp_path / precision, val_data=None, iterations=5, precision=precision)
+        trainer = Trainer(config, progress=False)
+        initial = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+        trainer.run()
+        runs[precision] = {k: v - initial[k] for k, v in trainer.model.state_dict().items()}
+        assert all(v.dtype == torch.float32 for v in trainer.model.state_dict().values())
+    for key, step in runs["float32"].items():
+        if key.endswith("weight"):
+            assert step.norm() > 0, key
+            assert (runs["bfloat16"][key] - step).norm() < 0.25 * step.norm(), key
 
 
 def test_two_step_fine_tuning_on_extra_data(data_dirs, tmp_path):
@@ -531,13 +548,13 @@ def test_cli_end_to_end(data_dirs, tmp_path, capsys):
         "val_data": str(val), "patch_size": 16, "batch_size": 8, "iterations": 40,
         "val_every": 10, "checkpoint_every": 10, "device": "cpu", "output_dir": str(tmp_path / "runs"),
     }))
-    assert main([str(path), "--set", "iterations=20", "--set", "lr=2e-3"]) == 0
+    assert main([str(path), "--set", "iterations=20", "lr=2e-3", "--set", "seed=4"]) == 0
     out = capsys.readouterr().out
     run_dir = tmp_path / "runs" / "cli"
     assert f"best weights: {run_dir / 'best.safetensors'}" in out
     assert "validation PSNR" in out
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert saved["iterations"] == 20 and saved["lr"] == 0.002 and saved["scale"] == 2
+    assert saved["iterations"] == 20 and saved["lr"] == 0.002 and saved["seed"] == 4 and saved["scale"] == 2
     assert load_model(run_dir / "best.safetensors", device="cpu").scale == 2
 
     # Again without --resume: refused, with exit code 2 and a message.
@@ -556,6 +573,7 @@ def test_cli_end_to_end(data_dirs, tmp_path, capsys):
     [
         (["--set", "colour=y"], "Unknown setting 'colour'"),
         (["--set", "scale"], "key=value"),
+        (["--set", "scale=2", "configs/fsrcnn-x2.yaml"], "give the config file before `--set`"),
         (["--set", "scale=7"], "`scale`"),
         (["missing.yaml"], "missing.yaml"),
     ],

@@ -59,8 +59,8 @@ def main(argv=None):
         description="Train FSRCNN (or the SRCNN baseline) from a YAML config (see configs/ for the recipes).",
     )
     parser.add_argument("config", nargs="?", help="YAML file of settings (defaults if omitted)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override one setting (repeatable)")
+    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                        metavar="KEY=VALUE", help="override settings (one or more; repeatable)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the run's checkpoint.pt")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")

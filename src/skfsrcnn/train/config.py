@@ -19,6 +19,7 @@ _CHOICES = {
     "schedule": ("cosine", "step", "constant"),
     "finetune": ("all", "deconv"),
     "perceptual_layer": VGG16_LAYERS,
+    "precision": ("float32", "bfloat16"),
 }
 
 
@@ -123,6 +124,13 @@ class TrainConfig:
         ``torch.compile``: 1.1-1.2x the throughput on a CPU
         (``benchmarks/bench_train.py``) after up to 20 s of compiling;
         needs a C++ compiler on CPU.
+    precision : {'float32', 'bfloat16'}
+        Arithmetic of the training step: ``'float32'``, or ``'bfloat16'``
+        mixed precision (:func:`torch.autocast`: convolutions and
+        activations in bfloat16; weights, optimiser and loss in float32).
+        bfloat16 pays on CPUs with AVX-512 BF16 or AMX and on recent GPUs
+        (``benchmarks/bench_train.py``). Validation and the saved weights
+        are float32.
     device : str, optional
         ``'cpu'``, ``'cuda'``, ``'mps'``...; None picks the best available.
     output_dir : str
@@ -181,6 +189,7 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     compile: bool = False
+    precision: str = "float32"
     device: str | None = None
     output_dir: str = "runs"
 
@@ -267,7 +276,8 @@ class TrainConfig:
 
 def _parse_override(item, fields):
     if "=" not in item:
-        raise ValueError(f"`--set` expects key=value, got {item!r}.")
+        hint = " (give the config file before `--set`)" if item.endswith((".yaml", ".yml")) else ""
+        raise ValueError(f"`--set` expects key=value, got {item!r}{hint}.")
     key, text = item.split("=", 1)
     if key not in fields:
         raise ValueError(f"Unknown setting {key!r} in `--set`; known: {', '.join(sorted(fields))}.")

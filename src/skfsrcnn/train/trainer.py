@@ -304,9 +304,14 @@ class Trainer:
                       lambda tmp: save_weights(self.model, tmp, metadata))
 
     def _loss(self, lr, hr):
-        """The training loss of the network on a batch (compiled with ``config.compile``)."""
+        """The training loss of the network on a batch (compiled with ``config.compile``).
+
+        The network runs in ``config.precision``, the loss in float32.
+        """
         crop = self.config.loss_border
-        out = self.network(lr)
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
+            out = self.network(lr)
+        out = out.float()
         if crop:
             s = self.config.scale
             out = out[..., crop * s : -crop * s, crop * s : -crop * s]
