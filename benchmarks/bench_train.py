@@ -26,6 +26,7 @@ from torch.nn import functional as F
 from _report import Report, cpu_name
 from skfsrcnn.datasets import PatchSampler, augment, load_folder
 from skfsrcnn.models import FSRCNN, FastFSRCNN
+from skfsrcnn.train.trainer import bfloat16_is_native
 
 T91 = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "T91"
 
@@ -72,11 +73,6 @@ VARIANTS = {"float32 eager": (False, False), "float32 compiled": (True, False),
             "bfloat16 eager": (False, True), "bfloat16 compiled": (True, True)}
 
 
-def bfloat16_is_fast():
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), as oneDNN reports it."""
-    return torch.ops.mkldnn._is_mkldnn_bf16_supported()
-
-
 def compare(model, scale, images, steps, repeats, patch, variants):
     """Median LR px/s of the naive loop and of our ``variants``, measured interleaved.
 
@@ -110,13 +106,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
     args = parser.parse_args()
-    variants = [label for label, (_, bf16) in VARIANTS.items() if not bf16 or bfloat16_is_fast()]
+    native = bfloat16_is_native(torch.device("cpu"))
+    variants = [label for label, (_, bf16) in VARIANTS.items() if not bf16 or native]
     images = augment(load_folder(T91)[:20])
     report = Report()
     report(f"Training throughput, x{args.scale}: LR pixels per second of one Adam step "
            f"(median of {args.repeats} interleaved rounds of {args.steps} steps)")
     report(f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-           f"native bfloat16: {'yes' if bfloat16_is_fast() else 'no (bfloat16 rows left out)'}")
+           f"native bfloat16: {'yes' if native else 'no (bfloat16 rows left out)'}")
     report()
     report(f"{'model':10s}{'batch':>10s}  {'step':20s}{'LR px/s':>12s}{'/ naive':>10s}{'compile time':>15s}")
     for model in args.model:

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from skfsrcnn.pretrained import load_model
 from skfsrcnn.train import TrainConfig, Trainer, load_config
+from skfsrcnn.train import trainer as trainer_module
 from skfsrcnn.train.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -391,6 +392,12 @@ def test_bfloat16_step_trains_like_the_float32_one(data_dirs, tmp_path):
         if key.endswith("weight"):
             assert step.norm() > 0, key
             assert (runs["bfloat16"][key] - step).norm() < 0.25 * step.norm(), key
+
+
+def test_bfloat16_without_native_support_warns(data_dirs, tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer_module, "bfloat16_is_native", lambda device: False)
+    with pytest.warns(UserWarning, match="no native bfloat16"):
+        Trainer(_config(data_dirs, tmp_path, precision="bfloat16"), progress=False)
 
 
 def test_two_step_fine_tuning_on_extra_data(data_dirs, tmp_path):

@@ -121,9 +121,9 @@ class TrainConfig:
         CPU threads of PyTorch; None keeps its default.
     compile : bool
         Compile the training step (forward pass and loss) with
-        ``torch.compile``: 1.1-1.2x the throughput on a CPU
-        (``benchmarks/bench_train.py``) after up to 20 s of compiling;
-        needs a C++ compiler on CPU.
+        ``torch.compile`` after up to 20 s of compiling; needs a C++
+        compiler on CPU. On a CPU it pays little in float32 and 1.3-1.4x
+        in bfloat16 (``benchmarks/bench_train.py``).
     precision : {'float32', 'bfloat16'}
         Arithmetic of the training step: ``'float32'``, or ``'bfloat16'``
         mixed precision (:func:`torch.autocast`: convolutions and

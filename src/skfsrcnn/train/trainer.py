@@ -4,6 +4,7 @@ import csv
 import math
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,21 @@ def _schedule(config):
 def _last_layer(model):
     """Name of the layer that learns at ``lr * deconv_lr_scale`` (and alone with ``finetune: deconv``)."""
     return "reconstruction" if isinstance(model, SRCNN) else "deconv"
+
+
+def bfloat16_is_native(device):
+    """Whether ``device`` computes bfloat16 natively (a CPU with AVX-512 BF16 or AMX, or a GPU).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfsrcnn.train.trainer import bfloat16_is_native
+    >>> isinstance(bfloat16_is_native(torch.device("cpu")), bool)
+    True
+    """
+    if device.type == "cpu":
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return True
 
 
 def _transfer(model, source):
@@ -160,6 +176,9 @@ class Trainer:
         self.device = _validate.device(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
+        if config.precision == "bfloat16" and not bfloat16_is_native(self.device):
+            warnings.warn("`precision`='bfloat16': this CPU has no native bfloat16 (AVX-512 BF16 or AMX), "
+                          "so it is emulated and slower than float32; use precision: float32.", stacklevel=2)
         self.run_dir = config.run_dir
         checkpoint = self.run_dir / CHECKPOINT
         if checkpoint.exists() and not resume:
