@@ -45,37 +45,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "7328cf2ec374fde8f00705b96089560f5a380e0f9ab4a66686f1ad52ee12adba",
+        "sha256": "3a58bf56b85d73f231b140ddde122b56e63a4485a3272787440013cf077b7d0a",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage3.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage4.yaml",
         "scores": {
             "Set5": [
-                29.56,
-                0.8332
+                29.62,
+                0.8354
             ],
             "Set14": [
-                26.78,
-                0.7316
+                26.82,
+                0.7326
             ]
         }
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "e675e0c6663147c915afe4b0a68848b97ca03fd4f78b5de7019deb0d50842825",
+        "sha256": "6c888b3546d4f520ced052cbf7cc9a5df324bfb7fd79f6463c42f5413f58bb30",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x2.yaml",
+        "recipe": "configs/fsrcnn-x2-stage2.yaml",
         "scores": {
             "Set5": [
-                35.7,
-                0.9463
+                36.24,
+                0.9514
             ],
             "Set14": [
-                31.74,
-                0.898
+                32.11,
+                0.903
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "396f929004ceb949fe4ded2bcadda0368c62cf081f54aa465fe75b074b1e8924",
+        "sha256": "d029fa553576eb9ee30e4e991c15399da5bcab729d988595e8d9b6498a831da4",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4.yaml",
+        "recipe": "configs/fsrcnn-x4-stage2.yaml",
         "scores": {
             "Set5": [
-                30.01,
-                0.8474
+                30.08,
+                0.8497
             ],
             "Set14": [
-                27.1,
-                0.7402
+                27.16,
+                0.7417
             ]
         }
     }
