@@ -10,6 +10,8 @@ from skfsrcnn.pretrained import REGISTRY, load_model
 
 #: Issue 2's bar: the default FSRCNN weights beat MATLAB bicubic by this much PSNR-Y on Set5.
 MIN_GAIN_OVER_BICUBIC_DB = 1.0
+#: Issue 3's bar for the real-time model: FSRCNN-s within this much PSNR-Y of our FSRCNN.
+MAX_FSRCNN_S_GAP_DB = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,15 @@ def test_shipped_weights_keep_their_registry_score(name, set5):
     psnr = _mean_psnr(model_upscaler(network), set5[entry["scale"]], entry["scale"])
     recorded = entry["scores"]["Set5"][0]
     assert psnr >= recorded - 0.01, f"{name}: {psnr:.3f} dB on Set5, registry says {recorded}"
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+@pytest.mark.parametrize("benchmark", ["Set5", "Set14"])
+def test_fsrcnn_s_is_within_half_a_db_of_fsrcnn(scale, benchmark):
+    """The registry's scores (which the test above re-evaluates on Set5) keep FSRCNN-s close."""
+    full = REGISTRY[f"fsrcnn-x{scale}"]["scores"][benchmark][0]
+    small = REGISTRY[f"fsrcnn-s-x{scale}"]["scores"][benchmark][0]
+    assert full - small <= MAX_FSRCNN_S_GAP_DB, f"{benchmark} x{scale}: FSRCNN {full}, FSRCNN-s {small}"
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
