@@ -691,3 +691,28 @@ def test_sigkill_during_checkpoint_write_loses_at_most_one_interval(data_dirs, t
     assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["iteration"] == final
     assert load_model(run_dir / "best.safetensors", device="cpu").scale == 2
     assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # the partial file is gone
+
+
+# ------------------------------------------------------------------ the release recipes
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_config_loads(path):
+    config = load_config(path)
+    assert config.name == path.stem
+
+
+def test_release_script_trains_every_recipe_in_order():
+    """Each registry entry's recipe is trained by configs/train_release.sh after the run it starts from."""
+    from skfsrcnn.pretrained import REGISTRY
+
+    script = (CONFIGS / "train_release.sh").read_text()
+    order = script.split("for name in", 1)[1].split("; do", 1)[0].replace("\\", " ").split()
+    for entry in REGISTRY.values():
+        assert Path(entry["recipe"]).stem in order, entry["recipe"]
+    for position, name in enumerate(order):
+        init_from = load_config(CONFIGS / f"{name}.yaml").init_from
+        if init_from and init_from.startswith("runs/"):
+            assert Path(init_from).parent.name in order[:position], f"{name} starts from {init_from}"

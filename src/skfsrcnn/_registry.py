@@ -45,55 +45,55 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "3a58bf56b85d73f231b140ddde122b56e63a4485a3272787440013cf077b7d0a",
+        "sha256": "d4943020fe4d6d03481b5683f53f38e84d8f3324365a91e6d6541246f7822829",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage4.yaml",
+        "recipe": "configs/fsrcnn-s-x4-polish.yaml",
         "scores": {
             "Set5": [
-                29.62,
-                0.8354
+                29.68,
+                0.8377
             ],
             "Set14": [
-                26.82,
-                0.7326
+                26.86,
+                0.7337
             ]
         }
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "6c888b3546d4f520ced052cbf7cc9a5df324bfb7fd79f6463c42f5413f58bb30",
+        "sha256": "903d4e6200fb5621d3110b89bb3770f66f3a2e51aff1d33c16dfa752c7ffe739",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x2-stage2.yaml",
+        "recipe": "configs/fsrcnn-x2-polish.yaml",
         "scores": {
             "Set5": [
-                36.24,
-                0.9514
+                36.29,
+                0.9518
             ],
             "Set14": [
-                32.11,
-                0.903
+                32.15,
+                0.9036
             ]
         }
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "a88c94a29f3d3c89a9c1061127cb66dd22ddb978ad69b7cdf8d3ce12195a22ba",
+        "sha256": "218516c26ede2fb707bbca4cefda2e6d17bf32cb777001adde8c17b7ecedcea8",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-stage3.yaml",
+        "recipe": "configs/fsrcnn-x3-polish.yaml",
         "scores": {
             "Set5": [
-                32.26,
-                0.9006
+                32.36,
+                0.9024
             ],
             "Set14": [
-                28.93,
-                0.8134
+                28.98,
+                0.8145
             ]
         }
     },
