@@ -60,7 +60,7 @@ def _last_layer(model):
 
 
 def bfloat16_is_native(device):
-    """Whether ``device`` computes bfloat16 natively (a CPU with AVX-512 BF16 or AMX, or a GPU).
+    """Whether ``device`` computes bfloat16 natively (a CPU with AVX-512 BF16 or AMX, a CUDA GPU from Ampere on).
 
     Examples
     --------
@@ -71,6 +71,8 @@ def bfloat16_is_native(device):
     """
     if device.type == "cpu":
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
     return True
 
 
@@ -177,8 +179,9 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         if config.precision == "bfloat16" and not bfloat16_is_native(self.device):
-            warnings.warn("`precision`='bfloat16': this CPU has no native bfloat16 (AVX-512 BF16 or AMX), "
-                          "so it is emulated and slower than float32; use precision: float32.", stacklevel=2)
+            warnings.warn(f"`precision`='bfloat16': this {self.device.type.upper()} has no native bfloat16 "
+                          "(AVX-512 BF16 or AMX on a CPU), so it is emulated and slower than float32; "
+                          "use precision: float32.", stacklevel=2)
         self.run_dir = config.run_dir
         checkpoint = self.run_dir / CHECKPOINT
         if checkpoint.exists() and not resume:
