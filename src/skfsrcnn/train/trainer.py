@@ -130,6 +130,12 @@ class Trainer:
     FileNotFoundError
         ``perceptual_weights`` does not exist.
 
+    Warns
+    -----
+    UserWarning
+        ``precision`` is ``'bfloat16'`` on a device that only emulates it
+        (``skfsrcnn.train.trainer.bfloat16_is_native``), which is slower than float32.
+
     See Also
     --------
     train : The same in one call.
