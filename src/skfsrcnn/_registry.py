@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "73ba3f096f4e5e614957166e7017314dbd0df0248de4c9042a2928c4709a1df5",
+        "sha256": "3fb341603c1ea52bbade1e9d78357589c3dcd7c33a1fcd551510bc8f8b34877c",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-stage4.yaml",
+        "recipe": "configs/fsrcnn-s-x3-stage5.yaml",
         "scores": {
             "Set5": [
-                31.94,
-                0.8937
+                31.99,
+                0.8951
             ],
             "Set14": [
-                28.65,
-                0.8078
+                28.67,
+                0.8082
             ]
         }
     },
@@ -63,55 +63,55 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "903d4e6200fb5621d3110b89bb3770f66f3a2e51aff1d33c16dfa752c7ffe739",
+        "sha256": "fab3fb4935281392a688be0957bf9e16119e28e9bf1324940eade6033eea4a3b",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x2-polish.yaml",
+        "recipe": "configs/fsrcnn-x2-stage3-polish.yaml",
         "scores": {
             "Set5": [
-                36.29,
-                0.9518
+                36.33,
+                0.9521
             ],
             "Set14": [
-                32.15,
-                0.9036
+                32.19,
+                0.9041
             ]
         }
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "218516c26ede2fb707bbca4cefda2e6d17bf32cb777001adde8c17b7ecedcea8",
+        "sha256": "660bd390ff892a4e1ffea35e5f6ac5731b79be812c798cdd67050d5d08d52e41",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-stage5-polish.yaml",
         "scores": {
             "Set5": [
-                32.36,
-                0.9024
+                32.45,
+                0.9039
             ],
             "Set14": [
-                28.98,
-                0.8145
+                29.02,
+                0.8155
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "d029fa553576eb9ee30e4e991c15399da5bcab729d988595e8d9b6498a831da4",
+        "sha256": "3be006cc0db5952315f3b5b9892a55ad234f82b2eb91e10887949422265be648",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage2.yaml",
+        "recipe": "configs/fsrcnn-x4-polish.yaml",
         "scores": {
             "Set5": [
-                30.08,
-                0.8497
+                30.15,
+                0.852
             ],
             "Set14": [
-                27.16,
-                0.7417
+                27.21,
+                0.7435
             ]
         }
     }
