@@ -27,37 +27,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "3fb341603c1ea52bbade1e9d78357589c3dcd7c33a1fcd551510bc8f8b34877c",
+        "sha256": "c3b98f5d2f19ea9d442f1ad80b580b7649ec7df70de75c940a578d7173d7e29f",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-stage5.yaml",
+        "recipe": "configs/fsrcnn-s-x3-polish.yaml",
         "scores": {
             "Set5": [
-                31.99,
-                0.8951
+                32.0,
+                0.8954
             ],
             "Set14": [
-                28.67,
-                0.8082
+                28.68,
+                0.8084
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "d4943020fe4d6d03481b5683f53f38e84d8f3324365a91e6d6541246f7822829",
+        "sha256": "bd85e02fd2300477165e25ffbbd30414a8480e31e100f5ceba9f6fd54ee616a2",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage5-polish.yaml",
         "scores": {
             "Set5": [
-                29.68,
-                0.8377
+                29.74,
+                0.8396
             ],
             "Set14": [
-                26.86,
-                0.7337
+                26.9,
+                0.7345
             ]
         }
     },
