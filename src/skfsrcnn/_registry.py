@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "c3b98f5d2f19ea9d442f1ad80b580b7649ec7df70de75c940a578d7173d7e29f",
+        "sha256": "27e792642011a5b4915a5666e9e641ad2578acc3c27d85fccefe165fc7f4be4c",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x3-stage6.yaml",
         "scores": {
             "Set5": [
-                32.0,
-                0.8954
+                32.05,
+                0.8969
             ],
             "Set14": [
-                28.68,
-                0.8084
+                28.72,
+                0.8091
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "660bd390ff892a4e1ffea35e5f6ac5731b79be812c798cdd67050d5d08d52e41",
+        "sha256": "3cdececb6e5026099c64300c8531333ed95cc8654437cbcc2f1a3270b76fc648",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-stage5-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-stage6-polish.yaml",
         "scores": {
             "Set5": [
-                32.45,
-                0.9039
+                32.5,
+                0.9047
             ],
             "Set14": [
-                29.02,
-                0.8155
+                29.05,
+                0.8161
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "3be006cc0db5952315f3b5b9892a55ad234f82b2eb91e10887949422265be648",
+        "sha256": "37b3a75fcfe6cbd6087a41b15f07686d3ba5e6128928f601c4e7b15ccc8386b7",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-polish.yaml",
+        "recipe": "configs/fsrcnn-x4-stage4-polish.yaml",
         "scores": {
             "Set5": [
-                30.15,
-                0.852
+                30.22,
+                0.8545
             ],
             "Set14": [
-                27.21,
-                0.7435
+                27.26,
+                0.7452
             ]
         }
     }
