@@ -84,6 +84,11 @@ def straight_run(data_dirs, tmp_path_factory):
 # ------------------------------------------------------------------------ a tiny run
 
 
+def _log_rows(run_dir):
+    with open(run_dir / "log.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_run_writes_its_files(straight_run):
     config, trainer, best = straight_run
     run_dir = config.run_dir
@@ -93,8 +98,7 @@ def test_run_writes_its_files(straight_run):
     assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # no temporary files
     assert trainer.iteration == 40
 
-    with open(run_dir / "log.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _log_rows(run_dir)
     assert [int(r["iteration"]) for r in rows] == [10, 20, 30, 40]
     assert all(float(r["loss"]) > 0 and math.isfinite(float(r["loss"])) for r in rows)
     val = {int(r["iteration"]): float(r["val_psnr"]) for r in rows if r["val_psnr"]}
@@ -186,8 +190,16 @@ def test_resume_is_exact(straight_run, data_dirs, tmp_path, error, stopped_at):
     _assert_same_weights(resumed.model.state_dict(), reference.model.state_dict())
     assert resumed.best_psnr == reference.best_psnr
     assert resumed.best_iteration == reference.best_iteration
+    assert resumed.stale_validations == reference.stale_validations
     _assert_same_weights(_state(config.run_dir / "best.safetensors"),
                          _state(reference.config.run_dir / "best.safetensors"))
+    # The log reads as one run: the rows past the checkpoint were trained
+    # again and logged once, and the clock continues across the interruption.
+    log = _log_rows(config.run_dir)
+    assert [row["iteration"] for row in log] == [row["iteration"] for row in _log_rows(reference.run_dir)]
+    elapsed = [float(row["elapsed_s"]) for row in log]
+    assert elapsed == sorted(elapsed)
+    assert resumed.elapsed == pytest.approx(elapsed[-1], abs=0.1)
 
 
 def test_refuses_to_overwrite_a_run(data_dirs, tmp_path):
@@ -505,8 +517,7 @@ def test_perceptual_loss_trains_and_stays_frozen(data_dirs, tmp_path, vgg_file):
     assert not in_optimizer & {id(p) for p in trainer.perceptual.parameters()}
 
     trainer.run()
-    with open(config.run_dir / "log.csv", newline="") as handle:
-        losses = [float(row["loss"]) for row in csv.DictReader(handle)]
+    losses = [float(row["loss"]) for row in _log_rows(config.run_dir)]
     assert len(losses) == 3 and all(math.isfinite(v) and v > 0 for v in losses)
     for key, value in trainer.perceptual.state_dict().items():
         assert torch.equal(value, vgg[key]), key
@@ -646,8 +657,7 @@ def _kill_while_writing_a_checkpoint(command, run_dir):
 
 
 def _last_logged_iteration(run_dir):
-    with open(run_dir / "log.csv", newline="") as handle:
-        return max(int(row["iteration"]) for row in csv.DictReader(handle) if row["iteration"].isdigit())
+    return max(int(row["iteration"]) for row in _log_rows(run_dir) if row["iteration"].isdigit())
 
 
 def _assert_checkpoint_is_whole(run_dir, every):

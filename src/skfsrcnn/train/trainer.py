@@ -39,6 +39,25 @@ def _atomic_write(path, write):
     os.replace(tmp, path)
 
 
+def _truncate_log(path, iteration):
+    """Drop the rows of the CSV log at ``path`` past ``iteration``.
+
+    Training resumes from the checkpoint, so rows logged after it describe
+    iterations that are about to be trained again.
+    """
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    # A kill mid-write can leave a partial last row: it is past the checkpoint too.
+    kept = [row for row in rows if (row["iteration"] or "").isdigit() and int(row["iteration"]) <= iteration]
+    if len(kept) < len(rows):
+        def write(tmp):
+            with open(tmp, "w", newline="") as handle:
+                writer = csv.DictWriter(handle, _LOG_FIELDS)
+                writer.writeheader()
+                writer.writerows(kept)
+        _atomic_write(path, write)
+
+
 def _schedule(config):
     """Learning-rate multiplier as a function of the iteration."""
     if config.schedule == "constant":
@@ -117,6 +136,12 @@ class Trainer:
         Best validation PSNR-Y in dB so far (``-inf`` before the first).
     best_iteration : int
         Iteration of ``best_psnr``.
+    stale_validations : int
+        Validations since ``best_psnr`` last improved (for ``early_stopping``).
+    elapsed : float
+        Seconds of training before the current :meth:`run` (restored by
+        ``resume``, so ``log.csv``'s ``elapsed_s`` continues across
+        interruptions).
 
     Raises
     ------
@@ -143,8 +168,9 @@ class Trainer:
     Notes
     -----
     The run folder receives ``config.yaml`` (the settings),
-    :data:`LOG` (loss, learning rate, validation PSNR and throughput every
-    ``log_every`` iterations), :data:`CHECKPOINT` (every
+    :data:`LOG` (loss, learning rate, validation PSNR, training time and
+    throughput every ``log_every`` iterations; on resume, rows past the
+    checkpoint are dropped, as those iterations are trained again), :data:`CHECKPOINT` (every
     ``checkpoint_every`` iterations, at the end and on interruption) and
     :data:`BEST_WEIGHTS`, which :func:`skfsrcnn.pretrained.load_model`,
     :func:`skfsrcnn.upscale` and ``skfsrcnn-eval`` accept.
@@ -221,6 +247,7 @@ class Trainer:
         self._loss_fn = torch.compile(self._loss) if config.compile else self._loss
         self.validation = load_benchmark(config.val_data, config.scale) if config.val_data else None
         self.iteration, self.best_psnr, self.best_iteration = 0, -math.inf, 0
+        self.stale_validations, self.elapsed, self._clock = 0, 0.0, None
         if resume:
             self._load_checkpoint(checkpoint)
         self._make_run_dir()
@@ -264,6 +291,8 @@ class Trainer:
             "iteration": self.iteration,
             "best_psnr": self.best_psnr,
             "best_iteration": self.best_iteration,
+            "stale_validations": self.stale_validations,
+            "elapsed_s": self._elapsed(),
             "torch_rng": torch.get_rng_state(),
             "sampler_rng": self.sampler.rng.bit_generator.state,
             "config": self.config.to_dict(),
@@ -291,6 +320,9 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         self.iteration = state["iteration"]
         self.best_psnr, self.best_iteration = state["best_psnr"], state["best_iteration"]
+        # Checkpoints written before these were kept start them afresh.
+        self.stale_validations = state.get("stale_validations", 0)
+        self.elapsed = state.get("elapsed_s", 0.0)
         torch.set_rng_state(state["torch_rng"])
         self.sampler.rng.bit_generator.state = state["sampler_rng"]
 
@@ -324,6 +356,10 @@ class Trainer:
                         self.config.scale, with_ssim=False)
         self.model.train()
         return float(np.mean([p for _, p, _ in rows]))
+
+    def _elapsed(self):
+        """Seconds spent in :meth:`run` so far, over all resumptions."""
+        return self.elapsed + (time.perf_counter() - self._clock if self._clock is not None else 0.0)
 
     def _save_best(self, psnr):
         metadata = {"val_data": str(self.config.val_data), "val_psnr": f"{psnr:.4f}",
@@ -390,7 +426,8 @@ class Trainer:
             yaml.safe_dump(config.to_dict(), handle, sort_keys=False)
         log_path = self.run_dir / LOG
         new_log = not log_path.exists()
-        stale_validations = 0
+        if not new_log:
+            _truncate_log(log_path, self.iteration)
         with open(log_path, "a", newline="") as handle, tqdm(
             total=config.iterations, initial=self.iteration, disable=not self.progress,
             desc=config.name, unit="it",
@@ -399,7 +436,8 @@ class Trainer:
             if new_log:
                 writer.writeheader()
             self.model.train()
-            losses, pixels, start, tick = [], 0, time.perf_counter(), time.perf_counter()
+            losses, pixels, tick = [], 0, time.perf_counter()
+            self._clock = tick
             try:
                 while self.iteration < config.iterations:
                     lr, hr = (torch.from_numpy(a).to(self.device) for a in self.sampler.sample())
@@ -420,20 +458,22 @@ class Trainer:
                         if psnr > self.best_psnr:
                             self.best_psnr, self.best_iteration = psnr, self.iteration
                             self._save_best(psnr)
-                            stale_validations = 0
+                            self.stale_validations = 0
                         else:
-                            stale_validations += 1
+                            self.stale_validations += 1
                     if row:
                         self._log(writer, handle, iteration=self.iteration,
-                                  elapsed_s=f"{time.perf_counter() - start:.1f}", **row)
+                                  elapsed_s=f"{self._elapsed():.1f}", **row)
                     if self.iteration % config.checkpoint_every == 0:
                         self.save_checkpoint()
-                    if config.early_stopping and stale_validations >= config.early_stopping:
-                        bar.write(f"early stop: no gain in {stale_validations} validations")
+                    if config.early_stopping and self.stale_validations >= config.early_stopping:
+                        bar.write(f"early stop: no gain in {self.stale_validations} validations")
                         break
             except KeyboardInterrupt:
                 self.save_checkpoint()
                 raise
+            finally:
+                self.elapsed, self._clock = self._elapsed(), None
         self.save_checkpoint()
         best = self.run_dir / BEST_WEIGHTS
         if not best.exists():
