@@ -27,37 +27,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "5df2130c13de956b3598852c15cab3765cbded9f1ae386432f8796144477690c",
+        "sha256": "94b292375d8e5e2fc3efff12e9eeb65267d0ed8a7369b7cd84bcf9cc60d68401",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-stage6-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x3-stage7-polish.yaml",
         "scores": {
             "Set5": [
-                32.07,
-                0.8972
+                32.1,
+                0.8978
             ],
             "Set14": [
-                28.73,
-                0.8094
+                28.76,
+                0.81
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "bd85e02fd2300477165e25ffbbd30414a8480e31e100f5ceba9f6fd54ee616a2",
+        "sha256": "212c65f8b2a101b76188a60bc9733fe75ef56169209a0d5a6e49329be9dfe3e1",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage5-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage7-polish.yaml",
         "scores": {
             "Set5": [
-                29.74,
-                0.8396
+                29.8,
+                0.8416
             ],
             "Set14": [
-                26.9,
-                0.7345
+                26.95,
+                0.7358
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "3cdececb6e5026099c64300c8531333ed95cc8654437cbcc2f1a3270b76fc648",
+        "sha256": "7539471a95a645b4e37ca2a08ceb2804d7ce4d39f2fa5b600ad4363581318cb9",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-stage6-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-stage7-polish.yaml",
         "scores": {
             "Set5": [
-                32.5,
-                0.9047
+                32.54,
+                0.9055
             ],
             "Set14": [
-                29.05,
-                0.8161
+                29.07,
+                0.8168
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "37b3a75fcfe6cbd6087a41b15f07686d3ba5e6128928f601c4e7b15ccc8386b7",
+        "sha256": "9392628cf2aa3d39050a7414acd2cc791351bb556684b53e990dd81b99fc5a01",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage4-polish.yaml",
+        "recipe": "configs/fsrcnn-x4-stage5-polish.yaml",
         "scores": {
             "Set5": [
-                30.22,
-                0.8545
+                30.27,
+                0.8564
             ],
             "Set14": [
-                27.26,
-                0.7452
+                27.3,
+                0.7463
             ]
         }
     }
