@@ -170,10 +170,11 @@ class Trainer:
     The run folder receives ``config.yaml`` (the settings),
     :data:`LOG` (loss, learning rate, validation PSNR, training time and
     throughput every ``log_every`` iterations; on resume, rows past the
-    checkpoint are dropped, as those iterations are trained again), :data:`CHECKPOINT` (every
-    ``checkpoint_every`` iterations, at the end and on interruption) and
-    :data:`BEST_WEIGHTS`, which :func:`skfsrcnn.pretrained.load_model`,
-    :func:`skfsrcnn.upscale` and ``skfsrcnn-eval`` accept.
+    checkpoint are dropped, as those iterations are trained again),
+    :data:`CHECKPOINT` (every ``checkpoint_every`` iterations, at the end
+    and on interruption) and :data:`BEST_WEIGHTS`, which
+    :func:`skfsrcnn.pretrained.load_model`, :func:`skfsrcnn.upscale` and
+    ``skfsrcnn-eval`` accept.
 
     Examples
     --------
@@ -436,8 +437,8 @@ class Trainer:
             if new_log:
                 writer.writeheader()
             self.model.train()
-            losses, pixels, tick = [], 0, time.perf_counter()
-            self._clock = tick
+            losses, pixels = [], 0
+            self._clock = tick = time.perf_counter()
             try:
                 while self.iteration < config.iterations:
                     lr, hr = (torch.from_numpy(a).to(self.device) for a in self.sampler.sample())
