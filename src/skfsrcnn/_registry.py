@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "212c65f8b2a101b76188a60bc9733fe75ef56169209a0d5a6e49329be9dfe3e1",
+        "sha256": "2dd137776c2de39651de73d5593ac81b9f4c702eec734fcea8e3bd14a7b57acb",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage7-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage9-polish.yaml",
         "scores": {
             "Set5": [
-                29.8,
-                0.8416
+                29.82,
+                0.8425
             ],
             "Set14": [
-                26.95,
-                0.7358
+                26.97,
+                0.7364
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "7539471a95a645b4e37ca2a08ceb2804d7ce4d39f2fa5b600ad4363581318cb9",
+        "sha256": "4396ece9503a270189ea4b7cdcfad09455f0b3a46b7308ddce6006f559403237",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-stage7-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-stage8-polish.yaml",
         "scores": {
             "Set5": [
-                32.54,
-                0.9055
+                32.56,
+                0.906
             ],
             "Set14": [
-                29.07,
-                0.8168
+                29.09,
+                0.8173
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "9392628cf2aa3d39050a7414acd2cc791351bb556684b53e990dd81b99fc5a01",
+        "sha256": "de15879291c6e8451f2cadf1465ec3aaa7346e00b6c868f657fc819b0bab87d6",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage5-polish.yaml",
+        "recipe": "configs/fsrcnn-x4-stage6-polish.yaml",
         "scores": {
             "Set5": [
-                30.27,
-                0.8564
+                30.32,
+                0.8577
             ],
             "Set14": [
-                27.3,
-                0.7463
+                27.32,
+                0.7474
             ]
         }
     }
