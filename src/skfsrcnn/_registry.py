@@ -27,37 +27,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "3ce007b3f5a4eb5f94b7bbb173828375d45bbf027f5a24986af2003602d4b3e2",
+        "sha256": "873812e077b1fa894988a7f5b9e5e034c77b83ef7fe2a6f4ba36f107712cf611",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-stage8-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x3-stage9-polish.yaml",
         "scores": {
             "Set5": [
-                32.12,
-                0.898
+                32.13,
+                0.8982
             ],
             "Set14": [
-                28.77,
-                0.8102
+                28.79,
+                0.8105
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "2dd137776c2de39651de73d5593ac81b9f4c702eec734fcea8e3bd14a7b57acb",
+        "sha256": "23cde5a02fcacfd0e5168bc7a43a5959461abb9d828851478dce9f03c115f5f9",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage9-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage11-polish.yaml",
         "scores": {
             "Set5": [
-                29.82,
-                0.8425
+                29.86,
+                0.8438
             ],
             "Set14": [
-                26.97,
-                0.7364
+                27.0,
+                0.7371
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "de15879291c6e8451f2cadf1465ec3aaa7346e00b6c868f657fc819b0bab87d6",
+        "sha256": "475925cf54f2d097abc76b34daa74e6635367cb74dd3c182ab8d5b88773142f8",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage6-polish.yaml",
+        "recipe": "configs/fsrcnn-x4-stage7-polish.yaml",
         "scores": {
             "Set5": [
-                30.32,
-                0.8577
+                30.35,
+                0.8589
             ],
             "Set14": [
-                27.32,
-                0.7474
+                27.34,
+                0.7482
             ]
         }
     }
