@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "873812e077b1fa894988a7f5b9e5e034c77b83ef7fe2a6f4ba36f107712cf611",
+        "sha256": "b07eeffa4cfac1e0aa2cf64aa61398c15f726047c135f5181e93ad649d1689ae",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x3-stage9-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x3-stage10-polish.yaml",
         "scores": {
             "Set5": [
-                32.13,
-                0.8982
+                32.14,
+                0.8985
             ],
             "Set14": [
-                28.79,
-                0.8105
+                28.8,
+                0.8107
             ]
         }
     },
@@ -63,19 +63,19 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "25804ad87b9a1f440d01ddd8bffe95c0e36a36a303ab08e788715ca73ad9ba59",
+        "sha256": "a45eed43cb41670b512fe563eb550b00fb92a1b94023a5a2f3dd5530f1912b1d",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x2-stage6-polish.yaml",
+        "recipe": "configs/fsrcnn-x2-stage7-polish.yaml",
         "scores": {
             "Set5": [
-                36.4,
-                0.9527
+                36.42,
+                0.9528
             ],
             "Set14": [
-                32.23,
-                0.9047
+                32.24,
+                0.9048
             ]
         }
     },
