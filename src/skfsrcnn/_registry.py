@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "a104e2541f9f9a5b7cebc25b85e5caced82f82761338aaf66e96fcf0fff1302f",
+        "sha256": "253c6ebff533748c7ae9eab9ae8f5381d75353ce5d050e740a955b3c10b93ef7",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage16-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage19-polish.yaml",
         "scores": {
             "Set5": [
-                29.92,
-                0.8459
+                29.94,
+                0.8467
             ],
             "Set14": [
-                27.04,
-                0.7385
+                27.05,
+                0.7389
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "40e08040f6f5177b0356ca5169703a4ea3b92288eb222a2b8f98cde180919e14",
+        "sha256": "c203d81f485e997f91ceffaaf06512cef17417240552e2bf7cacc7261729fb91",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-stage10-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-stage11-polish.yaml",
         "scores": {
             "Set5": [
-                32.58,
-                0.9064
+                32.59,
+                0.9067
             ],
             "Set14": [
                 29.1,
-                0.8176
+                0.8179
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "6b4ade5e75be042d1538caee29f64c3fb7937015cede7bea54f8e83e7b02192f",
+        "sha256": "5bf3e39111ebfb4d7c5a1167e1d47779b255fb9159ddd91e2ee1f56008448f34",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage9.yaml",
+        "recipe": "configs/fsrcnn-x4-stage10.yaml",
         "scores": {
             "Set5": [
                 30.41,
-                0.8603
+                0.8607
             ],
             "Set14": [
-                27.37,
-                0.7491
+                27.38,
+                0.7496
             ]
         }
     }
