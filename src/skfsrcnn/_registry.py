@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "5bf3e39111ebfb4d7c5a1167e1d47779b255fb9159ddd91e2ee1f56008448f34",
+        "sha256": "757d9ca8cd6de6f6d5db9a90311b9ff378a2bf4ff198981a900bca51f8f93909",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage10.yaml",
+        "recipe": "configs/fsrcnn-x4-stage11.yaml",
         "scores": {
             "Set5": [
-                30.41,
-                0.8607
+                30.42,
+                0.8609
             ],
             "Set14": [
-                27.38,
-                0.7496
+                27.39,
+                0.7497
             ]
         }
     }
