@@ -726,3 +726,12 @@ def test_release_script_trains_every_recipe_in_order():
         init_from = load_config(CONFIGS / f"{name}.yaml").init_from
         if init_from and init_from.startswith("runs/"):
             assert Path(init_from).parent.name in order[:position], f"{name} starts from {init_from}"
+
+
+def test_only_registry_recipes_call_themselves_the_last_stage():
+    """A config whose header says "last stage" is the recipe of a shipped weights file."""
+    from skfsrcnn.pretrained import REGISTRY
+
+    recipes = {Path(entry["recipe"]).name for entry in REGISTRY.values()}
+    claims = {path.name for path in CONFIGS.glob("*.yaml") if "last stage" in path.read_text().split("\nname:", 1)[0]}
+    assert claims <= recipes, sorted(claims - recipes)
