@@ -16,7 +16,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
-            fsrcnn-x4-stage11 fsrcnn-x4-stage12 fsrcnn-x4-stage13 fsrcnn-x4-stage14 \
+            fsrcnn-x4-stage11 fsrcnn-x4-stage12 fsrcnn-x4-stage13 fsrcnn-x4-stage14 fsrcnn-x4-stage15 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish fsrcnn-s-x3-stage8 \
             fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish fsrcnn-s-x3-stage10 \
@@ -36,12 +36,13 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-stage18-polish fsrcnn-s-x4-stage19 fsrcnn-s-x4-stage19-polish fsrcnn-s-x4-stage20 \
             fsrcnn-s-x4-stage20-polish fsrcnn-s-x4-stage21 fsrcnn-s-x4-stage21-polish fsrcnn-s-x4-stage22 \
             fsrcnn-s-x4-stage22-polish fsrcnn-s-x4-stage23 fsrcnn-s-x4-stage23-polish fsrcnn-s-x4-stage24 \
-            fsrcnn-s-x4-stage24-polish; do
+            fsrcnn-s-x4-stage24-polish fsrcnn-s-x4-stage25 fsrcnn-s-x4-stage25-polish fsrcnn-s-x4-stage26 \
+            fsrcnn-s-x4-stage26-polish; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
 # Registry name = run (the last stage where there are several).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-stage13-polish fsrcnn-x2=fsrcnn-x2-stage10-polish \
-    fsrcnn-x4=fsrcnn-x4-stage14 fsrcnn-s-x3=fsrcnn-s-x3-stage13-polish \
-    fsrcnn-s-x2=fsrcnn-s-x2-stage9-polish fsrcnn-s-x4=fsrcnn-s-x4-stage24-polish
+    fsrcnn-x4=fsrcnn-x4-stage15 fsrcnn-s-x3=fsrcnn-s-x3-stage13-polish \
+    fsrcnn-s-x2=fsrcnn-s-x2-stage9-polish fsrcnn-s-x4=fsrcnn-s-x4-stage26-polish

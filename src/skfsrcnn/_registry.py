@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "b7634356c09abf33d7d45beb166ad703063b52f6f2dbf28d73736a273d9bfb09",
+        "sha256": "e03003dde9a82799206e34e15d7125e117c135a466e587db8a5105acc58e0b29",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-s-x4-stage24-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-stage26-polish.yaml",
         "scores": {
             "Set5": [
                 29.96,
-                0.8468
+                0.8469
             ],
             "Set14": [
                 27.07,
-                0.7393
+                0.7394
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "52693da7a2e611dafb2dfc74de18f731a874f82aa43045a4bf499f89c3162845",
+        "sha256": "6aca4965697606ea84b17b6856019ff77ea121ca649e2cae08e88eb39bcaa8d7",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage14.yaml",
+        "recipe": "configs/fsrcnn-x4-stage15.yaml",
         "scores": {
             "Set5": [
-                30.44,
-                0.8614
+                30.45,
+                0.8616
             ],
             "Set14": [
-                27.41,
-                0.7501
+                27.42,
+                0.7503
             ]
         }
     }
