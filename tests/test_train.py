@@ -267,6 +267,34 @@ def test_unknown_key_in_yaml(tmp_path):
         load_config(path)
 
 
+def test_base_settings_are_overridden_by_the_file_and_the_overrides(tmp_path):
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "root.yaml").write_text("scale: 2\nlr: 5.0e-4\npatch_size: 20\nflips: true\n")
+    (tmp_path / "common" / "x4.yaml").write_text("base: root.yaml\nscale: 4\n")  # relative to its own folder
+    path = tmp_path / "stage.yaml"
+    path.write_text("base: common/x4.yaml\nname: stage\nlr: 1.0e-4\n")
+    config = load_config(path, ["patch_size=24"])
+    assert (config.name, config.scale, config.lr, config.patch_size, config.flips) == ("stage", 4, 1e-4, 24, True)
+    assert config.batch_size == TrainConfig().batch_size
+
+
+def test_base_errors_name_the_file(tmp_path):
+    path = tmp_path / "stage.yaml"
+    path.write_text("base: missing.yaml\n")
+    with pytest.raises(FileNotFoundError, match="missing.yaml.*relative to the folder"):
+        load_config(path)
+    path.write_text("base: [a.yaml]\n")
+    with pytest.raises(ValueError, match="`base` in .*stage.yaml.* must be the path"):
+        load_config(path)
+    (tmp_path / "a.yaml").write_text("base: stage.yaml\nscale: 2\n")
+    path.write_text("base: a.yaml\n")
+    with pytest.raises(ValueError, match="in a loop: .*stage.yaml -> .*a.yaml -> .*stage.yaml"):
+        load_config(path)
+    (tmp_path / "a.yaml").write_text("scale: 2\nnetwork: {d: 56}\n")
+    with pytest.raises(ValueError, match="Unknown settings in .*a.yaml.*: network"):
+        load_config(path)
+
+
 @pytest.mark.parametrize(
     ("item", "key"),
     [
@@ -712,6 +740,13 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 def test_every_shipped_config_loads(path):
     config = load_config(path)
     assert config.name == path.stem
+
+
+def test_every_shipped_base_is_used():
+    """Each file of configs/base/ is the base of a config, directly or through another base."""
+    texts = [path.read_text() for path in CONFIGS.rglob("*.yaml")]
+    for base in (CONFIGS / "base").glob("*.yaml"):
+        assert any(f"base: {base.name}" in text or f"base: base/{base.name}" in text for text in texts), base.name
 
 
 def test_release_script_trains_every_recipe_in_order():

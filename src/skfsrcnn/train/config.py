@@ -306,6 +306,33 @@ def _read_yaml(path):
     return values
 
 
+def _read_settings(path, fields, children=()):
+    """The settings of the YAML file ``path`` over those of the file its ``base`` names."""
+    values = _read_yaml(path)
+    unknown = set(values) - fields - {"base"}
+    if unknown:
+        raise ValueError(f"Unknown settings in {str(path)!r}: {', '.join(sorted(unknown))}.")
+    if "base" not in values:
+        return values
+    base = values.pop("base")
+    if not isinstance(base, str):
+        raise ValueError(
+            f"`base` in {str(path)!r} must be the path of another config, relative to "
+            f"{str(path)!r}'s folder (e.g. base: base/fsrcnn-x3.yaml), got {base!r}."
+        )
+    base_path = Path(path).parent / base
+    if not base_path.is_file():
+        raise FileNotFoundError(
+            f"`base` in {str(path)!r} names {base!r}, but {str(base_path)!r} is not a file; "
+            "the path is relative to the folder of the config that names it."
+        )
+    chain = (*children, Path(path).resolve())
+    if base_path.resolve() in chain:
+        loop = " -> ".join(str(p) for p in (*chain, base_path.resolve()))
+        raise ValueError(f"The configs name each other as `base` in a loop: {loop}; break it.")
+    return {**_read_settings(base_path, fields, chain), **values}
+
+
 def load_config(path=None, overrides=()):
     """Read a YAML config and apply ``key=value`` overrides (values parsed as YAML).
 
@@ -314,7 +341,11 @@ def load_config(path=None, overrides=()):
     path : str or path-like, optional
         YAML file mapping setting names to values (see :class:`TrainConfig`;
         ``configs/`` holds the release recipes); settings it leaves out keep
-        their defaults. None starts from the defaults.
+        their defaults. None starts from the defaults. The key ``base``
+        names another config, its path relative to this file's folder,
+        whose settings this file's own override (a base may have a base).
+        Every other path in a config (``train_folders``, ``init_from``, ...)
+        is relative to the working directory, as on the command line.
     overrides : sequence of str
         ``"key=value"`` items applied after the file, in order, the value
         parsed as YAML (``"downscales=[1.0, 0.8]"``, ``"init_from=null"``).
@@ -327,11 +358,12 @@ def load_config(path=None, overrides=()):
     Raises
     ------
     ValueError
-        An unknown setting in the file or the overrides, an override without
-        ``=``, a value of the wrong type or out of range, or a file that is
-        a folder, not valid YAML or not a mapping.
+        An unknown setting in the file (or a base) or the overrides, an
+        override without ``=``, a value of the wrong type or out of range, a
+        file that is a folder, not valid YAML or not a mapping, or bases that
+        name each other in a loop.
     FileNotFoundError
-        ``path`` does not exist.
+        ``path`` or a base it names does not exist.
 
     Examples
     --------
@@ -340,11 +372,6 @@ def load_config(path=None, overrides=()):
     10
     """
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    values = {}
-    if path is not None:
-        values = _read_yaml(path)
-        unknown = set(values) - fields
-        if unknown:
-            raise ValueError(f"Unknown settings in {str(path)!r}: {', '.join(sorted(unknown))}.")
+    values = {} if path is None else _read_settings(path, fields)
     values.update(_parse_override(item, fields) for item in overrides)
     return TrainConfig(**values)
