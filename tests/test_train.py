@@ -3,6 +3,7 @@
 import csv
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -736,6 +737,12 @@ def test_sigkill_during_checkpoint_write_loses_at_most_one_interval(data_dirs, t
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
+def _release_order():
+    """The runs of configs/train_release.sh, in the order it trains them."""
+    script = (CONFIGS / "train_release.sh").read_text()
+    return script.split("for name in", 1)[1].split("; do", 1)[0].replace("\\", " ").split()
+
+
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_config_loads(path):
     config = load_config(path)
@@ -753,14 +760,24 @@ def test_release_script_trains_every_recipe_in_order():
     """Each registry entry's recipe is trained by configs/train_release.sh after the run it starts from."""
     from skfsrcnn.pretrained import REGISTRY
 
-    script = (CONFIGS / "train_release.sh").read_text()
-    order = script.split("for name in", 1)[1].split("; do", 1)[0].replace("\\", " ").split()
+    order = _release_order()
     for entry in REGISTRY.values():
         assert Path(entry["recipe"]).stem in order, entry["recipe"]
     for position, name in enumerate(order):
         init_from = load_config(CONFIGS / f"{name}.yaml").init_from
         if init_from and init_from.startswith("runs/"):
             assert Path(init_from).parent.name in order[:position], f"{name} starts from {init_from}"
+
+
+def test_training_guide_lists_every_release_run_with_its_set5_score():
+    """The stage table of the training guide follows configs/train_release.sh; its last rows are the registry's."""
+    from skfsrcnn.pretrained import REGISTRY
+
+    guide = (CONFIGS.parent / "docs" / "user_guide" / "training.rst").read_text()
+    rows = dict(re.findall(r"^``([\w-]+)``.* (\d\d\.\d\d)$", guide, flags=re.MULTILINE))
+    assert list(rows) == _release_order()
+    for entry in REGISTRY.values():
+        assert rows[Path(entry["recipe"]).stem] == f"{entry['scores']['Set5'][0]:.2f}", entry["recipe"]
 
 
 def test_only_registry_recipes_call_themselves_the_last_stage():
