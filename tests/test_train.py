@@ -775,7 +775,8 @@ def test_training_guide_lists_every_release_run_with_its_set5_score():
     from skfsrcnn.pretrained import REGISTRY
 
     guide = (CONFIGS.parent / "docs" / "user_guide" / "training.rst").read_text()
-    rows = dict(re.findall(r"^``([\w-]+)``.* (\d\d\.\d\d)$", guide, flags=re.MULTILINE))
+    table = guide.split("\nrun  ", 1)[1].split("\n\n", 1)[0]
+    rows = dict(re.findall(r"^``([\w-]+)``\s.*\s(\d\d\.\d\d)$", table, flags=re.MULTILINE))
     assert list(rows) == _release_order()
     for entry in REGISTRY.values():
         assert rows[Path(entry["recipe"]).stem] == f"{entry['scores']['Set5'][0]:.2f}", entry["recipe"]

@@ -63,55 +63,55 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "ea2605769aa51242f607a75b337b81709124ceab8649c0b50370de3ad333fde2",
+        "sha256": "46afd90684623265deb829feff2d59d7cd6bdd33b3daef3b01a3a81dc4fbe7c1",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x2-stage10-polish.yaml",
+        "recipe": "configs/fsrcnn-x2-retransfer-stage3-polish.yaml",
         "scores": {
             "Set5": [
-                36.44,
-                0.9528
+                36.65,
+                0.9542
             ],
             "Set14": [
-                32.24,
-                0.9049
+                32.34,
+                0.9062
             ]
         }
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "f285ee2993b728df124690cfa907b6166d22596b06271eb3f321655f7ec913f1",
+        "sha256": "fb56ea0333ed3fac130dacbd55f7d57a7d847659e41cdc75c1dd34f6b77cf07b",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x3-stage13-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer-stage2-polish.yaml",
         "scores": {
             "Set5": [
-                32.61,
-                0.907
+                32.65,
+                0.9077
             ],
             "Set14": [
-                29.12,
-                0.8181
+                29.15,
+                0.8188
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "6aca4965697606ea84b17b6856019ff77ea121ca649e2cae08e88eb39bcaa8d7",
+        "sha256": "9d06dff2f645f1dae09e3cf5b88221ba18f996a2c7c5587de259fa846f96d527",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
-        "recipe": "configs/fsrcnn-x4-stage15.yaml",
+        "recipe": "configs/fsrcnn-x4-stage16.yaml",
         "scores": {
             "Set5": [
                 30.45,
-                0.8616
+                0.8617
             ],
             "Set14": [
                 27.42,
-                0.7503
+                0.7505
             ]
         }
     }
