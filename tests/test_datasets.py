@@ -10,6 +10,7 @@ from skfsrcnn.datasets import (
     PatchSampler,
     augment,
     degrade,
+    degraded_pairs,
     load_benchmark,
     load_folder,
     load_paired_folders,
@@ -129,15 +130,28 @@ def test_patches_are_aligned(scale):
         assert_allclose(lr_patch[2:-2, 2:-2], local[2:-2, 2:-2], atol=1e-6)
 
 
-def test_patches_from_pairs():
+@pytest.mark.parametrize("hr_dtype", [np.uint8, np.float32])
+def test_patches_from_pairs(hr_dtype):
     scale, p = 3, 5
     hr_image = _random_uint8((30, 24), 0)
     lr_image = _random_uint8((10, 8), 1)
-    sampler = PatchSampler(None, scale, p, 4, seed=0, pairs=[(hr_image, lr_image)])
+    hr_float = hr_image.astype(np.float32) / 255
+    # A float HR image (e.g. a distillation target) is taken as it is, in [0, 1].
+    given = hr_image if hr_dtype == np.uint8 else hr_float
+    sampler = PatchSampler(None, scale, p, 4, seed=0, pairs=[(given, lr_image)])
     lr, hr = sampler.sample()
     for lr_patch, hr_patch in zip(lr[:, 0], hr[:, 0]):
-        i, j = _locate(hr_image.astype(np.float32) / 255, hr_patch, scale, p)
+        i, j = _locate(hr_float, hr_patch, scale, p)
         assert_allclose(lr_patch, lr_image[i : i + p, j : j + p] / 255, atol=1e-7)
+
+
+def test_degraded_pairs_mod_crop_then_degrade():
+    images = [_random_uint8((31, 26), 0), _random_uint8((24, 24), 1)]
+    pairs = degraded_pairs(images, 3)
+    for image, (hr, lr) in zip(images, pairs):
+        assert_array_equal(hr, mod_crop(image, 3))
+        assert_array_equal(lr, degrade(hr, 3))
+    assert [lr.shape for _, lr in pairs] == [(10, 8), (8, 8)]
 
 
 def test_patches_are_seeded():

@@ -1,6 +1,7 @@
 """Tests for skfsrcnn.train: config, trainer, checkpoints, resume and ``skfsrcnn-train``."""
 
 import csv
+import dataclasses
 import math
 import os
 import re
@@ -17,6 +18,7 @@ import torch
 import yaml
 from torch.nn import functional as F
 
+from skfsrcnn.datasets import augment, degraded_pairs, load_folder
 from skfsrcnn.pretrained import load_model
 from skfsrcnn.train import TrainConfig, Trainer, load_config
 from skfsrcnn.train import trainer as trainer_module
@@ -316,6 +318,9 @@ def test_base_errors_name_the_file(tmp_path):
         ("perceptual_layer=conv2_2", "perceptual_layer"),
         ("perceptual_scale=0", "perceptual_scale"),
         ("perceptual_weights=[a]", "perceptual_weights"),
+        ("distill_share=0", "distill_share"),
+        ("distill_share=1.5", "distill_share"),
+        ("distill_from=[a]", "distill_from"),
     ],
 )
 def test_bad_values_name_the_key(item, key):
@@ -386,6 +391,32 @@ def test_init_from_other_architecture_is_an_error(data_dirs, tmp_path, random_we
 def test_init_from_missing_file(data_dirs, tmp_path):
     config = _config(data_dirs, tmp_path, init_from=str(tmp_path / "none.safetensors"))
     with pytest.raises(ValueError, match="none.safetensors"):
+        Trainer(config, progress=False)
+
+
+# ------------------------------------------------------------------- distillation
+
+
+@pytest.mark.parametrize("share", [0.25, 1.0])
+def test_distillation_target_blends_hr_and_the_teachers_output(data_dirs, tmp_path, share):
+    config = _config(data_dirs, tmp_path, patch_size=8, distill_from="fsrcnn-x3", distill_share=share)
+    sampler = Trainer(config, progress=False).sampler
+    images = augment(load_folder(data_dirs[0]), config.downscales, config.rotations, config.flips)
+    pairs = degraded_pairs(images, 3)
+    assert len(sampler.hr) == len(pairs)  # none smaller than the patch
+    teacher = load_model("fsrcnn-x3", device="cpu")
+    for (hr, lr), target, sampled_lr in list(zip(pairs, sampler.hr, sampler.lr))[::7]:
+        with torch.no_grad():
+            taught = teacher(torch.from_numpy(lr).float()[None, None])[0, 0].clamp(0, 1).numpy()
+        np.testing.assert_allclose(target, (1 - share) * hr / 255 + share * taught, atol=2e-6)
+        np.testing.assert_allclose(sampled_lr, lr, atol=1e-7)
+    assert not np.allclose(sampler.hr[0], pairs[0][0] / 255, atol=1e-3)  # the teacher did change it
+
+
+@pytest.mark.parametrize("teacher", ["fsrcnn-x2", "missing.safetensors"])
+def test_distillation_teacher_errors_name_the_setting(data_dirs, tmp_path, teacher):
+    config = _config(data_dirs, tmp_path, distill_from=teacher)  # scale 3
+    with pytest.raises(ValueError, match=f"`distill_from`='{teacher}'"):
         Trainer(config, progress=False)
 
 
@@ -768,6 +799,14 @@ def test_release_script_trains_every_recipe_in_order():
         init_from = load_config(CONFIGS / f"{name}.yaml").init_from
         if init_from and init_from.startswith("runs/"):
             assert Path(init_from).parent.name in order[:position], f"{name} starts from {init_from}"
+
+
+def test_training_guide_explains_every_setting():
+    guide = (CONFIGS.parent / "docs" / "user_guide" / "training.rst").read_text()
+    table = guide.split("\nSettings\n", 1)[1].split("\n\n", 2)[1]
+    explained = set(re.findall(r"``(\w+)``", table))
+    missing = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in explained]
+    assert not missing, f"the guide's settings table lacks {missing}"
 
 
 def test_training_guide_lists_every_release_run_with_its_set5_score():

@@ -17,6 +17,7 @@ __all__ = [
     "PatchSampler",
     "augment",
     "degrade",
+    "degraded_pairs",
     "load_benchmark",
     "load_folder",
     "load_paired_folders",
@@ -208,6 +209,41 @@ def degrade(hr, scale):
     return imresize(hr.astype(np.float64) / 255.0, 1 / scale)
 
 
+def degraded_pairs(images, scale):
+    """Pair each HR luma image, mod-cropped, with its LR version by :func:`degrade`.
+
+    Parameters
+    ----------
+    images : list of (M, N) uint8 ndarray
+        HR luma images.
+    scale : int
+        Downscaling factor.
+
+    Returns
+    -------
+    list of (hr, lr) tuples
+        ``hr`` the mod-cropped uint8 image (a view), ``lr`` its float LR
+        image in [0, 1], ``scale`` times smaller.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.datasets import degraded_pairs
+    >>> [(hr, lr)] = degraded_pairs([np.zeros((31, 25), np.uint8)], 3)
+    >>> hr.shape, lr.shape
+    ((30, 24), (10, 8))
+    """
+    cropped = [mod_crop(hr, scale) for hr in images]
+    return [(hr, degrade(hr, scale)) for hr in cropped]
+
+
+def _unit_float32(image):
+    """``image`` as float32 in [0, 1]: uint8 divided by 255, floats as they are."""
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) / 255.0
+    return np.asarray(image, dtype=np.float32)
+
+
 def augment(images, downscales=PAPER_DOWNSCALES, rotations=PAPER_ROTATIONS, flips=False):
     """The paper's augmentation: each image downscaled and rotated (optionally flipped).
 
@@ -329,7 +365,9 @@ class PatchSampler:
     seed : int or numpy.random.Generator
         Seed of the sampling; the generator state is part of a checkpoint.
     pairs : list of (hr, lr) tuples, optional
-        Ready-made pairs (``lr`` uint8 or float) instead of degrading ``images``.
+        Ready-made pairs instead of degrading ``images``: each image uint8,
+        or float in [0, 1] (e.g. a distillation target as ``hr``, or the
+        LR images of :func:`degraded_pairs`).
 
     Examples
     --------
@@ -344,8 +382,7 @@ class PatchSampler:
     def __init__(self, images, scale, patch_size, batch_size, seed=0, pairs=None):
         self.scale, self.patch_size, self.batch_size = scale, patch_size, batch_size
         if pairs is None:
-            pairs = [(mod_crop(hr, scale), None) for hr in images]
-            pairs = [(hr, degrade(hr, scale)) for hr, _ in pairs]
+            pairs = degraded_pairs(images, scale)
         self.hr, self.lr = [], []
         for hr, lr in pairs:
             if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
@@ -354,9 +391,8 @@ class PatchSampler:
                 )
             if min(lr.shape) < patch_size:
                 continue
-            lr = lr / 255.0 if lr.dtype == np.uint8 else lr
-            self.hr.append(hr.astype(np.float32) / 255.0)
-            self.lr.append(np.asarray(lr, dtype=np.float32))
+            self.hr.append(_unit_float32(hr))
+            self.lr.append(_unit_float32(lr))
         if not self.lr:
             raise ValueError(
                 f"No training image is at least {patch_size} LR pixels on each side; "

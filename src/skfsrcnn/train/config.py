@@ -30,8 +30,8 @@ class TrainConfig:
     Each setting is a field of the same name, and a key of the YAML files
     read by :func:`load_config` and ``skfsrcnn-train`` (``--set key=value``).
     They come in groups: the run and model, the training data, the
-    optimisation, the perceptual loss, transfer from other weights,
-    validation and bookkeeping, and the machine. Values are checked (and
+    optimisation, the perceptual loss, distillation, transfer from other
+    weights, validation and bookkeeping, and the machine. Values are checked (and
     YAML strings such as ``1e-3`` coerced to numbers) on creation.
 
     Parameters
@@ -92,6 +92,18 @@ class TrainConfig:
         :data:`VGG16_LAYERS` (``'relu2_2'``: fine textures).
     perceptual_scale : float
         Weight of the perceptual loss added to the MSE.
+    distill_from : str, optional
+        Weights (registry name or file, see
+        :func:`skfsrcnn.pretrained.load_model`) of a teacher of the same
+        ``scale``, e.g. FSRCNN for training FSRCNN-s: the training target
+        becomes ``(1 - distill_share) * HR + distill_share * teacher(LR)``,
+        the teacher's output computed once, before training, on every whole
+        LR training image (so it costs no time per iteration, and patches
+        see no zero-padded border of the teacher). With the MSE this is the
+        pixel loss plus ``distill_share`` times the MSE to the teacher,
+        less a constant. None (the default) trains on the HR images alone.
+    distill_share : float
+        Share of the teacher's output in the target, in (0, 1].
     init_from : str, optional
         Start from these weights (registry name or file, see
         :func:`skfsrcnn.pretrained.load_model`) instead of random ones; they
@@ -179,6 +191,8 @@ class TrainConfig:
     perceptual_weights: str | None = None
     perceptual_layer: str = "relu2_2"
     perceptual_scale: float = 0.01
+    distill_from: str | None = None
+    distill_share: float = 0.5
     init_from: str | None = None
     finetune: str = "all"
     val_data: str | None = "../shared/datasets/Set5"
@@ -206,6 +220,8 @@ class TrainConfig:
                 raise ValueError(f"`{key}` must be a positive integer, got {getattr(self, key)!r}.")
         if self.perceptual_scale <= 0:
             raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
+        if not 0 < self.distill_share <= 1:
+            raise ValueError(f"`distill_share` must be in (0, 1], got {self.distill_share!r}.")
         if not 0 <= self.loss_border < self.patch_size // 2:
             raise ValueError(
                 f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}."

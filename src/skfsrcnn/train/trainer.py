@@ -13,7 +13,7 @@ import yaml
 from torch.nn import functional as F
 
 from .. import _validate
-from ..datasets import PatchSampler, augment, load_benchmark, load_folder
+from ..datasets import PatchSampler, augment, degraded_pairs, load_benchmark, load_folder
 from ..evaluate import evaluate, model_upscaler
 from ..models import SRCNN, build_model, inference_form
 from ..pretrained import load_model, save_weights
@@ -150,6 +150,7 @@ class Trainer:
     ValueError
         The run's checkpoint exists and ``resume`` is False (or is missing
         and ``resume`` is True); ``init_from`` weights do not fit ``model``;
+        ``distill_from`` is not weights of ``scale``;
         the training or validation folders hold no usable image; the run
         folder cannot be created; ``perceptual_weights`` is not VGG16 weights.
     FileNotFoundError
@@ -282,7 +283,27 @@ class Trainer:
         config = self.config
         images = [image for folder in config.train_folders for image in load_folder(folder)]
         images = augment(images, config.downscales, config.rotations, config.flips)
-        return PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed)
+        pairs = self._distillation_pairs(images) if config.distill_from else None
+        return PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed,
+                            pairs=pairs)
+
+    def _distillation_pairs(self, images):
+        """(target, LR) pairs whose target blends the HR image with the teacher's output."""
+        from tqdm.auto import tqdm
+
+        config = self.config
+        try:
+            teacher = load_model(config.distill_from, scale=config.scale, device=self.device)
+        except ValueError as error:
+            raise ValueError(f"`distill_from`={config.distill_from!r}: {error}") from error
+        upscale = model_upscaler(inference_form(teacher), self.device)
+        share = np.float32(config.distill_share)
+        pairs = []
+        for hr, lr in tqdm(degraded_pairs(images, config.scale), desc=f"teacher {config.distill_from}",
+                           unit="image", disable=not self.progress):
+            taught = np.clip(upscale(lr), 0.0, 1.0)
+            pairs.append(((1 - share) * (hr / np.float32(255.0)) + share * taught, lr))
+        return pairs
 
     def _state(self):
         return {
