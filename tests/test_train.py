@@ -789,16 +789,20 @@ def test_every_shipped_base_is_used():
 
 
 def test_release_script_trains_every_recipe_in_order():
-    """Each registry entry's recipe is trained by configs/train_release.sh after the run it starts from."""
+    """Each registry entry's recipe is trained by configs/train_release.sh after the runs it uses.
+
+    A run uses the weights it starts from (``init_from``) and those of its teacher (``distill_from``).
+    """
     from skfsrcnn.pretrained import REGISTRY
 
     order = _release_order()
     for entry in REGISTRY.values():
         assert Path(entry["recipe"]).stem in order, entry["recipe"]
     for position, name in enumerate(order):
-        init_from = load_config(CONFIGS / f"{name}.yaml").init_from
-        if init_from and init_from.startswith("runs/"):
-            assert Path(init_from).parent.name in order[:position], f"{name} starts from {init_from}"
+        config = load_config(CONFIGS / f"{name}.yaml")
+        for used in (config.init_from, config.distill_from):
+            if used and used.startswith("runs/"):
+                assert Path(used).parent.name in order[:position], f"{name} uses {used}"
 
 
 def test_training_guide_explains_every_setting():
