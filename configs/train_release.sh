@@ -2,9 +2,10 @@
 # Train every released weights file, in dependency order, then register them.
 # Run from the repository root; an interrupted run resumes from its last checkpoint.
 set -euo pipefail
-# Chain by chain (FSRCNN x3; x2, transferred from x3's thirteenth stage; x3 again,
-# transferred back from x2; x4; then FSRCNN-s), each run after the one it starts
-# from (its init_from).
+# Chain by chain (FSRCNN x3; x2, transferred from x3's thirteenth stage; x3 and x2
+# again, transferred back and forth; x4; then FSRCNN-s, each chain ending on
+# stages distilled from FSRCNN), each run after the runs it starts from
+# (init_from) and learns from (distill_from).
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
             fsrcnn-x3-stage5-polish fsrcnn-x3-stage6 fsrcnn-x3-stage6-polish fsrcnn-x3-stage7 fsrcnn-x3-stage7-polish \
             fsrcnn-x3-stage8 fsrcnn-x3-stage8-polish fsrcnn-x3-stage9 fsrcnn-x3-stage10 fsrcnn-x3-stage10-polish \
@@ -13,38 +14,42 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x2-retransfer fsrcnn-x2-retransfer-polish fsrcnn-x2-retransfer-stage2 \
             fsrcnn-x2-retransfer-stage2-polish fsrcnn-x2-retransfer-stage3 fsrcnn-x2-retransfer-stage3-polish \
             fsrcnn-x3-retransfer fsrcnn-x3-retransfer-polish fsrcnn-x3-retransfer-stage2 \
-            fsrcnn-x3-retransfer-stage2-polish \
+            fsrcnn-x3-retransfer-stage2-polish fsrcnn-x2-retransfer2 fsrcnn-x2-retransfer2-polish \
+            fsrcnn-x3-retransfer2 fsrcnn-x3-retransfer2-polish fsrcnn-x2-retransfer3 fsrcnn-x2-retransfer3-polish \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
-            fsrcnn-x4-stage11 fsrcnn-x4-stage12 fsrcnn-x4-stage13 fsrcnn-x4-stage14 fsrcnn-x4-stage15 fsrcnn-x4-stage16 \
+            fsrcnn-x4-stage11 fsrcnn-x4-stage12 fsrcnn-x4-stage13 fsrcnn-x4-stage14 fsrcnn-x4-stage15 \
+            fsrcnn-x4-stage16 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
-            fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish fsrcnn-s-x3-stage8 \
-            fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish fsrcnn-s-x3-stage10 \
-            fsrcnn-s-x3-stage10-polish fsrcnn-s-x3-stage11 fsrcnn-s-x3-stage11-polish fsrcnn-s-x3-stage12 \
-            fsrcnn-s-x3-stage12-polish fsrcnn-s-x3-stage13 fsrcnn-s-x3-stage13-polish \
-            fsrcnn-s-x2-retransfer \
-            fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 fsrcnn-s-x2-stage4-polish \
-            fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 \
-            fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 fsrcnn-s-x2-stage8-polish fsrcnn-s-x2-stage9 \
-            fsrcnn-s-x2-stage9-polish \
+            fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
+            fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
+            fsrcnn-s-x3-stage10 fsrcnn-s-x3-stage10-polish fsrcnn-s-x3-stage11 fsrcnn-s-x3-stage11-polish \
+            fsrcnn-s-x3-stage12 fsrcnn-s-x3-stage12-polish fsrcnn-s-x3-stage13 fsrcnn-s-x3-stage13-polish \
+            fsrcnn-s-x3-distill fsrcnn-s-x3-distill-polish fsrcnn-s-x3-distill2 fsrcnn-s-x3-distill2-polish \
+            fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
+            fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
+            fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
+            fsrcnn-s-x2-stage8-polish fsrcnn-s-x2-stage9 fsrcnn-s-x2-stage9-polish fsrcnn-s-x2-distill \
+            fsrcnn-s-x2-distill-polish fsrcnn-s-x2-distill-polish2 fsrcnn-s-x2-distill2 fsrcnn-s-x2-distill2-polish \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
-            fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish fsrcnn-s-x4-stage8 \
-            fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish fsrcnn-s-x4-stage10 \
-            fsrcnn-s-x4-stage10-polish fsrcnn-s-x4-stage11 fsrcnn-s-x4-stage11-polish fsrcnn-s-x4-stage12 \
-            fsrcnn-s-x4-stage12-polish fsrcnn-s-x4-stage13 fsrcnn-s-x4-stage13-polish fsrcnn-s-x4-stage14 \
-            fsrcnn-s-x4-stage14-polish fsrcnn-s-x4-stage15 fsrcnn-s-x4-stage15-polish fsrcnn-s-x4-stage16 \
-            fsrcnn-s-x4-stage16-polish fsrcnn-s-x4-stage17 fsrcnn-s-x4-stage17-polish fsrcnn-s-x4-stage18 \
-            fsrcnn-s-x4-stage18-polish fsrcnn-s-x4-stage19 fsrcnn-s-x4-stage19-polish fsrcnn-s-x4-stage20 \
-            fsrcnn-s-x4-stage20-polish fsrcnn-s-x4-stage21 fsrcnn-s-x4-stage21-polish fsrcnn-s-x4-stage22 \
-            fsrcnn-s-x4-stage22-polish fsrcnn-s-x4-stage23 fsrcnn-s-x4-stage23-polish fsrcnn-s-x4-stage24 \
-            fsrcnn-s-x4-stage24-polish fsrcnn-s-x4-stage25 fsrcnn-s-x4-stage25-polish fsrcnn-s-x4-stage26 \
-            fsrcnn-s-x4-stage26-polish; do
+            fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
+            fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
+            fsrcnn-s-x4-stage10 fsrcnn-s-x4-stage10-polish fsrcnn-s-x4-stage11 fsrcnn-s-x4-stage11-polish \
+            fsrcnn-s-x4-stage12 fsrcnn-s-x4-stage12-polish fsrcnn-s-x4-stage13 fsrcnn-s-x4-stage13-polish \
+            fsrcnn-s-x4-stage14 fsrcnn-s-x4-stage14-polish fsrcnn-s-x4-stage15 fsrcnn-s-x4-stage15-polish \
+            fsrcnn-s-x4-stage16 fsrcnn-s-x4-stage16-polish fsrcnn-s-x4-stage17 fsrcnn-s-x4-stage17-polish \
+            fsrcnn-s-x4-stage18 fsrcnn-s-x4-stage18-polish fsrcnn-s-x4-stage19 fsrcnn-s-x4-stage19-polish \
+            fsrcnn-s-x4-stage20 fsrcnn-s-x4-stage20-polish fsrcnn-s-x4-stage21 fsrcnn-s-x4-stage21-polish \
+            fsrcnn-s-x4-stage22 fsrcnn-s-x4-stage22-polish fsrcnn-s-x4-stage23 fsrcnn-s-x4-stage23-polish \
+            fsrcnn-s-x4-stage24 fsrcnn-s-x4-stage24-polish fsrcnn-s-x4-stage25 fsrcnn-s-x4-stage25-polish \
+            fsrcnn-s-x4-stage26 fsrcnn-s-x4-stage26-polish fsrcnn-s-x4-distill fsrcnn-s-x4-distill-polish \
+            fsrcnn-s-x4-distill2 fsrcnn-s-x4-distill2-polish; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
 # Registry name = run (the last stage where there are several).
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer-stage2-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer-stage3-polish fsrcnn-x4=fsrcnn-x4-stage16 fsrcnn-s-x3=fsrcnn-s-x3-stage13-polish \
-    fsrcnn-s-x2=fsrcnn-s-x2-stage9-polish fsrcnn-s-x4=fsrcnn-s-x4-stage26-polish
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer2-polish \
+    fsrcnn-x2=fsrcnn-x2-retransfer3-polish fsrcnn-x4=fsrcnn-x4-stage16 fsrcnn-s-x3=fsrcnn-s-x3-distill2-polish \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill2-polish fsrcnn-s-x4=fsrcnn-s-x4-distill2-polish
