@@ -54,7 +54,7 @@ def entry(name, run_name, runs):
         "architecture": config["model"],
         "scale": config["scale"],
         "training_data": f"{folders} (augmented: downscales {config['downscales']}, "
-                         f"rotations {config['rotations']})",
+                         f"rotations {config['rotations']}{', flips' if config['flips'] else ''})",
         "recipe": f"configs/{run_name}.yaml",
         "scores": score(target, config["scale"]),
     }

@@ -12,7 +12,7 @@ REGISTRY = {
         "sha256": "aae8b7a8f661a555d459d240d714bf0419e9de36d255255c77f93b155cd45e22",
         "architecture": "fsrcnn-s",
         "scale": 2,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
+        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-s-x2-distill2-polish.yaml",
         "scores": {
             "Set5": [
@@ -30,7 +30,7 @@ REGISTRY = {
         "sha256": "f72e6facdd7e241702f7b3793872a1b2c50c2f662d672d939efb5c53042a603c",
         "architecture": "fsrcnn-s",
         "scale": 3,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
+        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-s-x3-distill2-polish.yaml",
         "scores": {
             "Set5": [
@@ -48,7 +48,7 @@ REGISTRY = {
         "sha256": "e87b765e209e2449302c44fc75527a9d834ce9dbf6644499be4d78271b40e2cf",
         "architecture": "fsrcnn-s",
         "scale": 4,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
+        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-s-x4-distill2-polish.yaml",
         "scores": {
             "Set5": [
@@ -66,7 +66,7 @@ REGISTRY = {
         "sha256": "c73371bbe5956be98a7174b1fd6f28206a898cef7b13c6c5b052035b175b3771",
         "architecture": "fsrcnn",
         "scale": 2,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
+        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-x2-retransfer3-polish.yaml",
         "scores": {
             "Set5": [
@@ -84,7 +84,7 @@ REGISTRY = {
         "sha256": "649e7ec631ef29813926b3aa0b366eb1780b66cbbf0273f1b6cfcf58ece76848",
         "architecture": "fsrcnn",
         "scale": 3,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
+        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-x3-retransfer2-polish.yaml",
         "scores": {
             "Set5": [
@@ -102,7 +102,7 @@ REGISTRY = {
         "sha256": "9d06dff2f645f1dae09e3cf5b88221ba18f996a2c7c5587de259fa846f96d527",
         "architecture": "fsrcnn",
         "scale": 4,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270])",
+        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-x4-stage16.yaml",
         "scores": {
             "Set5": [
