@@ -27,11 +27,13 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-stage10 fsrcnn-s-x3-stage10-polish fsrcnn-s-x3-stage11 fsrcnn-s-x3-stage11-polish \
             fsrcnn-s-x3-stage12 fsrcnn-s-x3-stage12-polish fsrcnn-s-x3-stage13 fsrcnn-s-x3-stage13-polish \
             fsrcnn-s-x3-distill fsrcnn-s-x3-distill-polish fsrcnn-s-x3-distill2 fsrcnn-s-x3-distill2-polish \
+            fsrcnn-s-x3-distill3 fsrcnn-s-x3-distill3-polish \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
             fsrcnn-s-x2-stage8-polish fsrcnn-s-x2-stage9 fsrcnn-s-x2-stage9-polish fsrcnn-s-x2-distill \
             fsrcnn-s-x2-distill-polish fsrcnn-s-x2-distill-polish2 fsrcnn-s-x2-distill2 fsrcnn-s-x2-distill2-polish \
+            fsrcnn-s-x2-distill3 fsrcnn-s-x2-distill3-polish \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -51,5 +53,5 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run (the last stage where there are several).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer2-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer3-polish fsrcnn-x4=fsrcnn-x4-stage16 fsrcnn-s-x3=fsrcnn-s-x3-distill2-polish \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill2-polish fsrcnn-s-x4=fsrcnn-s-x4-distill2-polish
+    fsrcnn-x2=fsrcnn-x2-retransfer3-polish fsrcnn-x4=fsrcnn-x4-stage16 fsrcnn-s-x3=fsrcnn-s-x3-distill3-polish \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill3-polish fsrcnn-s-x4=fsrcnn-s-x4-distill2-polish
