@@ -366,8 +366,17 @@ class PatchSampler:
         Seed of the sampling; the generator state is part of a checkpoint.
     pairs : list of (hr, lr) tuples, optional
         Ready-made pairs instead of degrading ``images``: each image uint8,
-        or float in [0, 1] (e.g. a distillation target as ``hr``, or the
-        LR images of :func:`degraded_pairs`).
+        or float in [0, 1] (e.g. the LR images of :func:`degraded_pairs`).
+
+    Attributes
+    ----------
+    hr, lr : list of float32 ndarray
+        The HR targets and LR inputs patches are drawn from, in [0, 1]: the
+        pairs at least ``patch_size`` LR pixels on each side. Replacing an
+        HR target (e.g. by a distillation target of the same shape) changes
+        what :meth:`sample` returns for it.
+    rng : numpy.random.Generator
+        The generator of the sampling.
 
     Examples
     --------

@@ -98,8 +98,8 @@ class TrainConfig:
         ``scale``, e.g. FSRCNN for training FSRCNN-s: the training target
         becomes ``(1 - distill_share) * HR + distill_share * teacher(LR)``,
         the teacher's output computed once, before training, on every whole
-        LR training image (so it costs no time per iteration, and patches
-        see no zero-padded border of the teacher). With the MSE this is the
+        LR training image patches are drawn from (so it costs no time per
+        iteration, and patches see no zero-padded border of the teacher). With the MSE this is the
         pixel loss plus ``distill_share`` times the MSE to the teacher,
         less a constant. None (the default) trains on the HR images alone.
     distill_share : float

@@ -13,7 +13,7 @@ import yaml
 from torch.nn import functional as F
 
 from .. import _validate
-from ..datasets import PatchSampler, augment, degraded_pairs, load_benchmark, load_folder
+from ..datasets import PatchSampler, augment, load_benchmark, load_folder
 from ..evaluate import evaluate, model_upscaler
 from ..models import SRCNN, build_model, inference_form
 from ..pretrained import load_model, save_weights
@@ -283,12 +283,13 @@ class Trainer:
         config = self.config
         images = [image for folder in config.train_folders for image in load_folder(folder)]
         images = augment(images, config.downscales, config.rotations, config.flips)
-        pairs = self._distillation_pairs(images) if config.distill_from else None
-        return PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed,
-                            pairs=pairs)
+        sampler = PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed)
+        if config.distill_from:
+            sampler.hr = self._distillation_targets(sampler.hr, sampler.lr)
+        return sampler
 
-    def _distillation_pairs(self, images):
-        """(target, LR) pairs whose target blends the HR image with the teacher's output."""
+    def _distillation_targets(self, hr_images, lr_images):
+        """The HR images blended with the teacher's output on their LR images (all float in [0, 1])."""
         from tqdm.auto import tqdm
 
         config = self.config
@@ -298,12 +299,8 @@ class Trainer:
             raise ValueError(f"`distill_from`={config.distill_from!r}: {error}") from error
         upscale = model_upscaler(inference_form(teacher), self.device)
         share = np.float32(config.distill_share)
-        pairs = []
-        for hr, lr in tqdm(degraded_pairs(images, config.scale), desc=f"teacher {config.distill_from}",
-                           unit="image", disable=not self.progress):
-            taught = np.clip(upscale(lr), 0.0, 1.0)
-            pairs.append(((1 - share) * (hr / np.float32(255.0)) + share * taught, lr))
-        return pairs
+        lr_images = tqdm(lr_images, desc=f"teacher {config.distill_from}", unit="image", disable=not self.progress)
+        return [(1 - share) * hr + share * np.clip(upscale(lr), 0.0, 1.0) for hr, lr in zip(hr_images, lr_images)]
 
     def _state(self):
         return {
