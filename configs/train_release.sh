@@ -57,7 +57,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
-# Registry name = run (the last stage where there are several).
+# Registry name = run: the last stage of each chain, except FSRCNN x2 and x3, whose
+# latest transfers only teach FSRCNN-s until it comes within half a dB of them.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer2-polish \
     fsrcnn-x2=fsrcnn-x2-retransfer3-polish fsrcnn-x4=fsrcnn-x4-stage17 fsrcnn-s-x3=fsrcnn-s-x3-distill5-polish3 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill5-polish2 fsrcnn-s-x4=fsrcnn-s-x4-distill3-polish
