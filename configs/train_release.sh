@@ -31,6 +31,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill3 fsrcnn-s-x3-distill3-polish \
             fsrcnn-s-x3-distill4 fsrcnn-s-x3-distill4-polish fsrcnn-s-x3-distill5 fsrcnn-s-x3-distill5-polish \
             fsrcnn-s-x3-distill5-polish2 fsrcnn-s-x3-distill5-polish3 \
+            fsrcnn-s-x3-distill5-polish4 fsrcnn-s-x3-distill6 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -38,7 +39,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill-polish fsrcnn-s-x2-distill-polish2 fsrcnn-s-x2-distill2 fsrcnn-s-x2-distill2-polish \
             fsrcnn-s-x2-distill3 fsrcnn-s-x2-distill3-polish \
             fsrcnn-s-x2-distill4 fsrcnn-s-x2-distill4-polish fsrcnn-s-x2-distill5 fsrcnn-s-x2-distill5-polish \
-            fsrcnn-s-x2-distill5-polish2 \
+            fsrcnn-s-x2-distill5-polish2 fsrcnn-s-x2-distill5-polish3 fsrcnn-s-x2-distill6 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -57,8 +58,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
-# Registry name = run: the last stage of each chain, except FSRCNN x2 and x3, whose
-# latest transfers only teach FSRCNN-s until it comes within half a dB of them.
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer2-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer3-polish fsrcnn-x4=fsrcnn-x4-stage17 fsrcnn-s-x3=fsrcnn-s-x3-distill5-polish3 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill5-polish2 fsrcnn-s-x4=fsrcnn-s-x4-distill3-polish
+# Registry name = run: the last stage of each chain, except FSRCNN x3, whose last
+# polish only teaches FSRCNN-s until FSRCNN-s comes within half a dB of it.
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer3 \
+    fsrcnn-x2=fsrcnn-x2-retransfer4-polish fsrcnn-x4=fsrcnn-x4-stage17 fsrcnn-s-x3=fsrcnn-s-x3-distill6 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill6 fsrcnn-s-x4=fsrcnn-s-x4-distill3-polish
