@@ -99,9 +99,10 @@ class TrainConfig:
         becomes ``(1 - distill_share) * HR + distill_share * teacher(LR)``,
         the teacher's output computed once, before training, on every whole
         LR training image patches are drawn from (so it costs no time per
-        iteration, and patches see no zero-padded border of the teacher). With the MSE this is the
-        pixel loss plus ``distill_share`` times the MSE to the teacher,
-        less a constant. None (the default) trains on the HR images alone.
+        iteration, and patches see no zero-padded border of the teacher).
+        With the MSE this is the pixel loss plus ``distill_share`` times the
+        MSE to the teacher, less a constant. None (the default) trains on
+        the HR images alone.
     distill_share : float
         Share of the teacher's output in the target, in (0, 1].
     init_from : str, optional
