@@ -27,29 +27,29 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "12f18ba0ce8fab65940afe7f503596321c3532f13604a2034208b50376e5ca68",
+        "sha256": "1c88e4697b66866e19789513a1f7b108d55a542cad7a7c56b4e1784a7a656af4",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill6.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill7.yaml",
         "scores": {
             "Set5": [
-                32.2,
+                32.21,
                 0.8995
             ],
             "Set14": [
                 28.86,
-                0.8119
+                0.812
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "8a8a712ae4936cc4962e6789ed5499a854c80112fe45e4b47c5baa1c62b5d46e",
+        "sha256": "e14474a602051c0c0c910c168d577f4ad3726450c366dc51562cc8c683ea027e",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill3-polish.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill4.yaml",
         "scores": {
             "Set5": [
                 29.97,
@@ -57,7 +57,7 @@ REGISTRY = {
             ],
             "Set14": [
                 27.08,
-                0.7397
+                0.7398
             ]
         }
     },
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "6ade256192b3f88bce30ee827feba0583ff162bb83e45c32348db60f050b9d82",
+        "sha256": "541266298317d5f907ae95387d7db1ccdc28f83952ff29105a30b9f8ac549f67",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer3.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer3-polish.yaml",
         "scores": {
             "Set5": [
-                32.7,
-                0.9086
+                32.71,
+                0.9088
             ],
             "Set14": [
                 29.19,
-                0.8194
+                0.8196
             ]
         }
     },
