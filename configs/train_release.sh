@@ -61,8 +61,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
 # Registry name = run: the last stage of each chain, except FSRCNN x3, whose fourth
-# transfer only starts x2's fifth and teaches FSRCNN-s until FSRCNN-s comes within
-# half a dB of it.
+# transfer and its polish only start x2's fifth and teach FSRCNN-s until FSRCNN-s
+# comes within half a dB of them.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer3-polish \
     fsrcnn-x2=fsrcnn-x2-retransfer5 fsrcnn-x4=fsrcnn-x4-stage18 fsrcnn-s-x3=fsrcnn-s-x3-distill8 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill9 fsrcnn-s-x4=fsrcnn-s-x4-distill6
