@@ -33,6 +33,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill4 fsrcnn-s-x3-distill4-polish fsrcnn-s-x3-distill5 fsrcnn-s-x3-distill5-polish \
             fsrcnn-s-x3-distill5-polish2 fsrcnn-s-x3-distill5-polish3 \
             fsrcnn-s-x3-distill5-polish4 fsrcnn-s-x3-distill6 fsrcnn-s-x3-distill7 fsrcnn-s-x3-distill8 \
+            fsrcnn-s-x3-distill9 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -64,5 +65,5 @@ done
 # transfer and its polish only start x2's fifth and teach FSRCNN-s until FSRCNN-s
 # comes within half a dB of them.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer3-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer5 fsrcnn-x4=fsrcnn-x4-stage18 fsrcnn-s-x3=fsrcnn-s-x3-distill8 \
+    fsrcnn-x2=fsrcnn-x2-retransfer5 fsrcnn-x4=fsrcnn-x4-stage18 fsrcnn-s-x3=fsrcnn-s-x3-distill9 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill9 fsrcnn-s-x4=fsrcnn-s-x4-distill6

@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "e7521dd610014c0a00a104c0183ea12560bb484ad09c6f44bcd059ae3ea827fb",
+        "sha256": "8fc9505f3a4523fc48d3572b1226f59439392d19c52fd2ea5038791a2762ffa6",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill8.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill9.yaml",
         "scores": {
             "Set5": [
-                32.21,
-                0.8996
+                32.22,
+                0.8998
             ],
             "Set14": [
-                28.87,
-                0.8122
+                28.88,
+                0.8123
             ]
         }
     },
