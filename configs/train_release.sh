@@ -31,9 +31,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill fsrcnn-s-x3-distill-polish fsrcnn-s-x3-distill2 fsrcnn-s-x3-distill2-polish \
             fsrcnn-s-x3-distill3 fsrcnn-s-x3-distill3-polish \
             fsrcnn-s-x3-distill4 fsrcnn-s-x3-distill4-polish fsrcnn-s-x3-distill5 fsrcnn-s-x3-distill5-polish \
-            fsrcnn-s-x3-distill5-polish2 fsrcnn-s-x3-distill5-polish3 \
-            fsrcnn-s-x3-distill5-polish4 fsrcnn-s-x3-distill6 fsrcnn-s-x3-distill7 fsrcnn-s-x3-distill8 \
-            fsrcnn-s-x3-distill9 \
+            fsrcnn-s-x3-distill5-polish2 fsrcnn-s-x3-distill5-polish3 fsrcnn-s-x3-distill5-polish4 \
+            fsrcnn-s-x3-distill6 fsrcnn-s-x3-distill7 fsrcnn-s-x3-distill8 fsrcnn-s-x3-distill9 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
