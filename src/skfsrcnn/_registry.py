@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "f50026bb73604caafc1d921df52790d98f55f4b36f7776f2acbd3422b2fd9e4d",
+        "sha256": "02dbf6c366e0f1ddae1a7602a99e6eafdd67aca7dc7d3ba197d75d597ec5b790",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill10.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill11.yaml",
         "scores": {
             "Set5": [
-                32.22,
-                0.8999
+                32.23,
+                0.9001
             ],
             "Set14": [
                 28.89,
-                0.8125
+                0.8126
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "541266298317d5f907ae95387d7db1ccdc28f83952ff29105a30b9f8ac549f67",
+        "sha256": "41230f6a370b3d8fe20cc58477fe79eabed4cf6ab2c561a861d33f731c7c202e",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer3-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer4-polish.yaml",
         "scores": {
             "Set5": [
-                32.71,
-                0.9088
+                32.73,
+                0.9091
             ],
             "Set14": [
-                29.19,
-                0.8196
+                29.21,
+                0.8199
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "bd19d5806efe782640042a463600fb01ede8381372844b237d994b421ac1eca8",
+        "sha256": "375e9d6484d683ac0d4a9f1ce70296162af0cf8dce7062a881da94f4a979f07d",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-stage18.yaml",
+        "recipe": "configs/fsrcnn-x4-stage19.yaml",
         "scores": {
             "Set5": [
-                30.46,
+                30.47,
                 0.862
             ],
             "Set14": [
                 27.43,
-                0.7506
+                0.7505
             ]
         }
     }
