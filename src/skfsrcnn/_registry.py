@@ -27,36 +27,36 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "02dbf6c366e0f1ddae1a7602a99e6eafdd67aca7dc7d3ba197d75d597ec5b790",
+        "sha256": "96b8c4ccd287daa02d4b1a2882de0be2dee8ca8b8103919943cb233156a8a11c",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill11.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill12.yaml",
         "scores": {
             "Set5": [
-                32.23,
-                0.9001
+                32.24,
+                0.9002
             ],
             "Set14": [
                 28.89,
-                0.8126
+                0.8127
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "a5eba2022d4a05880dd9e5e4633e91621dcb8150346ba78a06365810c2df8b93",
+        "sha256": "98685c95536413ff47279d963f3f6d1a375f02b10f15edc1f8c6a2bcc87aca71",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill6.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill7.yaml",
         "scores": {
             "Set5": [
                 29.99,
-                0.8474
+                0.8475
             ],
             "Set14": [
-                27.09,
+                27.1,
                 0.74
             ]
         }
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "375e9d6484d683ac0d4a9f1ce70296162af0cf8dce7062a881da94f4a979f07d",
+        "sha256": "f038ca89da4270b51fee8ec57ca8e7a7ccbc848a8039f9f33f9c8a04f4498548",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-stage19.yaml",
+        "recipe": "configs/fsrcnn-x4-stage20.yaml",
         "scores": {
             "Set5": [
                 30.47,
-                0.862
+                0.8621
             ],
             "Set14": [
                 27.43,
-                0.7505
+                0.7506
             ]
         }
     }
