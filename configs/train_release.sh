@@ -34,7 +34,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill4 fsrcnn-s-x3-distill4-polish fsrcnn-s-x3-distill5 fsrcnn-s-x3-distill5-polish \
             fsrcnn-s-x3-distill5-polish2 fsrcnn-s-x3-distill5-polish3 fsrcnn-s-x3-distill5-polish4 \
             fsrcnn-s-x3-distill6 fsrcnn-s-x3-distill7 fsrcnn-s-x3-distill8 fsrcnn-s-x3-distill9 \
-            fsrcnn-s-x3-distill10 fsrcnn-s-x3-distill11 fsrcnn-s-x3-distill12 \
+            fsrcnn-s-x3-distill10 fsrcnn-s-x3-distill11 fsrcnn-s-x3-distill12 fsrcnn-s-x3-distill13 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -44,6 +44,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill4 fsrcnn-s-x2-distill4-polish fsrcnn-s-x2-distill5 fsrcnn-s-x2-distill5-polish \
             fsrcnn-s-x2-distill5-polish2 fsrcnn-s-x2-distill5-polish3 fsrcnn-s-x2-distill6 \
             fsrcnn-s-x2-distill7 fsrcnn-s-x2-distill8 fsrcnn-s-x2-distill9 fsrcnn-s-x2-distill10 \
+            fsrcnn-s-x2-distill11 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -58,7 +59,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-stage26 fsrcnn-s-x4-stage26-polish fsrcnn-s-x4-distill fsrcnn-s-x4-distill-polish \
             fsrcnn-s-x4-distill2 fsrcnn-s-x4-distill2-polish fsrcnn-s-x4-distill3 \
             fsrcnn-s-x4-distill3-polish fsrcnn-s-x4-distill4 fsrcnn-s-x4-distill5 fsrcnn-s-x4-distill6 \
-            fsrcnn-s-x4-distill7; do
+            fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -67,5 +68,5 @@ done
 # x3 run before its last (x3's fifth transfer only teaches FSRCNN-s until FSRCNN-s comes within half
 # a dB of it).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer4-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer5-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill12 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill10 fsrcnn-s-x4=fsrcnn-s-x4-distill7
+    fsrcnn-x2=fsrcnn-x2-retransfer5-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill13 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill11 fsrcnn-s-x4=fsrcnn-s-x4-distill8
