@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "284991b1ce8281feb577490918d25b33b4785cc63d36565a8a8b240e033e225a",
+        "sha256": "8d05e964f03735f4d40413d4a562bb544167804d0dbfbffabe569a66dcff4300",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill13.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill15.yaml",
         "scores": {
             "Set5": [
-                32.24,
-                0.9002
+                32.25,
+                0.9004
             ],
             "Set14": [
                 28.9,
-                0.8127
+                0.8129
             ]
         }
     },
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "41230f6a370b3d8fe20cc58477fe79eabed4cf6ab2c561a861d33f731c7c202e",
+        "sha256": "d596f49408cdb801dee1741a0d0910bd1ee9a90d56d0d7c25357afede1160726",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer4-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer5-polish.yaml",
         "scores": {
             "Set5": [
-                32.73,
-                0.9091
+                32.75,
+                0.9095
             ],
             "Set14": [
-                29.21,
-                0.8199
+                29.22,
+                0.8202
             ]
         }
     },
