@@ -63,19 +63,19 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "c7d73709d40912a2b74710a05a281cdbb70b3697516af89109632ae95990616b",
+        "sha256": "13988b3fea76e2eaa072efdead1f6a1164978482c7579262fed6a6a042fca04e",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer5-polish.yaml",
+        "recipe": "configs/fsrcnn-x2-retransfer6-polish.yaml",
         "scores": {
             "Set5": [
-                36.75,
-                0.9547
+                36.76,
+                0.9548
             ],
             "Set14": [
                 32.4,
-                0.9066
+                0.9068
             ]
         }
     },
