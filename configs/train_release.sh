@@ -37,7 +37,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill6 fsrcnn-s-x3-distill7 fsrcnn-s-x3-distill8 fsrcnn-s-x3-distill9 \
             fsrcnn-s-x3-distill10 fsrcnn-s-x3-distill11 fsrcnn-s-x3-distill12 fsrcnn-s-x3-distill13 \
             fsrcnn-s-x3-distill14 fsrcnn-s-x3-distill15 fsrcnn-s-x3-distill16 fsrcnn-s-x3-distill17 \
-            fsrcnn-s-x3-distill18 \
+            fsrcnn-s-x3-distill18 fsrcnn-s-x3-distill19 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -67,9 +67,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
-# Registry name = run: the last stage of each chain; of the transfer chain, its last x2 run and the
-# x3 run before its last (x3's sixth transfer's polish only teaches FSRCNN-s until FSRCNN-s comes
-# within half a dB of it).
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer6 \
-    fsrcnn-x2=fsrcnn-x2-retransfer6-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill18 \
+# Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and its last x3 run.
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer6-polish \
+    fsrcnn-x2=fsrcnn-x2-retransfer6-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill19 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill13 fsrcnn-s-x4=fsrcnn-s-x4-distill8

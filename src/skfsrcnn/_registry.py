@@ -27,14 +27,14 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "6a8b778c99e3deb9d98a7898657cf34e0b69677e47bfa13c2120198a046a7dee",
+        "sha256": "4644a4195868196edba5c876a6838aa7d838ad1d39abeaef16ba1387a8a9ada2",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill18.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill19.yaml",
         "scores": {
             "Set5": [
-                32.26,
+                32.27,
                 0.9008
             ],
             "Set14": [
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "799b70e1fa34316a25e3ec79f4277b28e15397b574e73324b4501f9bc409f1d8",
+        "sha256": "c6d02003ea1655f2a340307e9582fe750afba9f5f7ec2209c94735c42b21418b",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer6.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer6-polish.yaml",
         "scores": {
             "Set5": [
-                32.76,
+                32.77,
                 0.9097
             ],
             "Set14": [
-                29.23,
-                0.8202
+                29.24,
+                0.8204
             ]
         }
     },
