@@ -19,7 +19,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer3 fsrcnn-x3-retransfer3-polish fsrcnn-x2-retransfer4 fsrcnn-x2-retransfer4-polish \
             fsrcnn-x3-retransfer4 fsrcnn-x3-retransfer4-polish fsrcnn-x2-retransfer5 fsrcnn-x2-retransfer5-polish \
             fsrcnn-x3-retransfer5 fsrcnn-x3-retransfer5-polish fsrcnn-x2-retransfer6 fsrcnn-x2-retransfer6-polish \
-            fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish \
+            fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -69,5 +69,5 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and its last x3 run.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer6-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer6-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill19 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill19 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill13 fsrcnn-s-x4=fsrcnn-s-x4-distill8

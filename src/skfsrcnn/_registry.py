@@ -63,14 +63,14 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "13988b3fea76e2eaa072efdead1f6a1164978482c7579262fed6a6a042fca04e",
+        "sha256": "38f43cd5194b8554b9da67b5df3ea845f77c2186e4b3536b32686372d6d96b4e",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer6-polish.yaml",
+        "recipe": "configs/fsrcnn-x2-retransfer7.yaml",
         "scores": {
             "Set5": [
-                36.76,
+                36.77,
                 0.9548
             ],
             "Set14": [
