@@ -5,7 +5,10 @@ set -euo pipefail
 # Chain by chain (FSRCNN x3; x2, transferred from x3's thirteenth stage; x3 and x2
 # again, transferred back and forth; x4; then FSRCNN-s, each chain ending on
 # stages distilled from FSRCNN), each run after the runs it starts from
-# (init_from) and learns from (distill_from).
+# (init_from) and learns from (distill_from). The last FSRCNN-s x2 stage also
+# trains on seven of scikit-image's photographs, written to data/skimage-photos
+# first.
+python scripts/export_skimage_photos.py data/skimage-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
             fsrcnn-x3-stage5-polish fsrcnn-x3-stage6 fsrcnn-x3-stage6-polish fsrcnn-x3-stage7 fsrcnn-x3-stage7-polish \
             fsrcnn-x3-stage8 fsrcnn-x3-stage8-polish fsrcnn-x3-stage9 fsrcnn-x3-stage10 fsrcnn-x3-stage10-polish \
@@ -19,7 +22,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer3 fsrcnn-x3-retransfer3-polish fsrcnn-x2-retransfer4 fsrcnn-x2-retransfer4-polish \
             fsrcnn-x3-retransfer4 fsrcnn-x3-retransfer4-polish fsrcnn-x2-retransfer5 fsrcnn-x2-retransfer5-polish \
             fsrcnn-x3-retransfer5 fsrcnn-x3-retransfer5-polish fsrcnn-x2-retransfer6 fsrcnn-x2-retransfer6-polish \
-            fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 \
+            fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 fsrcnn-x2-retransfer7-polish \
+            fsrcnn-x3-retransfer7 fsrcnn-x3-retransfer7-polish \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -38,6 +42,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill10 fsrcnn-s-x3-distill11 fsrcnn-s-x3-distill12 fsrcnn-s-x3-distill13 \
             fsrcnn-s-x3-distill14 fsrcnn-s-x3-distill15 fsrcnn-s-x3-distill16 fsrcnn-s-x3-distill17 \
             fsrcnn-s-x3-distill18 fsrcnn-s-x3-distill19 fsrcnn-s-x3-distill20 fsrcnn-s-x3-distill21 \
+            fsrcnn-s-x3-distill22 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -48,6 +53,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill5-polish2 fsrcnn-s-x2-distill5-polish3 fsrcnn-s-x2-distill6 \
             fsrcnn-s-x2-distill7 fsrcnn-s-x2-distill8 fsrcnn-s-x2-distill9 fsrcnn-s-x2-distill10 \
             fsrcnn-s-x2-distill11 fsrcnn-s-x2-distill12 fsrcnn-s-x2-distill13 fsrcnn-s-x2-distill14 \
+            fsrcnn-s-x2-distill15 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -67,7 +73,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
-# Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and its last x3 run.
+# Registry name = run: the last stage of each chain; of the transfer chain, its last x2 run and x3's sixth
+# transfer's polish (its seventh waits for FSRCNN-s x3: see the training guide).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer6-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill21 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill14 fsrcnn-s-x4=fsrcnn-s-x4-distill8
+    fsrcnn-x2=fsrcnn-x2-retransfer7-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill22 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill15 fsrcnn-s-x4=fsrcnn-s-x4-distill8
