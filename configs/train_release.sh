@@ -5,9 +5,9 @@ set -euo pipefail
 # Chain by chain (FSRCNN x3; x2, transferred from x3's thirteenth stage; x3 and x2
 # again, transferred back and forth; x4; then FSRCNN-s, each chain ending on
 # stages distilled from FSRCNN), each run after the runs it starts from
-# (init_from) and learns from (distill_from). The last FSRCNN-s x2 stage also
-# trains on seven of scikit-image's photographs, written to data/skimage-photos
-# first.
+# (init_from) and learns from (distill_from). The last x2 runs of FSRCNN and
+# FSRCNN-s also train on seven of scikit-image's photographs, written to
+# data/skimage-photos first.
 python scripts/export_skimage_photos.py data/skimage-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
             fsrcnn-x3-stage5-polish fsrcnn-x3-stage6 fsrcnn-x3-stage6-polish fsrcnn-x3-stage7 fsrcnn-x3-stage7-polish \
@@ -23,7 +23,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer4 fsrcnn-x3-retransfer4-polish fsrcnn-x2-retransfer5 fsrcnn-x2-retransfer5-polish \
             fsrcnn-x3-retransfer5 fsrcnn-x3-retransfer5-polish fsrcnn-x2-retransfer6 fsrcnn-x2-retransfer6-polish \
             fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 fsrcnn-x2-retransfer7-polish \
-            fsrcnn-x3-retransfer7 fsrcnn-x3-retransfer7-polish \
+            fsrcnn-x2-retransfer7-photos fsrcnn-x3-retransfer7 fsrcnn-x3-retransfer7-polish \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -76,5 +76,5 @@ done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 run and x3's sixth
 # transfer's polish (its seventh waits for FSRCNN-s x3: see the training guide).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer6-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-polish fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill22 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-photos fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill22 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill15 fsrcnn-s-x4=fsrcnn-s-x4-distill8

@@ -63,19 +63,19 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "fd8fea117e3ed10f4aa9202e291283a45ede04359513142322fc36777010eda5",
+        "sha256": "fa3030b353c36090d2735f2f53ed1edfa15c9cf295d9700fd88768b3745d2122",
         "architecture": "fsrcnn",
         "scale": 2,
-        "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer7-polish.yaml",
+        "training_data": "T91, skimage-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
+        "recipe": "configs/fsrcnn-x2-retransfer7-photos.yaml",
         "scores": {
             "Set5": [
-                36.78,
-                0.9549
+                36.79,
+                0.955
             ],
             "Set14": [
-                32.41,
-                0.9069
+                32.42,
+                0.9071
             ]
         }
     },
