@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "0d07fb5a74b9f0617649010fc293162578f65f605d3951acfa7f401f847a3436",
+        "sha256": "3cc6cde05044302d7677d8c769c524b2fe77e314ae3c616519c258c9ac40ba76",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill22.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill23.yaml",
         "scores": {
             "Set5": [
-                32.27,
-                0.9009
+                32.28,
+                0.901
             ],
             "Set14": [
                 28.92,
-                0.8132
+                0.8133
             ]
         }
     },
@@ -81,15 +81,15 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "c6d02003ea1655f2a340307e9582fe750afba9f5f7ec2209c94735c42b21418b",
+        "sha256": "9e95b54e836c1c2d0339d7937cd477f2fdbb7f2a65b89943c23b363f27dbbe90",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer6-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7.yaml",
         "scores": {
             "Set5": [
-                32.77,
-                0.9097
+                32.78,
+                0.9099
             ],
             "Set14": [
                 29.24,
