@@ -7,7 +7,8 @@ Usage::
 The photographs ship inside the scikit-image package (no download); their
 sources and licences are listed in the training guide, "Extra training
 data". A file already in FOLDER is kept when it holds the same image; a
-different one stops the script with an error and is never overwritten.
+different one stops the script with an error (FileExistsError from
+``export``) and is never overwritten.
 """
 import sys
 from pathlib import Path
@@ -28,8 +29,8 @@ def export(folder):
         image, path = getattr(skimage.data, name)(), folder / f"{name}.png"
         if path.exists():
             if not np.array_equal(skimage.io.imread(path), image):
-                raise SystemExit(f"{path} exists and differs from skimage.data.{name}(): "
-                                 "move it away or choose another folder")
+                raise FileExistsError(f"{path} exists and differs from skimage.data.{name}(): "
+                                      "move it away or choose another folder")
         else:
             skimage.io.imsave(path, image, check_contrast=False)
         paths.append(path)
@@ -37,5 +38,8 @@ def export(folder):
 
 
 if __name__ == "__main__":
-    for path in export(sys.argv[1] if len(sys.argv) > 1 else "data/skimage-photos"):
-        print(path)
+    try:
+        paths = export(sys.argv[1] if len(sys.argv) > 1 else "data/skimage-photos")
+    except FileExistsError as error:
+        sys.exit(f"export_skimage_photos.py: {error}")
+    print(*paths, sep="\n")
