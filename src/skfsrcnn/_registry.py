@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "3cc6cde05044302d7677d8c769c524b2fe77e314ae3c616519c258c9ac40ba76",
+        "sha256": "fafa9f2f273b9e70606905c866ea1c2f8f2bc69bf9cf1ff45bb166e4761c4ce9",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill23.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill25.yaml",
         "scores": {
             "Set5": [
-                32.28,
-                0.901
+                32.29,
+                0.9013
             ],
             "Set14": [
-                28.92,
-                0.8133
+                28.93,
+                0.8134
             ]
         }
     },
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "9e95b54e836c1c2d0339d7937cd477f2fdbb7f2a65b89943c23b363f27dbbe90",
+        "sha256": "5c7594146c17858789af1a914aa91ae36ff65031d815781556c0ac409c9a93f1",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-polish.yaml",
         "scores": {
             "Set5": [
-                32.78,
-                0.9099
+                32.79,
+                0.91
             ],
             "Set14": [
                 29.24,
-                0.8204
+                0.8206
             ]
         }
     },
