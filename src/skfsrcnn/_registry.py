@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "fafa9f2f273b9e70606905c866ea1c2f8f2bc69bf9cf1ff45bb166e4761c4ce9",
+        "sha256": "bc1afafd9316ddd95ca482bd3d147095188dd73dcbde4888bd848c68f2eb6d47",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill25.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill26.yaml",
         "scores": {
             "Set5": [
-                32.29,
-                0.9013
+                32.3,
+                0.9014
             ],
             "Set14": [
-                28.93,
-                0.8134
+                28.94,
+                0.8136
             ]
         }
     },
