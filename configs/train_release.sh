@@ -70,7 +70,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-stage26 fsrcnn-s-x4-stage26-polish fsrcnn-s-x4-distill fsrcnn-s-x4-distill-polish \
             fsrcnn-s-x4-distill2 fsrcnn-s-x4-distill2-polish fsrcnn-s-x4-distill3 \
             fsrcnn-s-x4-distill3-polish fsrcnn-s-x4-distill4 fsrcnn-s-x4-distill5 fsrcnn-s-x4-distill6 \
-            fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8; do
+            fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8 fsrcnn-s-x4-distill9; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -78,4 +78,4 @@ done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and x3 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
     fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill26 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill17 fsrcnn-s-x4=fsrcnn-s-x4-distill8
+    fsrcnn-s-x2=fsrcnn-s-x2-distill17 fsrcnn-s-x4=fsrcnn-s-x4-distill9

@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "bc03fa38952b4e167b0f270c91a6d20f10a821a3e6c50646901ff5b22ba0b789",
+        "sha256": "9727c60cb2724b00f0a35ca2de9390ca2cc66d15443bd5eb03f33ce9d88777a2",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill8.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill9.yaml",
         "scores": {
             "Set5": [
-                29.99,
-                0.8475
+                30.0,
+                0.8477
             ],
             "Set14": [
                 27.1,
-                0.74
+                0.7402
             ]
         }
     },
