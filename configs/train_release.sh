@@ -44,7 +44,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill14 fsrcnn-s-x3-distill15 fsrcnn-s-x3-distill16 fsrcnn-s-x3-distill17 \
             fsrcnn-s-x3-distill18 fsrcnn-s-x3-distill19 fsrcnn-s-x3-distill20 fsrcnn-s-x3-distill21 \
             fsrcnn-s-x3-distill22 fsrcnn-s-x3-distill23 fsrcnn-s-x3-distill24 fsrcnn-s-x3-distill25 \
-            fsrcnn-s-x3-distill26 \
+            fsrcnn-s-x3-distill26 fsrcnn-s-x3-distill27 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -55,7 +55,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill5-polish2 fsrcnn-s-x2-distill5-polish3 fsrcnn-s-x2-distill6 \
             fsrcnn-s-x2-distill7 fsrcnn-s-x2-distill8 fsrcnn-s-x2-distill9 fsrcnn-s-x2-distill10 \
             fsrcnn-s-x2-distill11 fsrcnn-s-x2-distill12 fsrcnn-s-x2-distill13 fsrcnn-s-x2-distill14 \
-            fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 \
+            fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 fsrcnn-s-x2-distill18 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -77,5 +77,5 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and x3 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill26 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill17 fsrcnn-s-x4=fsrcnn-s-x4-distill9
+    fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill27 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill18 fsrcnn-s-x4=fsrcnn-s-x4-distill9
