@@ -44,7 +44,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill14 fsrcnn-s-x3-distill15 fsrcnn-s-x3-distill16 fsrcnn-s-x3-distill17 \
             fsrcnn-s-x3-distill18 fsrcnn-s-x3-distill19 fsrcnn-s-x3-distill20 fsrcnn-s-x3-distill21 \
             fsrcnn-s-x3-distill22 fsrcnn-s-x3-distill23 fsrcnn-s-x3-distill24 fsrcnn-s-x3-distill25 \
-            fsrcnn-s-x3-distill26 fsrcnn-s-x3-distill27 \
+            fsrcnn-s-x3-distill26 fsrcnn-s-x3-distill27 fsrcnn-s-x3-distill28 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -77,5 +77,5 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and x3 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill27 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill18 fsrcnn-s-x4=fsrcnn-s-x4-distill9

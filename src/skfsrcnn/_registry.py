@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "7201177096bf88d70c057c6513483268aae83d62e93ec3719ab3ed49e700f437",
+        "sha256": "a14202b4288fb38871760882650d2cb16a2e14a37a3872d4386eebec23ff99cc",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill27.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill28.yaml",
         "scores": {
             "Set5": [
-                32.3,
-                0.9016
+                32.31,
+                0.9017
             ],
             "Set14": [
                 28.94,
-                0.8136
+                0.8137
             ]
         }
     },
