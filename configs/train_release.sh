@@ -56,6 +56,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill7 fsrcnn-s-x2-distill8 fsrcnn-s-x2-distill9 fsrcnn-s-x2-distill10 \
             fsrcnn-s-x2-distill11 fsrcnn-s-x2-distill12 fsrcnn-s-x2-distill13 fsrcnn-s-x2-distill14 \
             fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 fsrcnn-s-x2-distill18 \
+            fsrcnn-s-x2-distill19 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -78,4 +79,4 @@ done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and x3 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
     fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill18 fsrcnn-s-x4=fsrcnn-s-x4-distill9
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill9
