@@ -29,9 +29,9 @@ import skimage.data
 
 SKIMAGE_PHOTOS = ("camera", "coffee", "chelsea", "coins", "brick", "grass", "gravel")
 
-# name: (wheel requirement, file inside the wheel, its SHA-256). scipy 1.11 is
-# the last release with scipy.misc.face and ascent inside the wheel; PyWavelets
-# ships ascent without pickle.
+# name: (wheel requirement, file inside the wheel, its SHA-256). scipy 1.11
+# still ships scipy.misc.face's data in its wheel (scipy.datasets downloads
+# it); PyWavelets ships ascent as an npz file, read without pickle.
 PYPI_PHOTOS = {
     "face": ("scipy==1.11.4", "scipy/misc/face.dat",
              "9d8b0b4d081313e2b485748c770472e5a95ed1738146883d84c7030493e82886"),
