@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "218c8613c97a45da30081a764609d80cf8fcb448d402b3102c48762c6c72d401",
+        "sha256": "6e93b16034d7dec4b62255f74225a3982f964c573262fb7264c12e9477590185",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage3.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage5.yaml",
         "scores": {
             "Set5": [
-                30.47,
-                0.8622
+                30.48,
+                0.8625
             ],
             "Set14": [
-                27.45,
-                0.7509
+                27.46,
+                0.751
             ]
         }
     }
