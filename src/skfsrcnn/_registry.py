@@ -63,11 +63,11 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "c3b7c0e91cc66893dfe000b9b6216480b5ff0d4f67d69bde610d3c6c978e9514",
+        "sha256": "d7e934f9b18b57f57dbb5337d04515a6a137283c89598d2d4cda29abe5710feb",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer7-pypi.yaml",
+        "recipe": "configs/fsrcnn-x2-retransfer7-pypi2.yaml",
         "scores": {
             "Set5": [
                 36.81,
