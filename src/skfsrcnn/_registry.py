@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "e06481c64c22eb8409697d3fffbe1823952a73a41a9c23d123ffcdecfbef5242",
+        "sha256": "1c18bb44cc6ba4ea4057c7357fef2fcbb2744c4a741c16ae359752e3ef6f72b5",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill10.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill12.yaml",
         "scores": {
             "Set5": [
-                30.0,
-                0.8479
+                30.01,
+                0.8481
             ],
             "Set14": [
-                27.1,
-                0.7403
+                27.11,
+                0.7404
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "6e93b16034d7dec4b62255f74225a3982f964c573262fb7264c12e9477590185",
+        "sha256": "65de46c627cf5ca9213dd72b3917eaac769f9fe0f79449ac04219c7495a403af",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage5.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage7.yaml",
         "scores": {
             "Set5": [
-                30.48,
-                0.8625
+                30.5,
+                0.8629
             ],
             "Set14": [
-                27.46,
-                0.751
+                27.47,
+                0.7512
             ]
         }
     }
