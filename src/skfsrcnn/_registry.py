@@ -45,11 +45,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "1c18bb44cc6ba4ea4057c7357fef2fcbb2744c4a741c16ae359752e3ef6f72b5",
+        "sha256": "09e77c95a36296f4bdb22ca055ddcc6936545ac0fc0f67724a0cc6d1f980c783",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill12.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill13.yaml",
         "scores": {
             "Set5": [
                 30.01,
