@@ -75,7 +75,7 @@ def _opencv(model_file, scale):
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise SystemExit(
             "make_results.py: OpenCV is needed for --only opencv: "
-            "pip install opencv-contrib-python-headless (not together with opencv-python)."
+            "pip install \"opencv-contrib-python-headless<5\" (not together with opencv-python)."
         ) from error
     sr = cv2.dnn_superres.DnnSuperResImpl_create()
     sr.readModel(str(model_file))
