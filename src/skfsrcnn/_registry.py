@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "09e77c95a36296f4bdb22ca055ddcc6936545ac0fc0f67724a0cc6d1f980c783",
+        "sha256": "623235740624cba6503d8ddaa9132ee71efb9dd5a3283f61a24be25033557b5f",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill13.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill14.yaml",
         "scores": {
             "Set5": [
-                30.01,
+                30.02,
                 0.8481
             ],
             "Set14": [
                 27.11,
-                0.7404
+                0.7405
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "5c7594146c17858789af1a914aa91ae36ff65031d815781556c0ac409c9a93f1",
+        "sha256": "a856cb5bf6fc117ef621bd5b93ac4500ed041c54c6efdda1c2ca87dad818cf48",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-polish.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage3.yaml",
         "scores": {
             "Set5": [
-                32.79,
-                0.91
+                32.81,
+                0.9101
             ],
             "Set14": [
-                29.24,
+                29.25,
                 0.8206
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "65de46c627cf5ca9213dd72b3917eaac769f9fe0f79449ac04219c7495a403af",
+        "sha256": "9b09fadbccac439c49136b557cfd901725773119adbf33dc1b2f271ac626a201",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage7.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage10.yaml",
         "scores": {
             "Set5": [
-                30.5,
-                0.8629
+                30.52,
+                0.8634
             ],
             "Set14": [
                 27.47,
-                0.7512
+                0.7516
             ]
         }
     }
