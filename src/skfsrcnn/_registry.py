@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "623235740624cba6503d8ddaa9132ee71efb9dd5a3283f61a24be25033557b5f",
+        "sha256": "40cc7a6b364990a17c05808b387070d47e2b7a8cde37329e4eee290645b9faa2",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill14.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill17.yaml",
         "scores": {
             "Set5": [
-                30.02,
-                0.8481
+                30.03,
+                0.8485
             ],
             "Set14": [
-                27.11,
-                0.7405
+                27.12,
+                0.7407
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "9b09fadbccac439c49136b557cfd901725773119adbf33dc1b2f271ac626a201",
+        "sha256": "75fe4bfc443dfcf8b939d6582719a17a192746c7f6c8e16d3fc627e864a14f19",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage10.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage12.yaml",
         "scores": {
             "Set5": [
-                30.52,
-                0.8634
+                30.53,
+                0.8636
             ],
             "Set14": [
-                27.47,
-                0.7516
+                27.48,
+                0.7517
             ]
         }
     }
