@@ -27,29 +27,29 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "a14202b4288fb38871760882650d2cb16a2e14a37a3872d4386eebec23ff99cc",
+        "sha256": "0892311966703b1e688b06a719c5319d167bbc727e80cb5c4d9333ff51dec077",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill28.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill31.yaml",
         "scores": {
             "Set5": [
-                32.31,
-                0.9017
+                32.32,
+                0.902
             ],
             "Set14": [
-                28.94,
-                0.8137
+                28.95,
+                0.8138
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "40cc7a6b364990a17c05808b387070d47e2b7a8cde37329e4eee290645b9faa2",
+        "sha256": "db95787b8dd85df30d2a03356d7fd5aa101897c0ab049ef899a1b7d277220686",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill17.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill18.yaml",
         "scores": {
             "Set5": [
                 30.03,
@@ -57,7 +57,7 @@ REGISTRY = {
             ],
             "Set14": [
                 27.12,
-                0.7407
+                0.7408
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "a856cb5bf6fc117ef621bd5b93ac4500ed041c54c6efdda1c2ca87dad818cf48",
+        "sha256": "a23ff075472a76cd0cbd675ee770bb6fcb45eed815e9a3d829697c46c9f752df",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage3.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage6.yaml",
         "scores": {
             "Set5": [
-                32.81,
-                0.9101
+                32.82,
+                0.9104
             ],
             "Set14": [
-                29.25,
-                0.8206
+                29.26,
+                0.8209
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "75fe4bfc443dfcf8b939d6582719a17a192746c7f6c8e16d3fc627e864a14f19",
+        "sha256": "3112c6b5a66c77691390aebf9d84c3b498914555f30e346dc5dbea0875fbf4ab",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage12.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage13.yaml",
         "scores": {
             "Set5": [
                 30.53,
-                0.8636
+                0.8638
             ],
             "Set14": [
-                27.48,
-                0.7517
+                27.49,
+                0.7518
             ]
         }
     }
