@@ -38,7 +38,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage4 fsrcnn-x4-retransfer-stage5 fsrcnn-x4-retransfer-stage6 \
             fsrcnn-x4-retransfer-stage7 fsrcnn-x4-retransfer-stage8 fsrcnn-x4-retransfer-stage9 \
             fsrcnn-x4-retransfer-stage10 fsrcnn-x4-retransfer-stage11 fsrcnn-x4-retransfer-stage12 \
-            fsrcnn-x4-retransfer-stage13 \
+            fsrcnn-x4-retransfer-stage13 fsrcnn-x4-retransfer-stage14 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -84,12 +84,12 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8 fsrcnn-s-x4-distill9 \
             fsrcnn-s-x4-distill10 fsrcnn-s-x4-distill11 fsrcnn-s-x4-distill12 fsrcnn-s-x4-distill13 \
             fsrcnn-s-x4-distill14 fsrcnn-s-x4-distill15 fsrcnn-s-x4-distill16 fsrcnn-s-x4-distill17 \
-            fsrcnn-s-x4-distill18; do
+            fsrcnn-s-x4-distill18 fsrcnn-s-x4-distill19; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
 # Registry name = run: the last stage of each chain; of the transfer chain, its last x2, x3 and x4 runs.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage6 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage13 fsrcnn-s-x3=fsrcnn-s-x3-distill31 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill18
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage14 fsrcnn-s-x3=fsrcnn-s-x3-distill31 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill19

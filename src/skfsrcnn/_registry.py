@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "db95787b8dd85df30d2a03356d7fd5aa101897c0ab049ef899a1b7d277220686",
+        "sha256": "ce9e31f401eead07f35226a5e18a53e3057d654422dd553214a343e4bdc7ca54",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill18.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill19.yaml",
         "scores": {
             "Set5": [
-                30.03,
-                0.8485
+                30.04,
+                0.8487
             ],
             "Set14": [
                 27.12,
-                0.7408
+                0.7407
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "3112c6b5a66c77691390aebf9d84c3b498914555f30e346dc5dbea0875fbf4ab",
+        "sha256": "7b08937f910bce43042e7cb52a190446d835268d0c010c80e047c530c932836a",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage13.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage14.yaml",
         "scores": {
             "Set5": [
-                30.53,
-                0.8638
+                30.54,
+                0.8639
             ],
             "Set14": [
                 27.49,
-                0.7518
+                0.7519
             ]
         }
     }
