@@ -27,37 +27,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "0892311966703b1e688b06a719c5319d167bbc727e80cb5c4d9333ff51dec077",
+        "sha256": "81a5c76e7b228b4f818d4e7b7d9cfe1f330152c72d594ac03d6db3fb49687658",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill31.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill35.yaml",
         "scores": {
             "Set5": [
-                32.32,
-                0.902
+                32.35,
+                0.9022
             ],
             "Set14": [
-                28.95,
-                0.8138
+                28.96,
+                0.8139
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "ce9e31f401eead07f35226a5e18a53e3057d654422dd553214a343e4bdc7ca54",
+        "sha256": "e15afc27869038fdf7281d3b3fb1c06de34c58aaa856ad819b8734faf953e86d",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill19.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill21.yaml",
         "scores": {
             "Set5": [
-                30.04,
-                0.8487
+                30.05,
+                0.8492
             ],
             "Set14": [
-                27.12,
-                0.7407
+                27.13,
+                0.7412
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "a23ff075472a76cd0cbd675ee770bb6fcb45eed815e9a3d829697c46c9f752df",
+        "sha256": "c67589c4f44133534f69ef8e4e2713709ad5b323274cbc07367304e6cf3f7805",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage6.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage10.yaml",
         "scores": {
             "Set5": [
-                32.82,
-                0.9104
+                32.84,
+                0.9106
             ],
             "Set14": [
-                29.26,
-                0.8209
+                29.27,
+                0.821
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "7b08937f910bce43042e7cb52a190446d835268d0c010c80e047c530c932836a",
+        "sha256": "297956e6df199285ed493d7e70c9a99f20020e01d6035cab4bd9d4fc442d9c6d",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage14.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage16.yaml",
         "scores": {
             "Set5": [
-                30.54,
-                0.8639
+                30.55,
+                0.8642
             ],
             "Set14": [
                 27.49,
-                0.7519
+                0.7521
             ]
         }
     }
