@@ -27,33 +27,33 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "81a5c76e7b228b4f818d4e7b7d9cfe1f330152c72d594ac03d6db3fb49687658",
+        "sha256": "4f36397336be4cf0c4065b198ad20f55fa6dfd05ad44c802ed5997340a69918e",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill35.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill37.yaml",
         "scores": {
             "Set5": [
                 32.35,
-                0.9022
+                0.9023
             ],
             "Set14": [
                 28.96,
-                0.8139
+                0.814
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "e15afc27869038fdf7281d3b3fb1c06de34c58aaa856ad819b8734faf953e86d",
+        "sha256": "d74b1766ea7789e11fd180e2c17dca8aa8d243dd4b4f8a536ffc35cf0388aed8",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill21.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill23.yaml",
         "scores": {
             "Set5": [
                 30.05,
-                0.8492
+                0.8491
             ],
             "Set14": [
                 27.13,
@@ -81,36 +81,36 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "c67589c4f44133534f69ef8e4e2713709ad5b323274cbc07367304e6cf3f7805",
+        "sha256": "02bcf461d8c268d2a0090ff14e9f6273cd3658eeb7595757a91d31957a087cf8",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage10.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage12.yaml",
         "scores": {
             "Set5": [
-                32.84,
-                0.9106
+                32.85,
+                0.9107
             ],
             "Set14": [
                 29.27,
-                0.821
+                0.8211
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "297956e6df199285ed493d7e70c9a99f20020e01d6035cab4bd9d4fc442d9c6d",
+        "sha256": "c7adbe3a40ae10d0e2104759434c4e6ed41731176d35af48f2632416c0186213",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage16.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage18.yaml",
         "scores": {
             "Set5": [
                 30.55,
                 0.8642
             ],
             "Set14": [
-                27.49,
+                27.5,
                 0.7521
             ]
         }
