@@ -40,9 +40,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage4 fsrcnn-x4-retransfer-stage5 fsrcnn-x4-retransfer-stage6 \
             fsrcnn-x4-retransfer-stage7 fsrcnn-x4-retransfer-stage8 fsrcnn-x4-retransfer-stage9 \
             fsrcnn-x4-retransfer-stage10 fsrcnn-x4-retransfer-stage11 fsrcnn-x4-retransfer-stage12 \
-            fsrcnn-x4-retransfer-stage13 fsrcnn-x4-retransfer-stage14 \
-            fsrcnn-x4-retransfer-stage15 fsrcnn-x4-retransfer-stage16 \
-            fsrcnn-x4-retransfer-stage17 fsrcnn-x4-retransfer-stage18 \
+            fsrcnn-x4-retransfer-stage13 fsrcnn-x4-retransfer-stage14 fsrcnn-x4-retransfer-stage15 \
+            fsrcnn-x4-retransfer-stage16 fsrcnn-x4-retransfer-stage17 fsrcnn-x4-retransfer-stage18 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -90,8 +89,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill7 fsrcnn-s-x4-distill8 fsrcnn-s-x4-distill9 \
             fsrcnn-s-x4-distill10 fsrcnn-s-x4-distill11 fsrcnn-s-x4-distill12 fsrcnn-s-x4-distill13 \
             fsrcnn-s-x4-distill14 fsrcnn-s-x4-distill15 fsrcnn-s-x4-distill16 fsrcnn-s-x4-distill17 \
-            fsrcnn-s-x4-distill18 fsrcnn-s-x4-distill19 fsrcnn-s-x4-distill20 \
-            fsrcnn-s-x4-distill21 fsrcnn-s-x4-distill22 fsrcnn-s-x4-distill23; do
+            fsrcnn-s-x4-distill18 fsrcnn-s-x4-distill19 fsrcnn-s-x4-distill20 fsrcnn-s-x4-distill21 \
+            fsrcnn-s-x4-distill22 fsrcnn-s-x4-distill23; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
