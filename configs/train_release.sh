@@ -31,6 +31,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer7-stage5 fsrcnn-x3-retransfer7-stage6 fsrcnn-x3-retransfer7-stage7 \
             fsrcnn-x3-retransfer7-stage8 fsrcnn-x3-retransfer7-stage9 fsrcnn-x3-retransfer7-stage10 \
             fsrcnn-x3-retransfer7-stage11 fsrcnn-x3-retransfer7-stage12 fsrcnn-x3-retransfer7-stage13 \
+            fsrcnn-x3-retransfer7-stage14 fsrcnn-x3-retransfer7-stage15 \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -42,6 +43,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage10 fsrcnn-x4-retransfer-stage11 fsrcnn-x4-retransfer-stage12 \
             fsrcnn-x4-retransfer-stage13 fsrcnn-x4-retransfer-stage14 fsrcnn-x4-retransfer-stage15 \
             fsrcnn-x4-retransfer-stage16 fsrcnn-x4-retransfer-stage17 fsrcnn-x4-retransfer-stage18 \
+            fsrcnn-x4-retransfer-stage19 fsrcnn-x4-retransfer-stage20 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -59,7 +61,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill26 fsrcnn-s-x3-distill27 fsrcnn-s-x3-distill28 \
             fsrcnn-s-x3-distill29 fsrcnn-s-x3-distill30 fsrcnn-s-x3-distill31 \
             fsrcnn-s-x3-distill32 fsrcnn-s-x3-distill33 fsrcnn-s-x3-distill34 fsrcnn-s-x3-distill35 \
-            fsrcnn-s-x3-distill36 fsrcnn-s-x3-distill37 \
+            fsrcnn-s-x3-distill36 fsrcnn-s-x3-distill37 fsrcnn-s-x3-distill38 fsrcnn-s-x3-distill39 \
+            fsrcnn-s-x3-distill40 fsrcnn-s-x3-distill41 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -90,13 +93,14 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill10 fsrcnn-s-x4-distill11 fsrcnn-s-x4-distill12 fsrcnn-s-x4-distill13 \
             fsrcnn-s-x4-distill14 fsrcnn-s-x4-distill15 fsrcnn-s-x4-distill16 fsrcnn-s-x4-distill17 \
             fsrcnn-s-x4-distill18 fsrcnn-s-x4-distill19 fsrcnn-s-x4-distill20 fsrcnn-s-x4-distill21 \
-            fsrcnn-s-x4-distill22 fsrcnn-s-x4-distill23; do
+            fsrcnn-s-x4-distill22 fsrcnn-s-x4-distill23 fsrcnn-s-x4-distill24 fsrcnn-s-x4-distill25 \
+            fsrcnn-s-x4-distill26 fsrcnn-s-x4-distill27 fsrcnn-s-x4-distill28; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
 done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
-# stages that FSRCNN-s of the same scale stays within half a dB of (x3's stage13 is only FSRCNN-s x3's teacher).
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage12 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage18 fsrcnn-s-x3=fsrcnn-s-x3-distill37 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill23
+# stages that FSRCNN-s of the same scale stays within half a dB of (x3's stage15 is only FSRCNN-s x3's teacher).
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage14 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill41 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill28

@@ -27,37 +27,37 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "4f36397336be4cf0c4065b198ad20f55fa6dfd05ad44c802ed5997340a69918e",
+        "sha256": "0ab503cd07a88075b6db54da9b2a8907de91c19afb459d4f0d12e739722afe51",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill37.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill41.yaml",
         "scores": {
             "Set5": [
-                32.35,
-                0.9023
+                32.36,
+                0.9024
             ],
             "Set14": [
                 28.96,
-                0.814
+                0.8141
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "d74b1766ea7789e11fd180e2c17dca8aa8d243dd4b4f8a536ffc35cf0388aed8",
+        "sha256": "7a6bac32d950786b08ff964b0739ec8d63bfb5a3c738b50402b9bbba42b4bd7f",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill23.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill28.yaml",
         "scores": {
             "Set5": [
-                30.05,
-                0.8491
+                30.06,
+                0.8497
             ],
             "Set14": [
-                27.13,
-                0.7412
+                27.15,
+                0.7416
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "02bcf461d8c268d2a0090ff14e9f6273cd3658eeb7595757a91d31957a087cf8",
+        "sha256": "351009d0ebb6357c8201075af16fdfadbfd3b456c962abfbaf15cc6457b58171",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage12.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage14.yaml",
         "scores": {
             "Set5": [
-                32.85,
-                0.9107
+                32.86,
+                0.911
             ],
             "Set14": [
                 29.27,
-                0.8211
+                0.8212
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "c7adbe3a40ae10d0e2104759434c4e6ed41731176d35af48f2632416c0186213",
+        "sha256": "31883893a63960ce17252b2071220165dd128284f2a442dd2c01a8704484928e",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage18.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage20.yaml",
         "scores": {
             "Set5": [
-                30.55,
-                0.8642
+                30.56,
+                0.8645
             ],
             "Set14": [
-                27.5,
-                0.7521
+                27.51,
+                0.7523
             ]
         }
     }
