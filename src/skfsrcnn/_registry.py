@@ -27,19 +27,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "0ab503cd07a88075b6db54da9b2a8907de91c19afb459d4f0d12e739722afe51",
+        "sha256": "be863164331717e085d85eb1b3ec59b41cca6e03a28c0bd73437557d6b284858",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill41.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill45.yaml",
         "scores": {
             "Set5": [
                 32.36,
-                0.9024
+                0.9025
             ],
             "Set14": [
-                28.96,
-                0.8141
+                28.97,
+                0.8142
             ]
         }
     },
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "351009d0ebb6357c8201075af16fdfadbfd3b456c962abfbaf15cc6457b58171",
+        "sha256": "0785522bc8bd97656905cdbdfc5c92960d8968d22146bf7b88434917fb24e857",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage14.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage16.yaml",
         "scores": {
             "Set5": [
                 32.86,
-                0.911
+                0.9111
             ],
             "Set14": [
-                29.27,
-                0.8212
+                29.28,
+                0.8214
             ]
         }
     },
