@@ -27,15 +27,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "be863164331717e085d85eb1b3ec59b41cca6e03a28c0bd73437557d6b284858",
+        "sha256": "515c1ab7c514b892e601016d1818141f1978c477bb4acecb951263dd3bfdbacc",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill45.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill48.yaml",
         "scores": {
             "Set5": [
-                32.36,
-                0.9025
+                32.37,
+                0.9026
             ],
             "Set14": [
                 28.97,
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "0785522bc8bd97656905cdbdfc5c92960d8968d22146bf7b88434917fb24e857",
+        "sha256": "157681453d87c7a37a8600a5fd85ef44dbe6961a52e79ce3a41c0fe3d73bf33e",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage16.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage17.yaml",
         "scores": {
             "Set5": [
-                32.86,
+                32.87,
                 0.9111
             ],
             "Set14": [
                 29.28,
-                0.8214
+                0.8212
             ]
         }
     },
