@@ -31,8 +31,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer7-stage5 fsrcnn-x3-retransfer7-stage6 fsrcnn-x3-retransfer7-stage7 \
             fsrcnn-x3-retransfer7-stage8 fsrcnn-x3-retransfer7-stage9 fsrcnn-x3-retransfer7-stage10 \
             fsrcnn-x3-retransfer7-stage11 fsrcnn-x3-retransfer7-stage12 fsrcnn-x3-retransfer7-stage13 \
-            fsrcnn-x3-retransfer7-stage14 fsrcnn-x3-retransfer7-stage15 fsrcnn-x3-retransfer7-stage16 \
-            fsrcnn-x3-retransfer7-stage17 \
+            fsrcnn-x3-retransfer7-stage14 fsrcnn-x3-retransfer7-stage15 \
+            fsrcnn-x3-retransfer7-stage16 fsrcnn-x3-retransfer7-stage17 \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
