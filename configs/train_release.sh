@@ -44,7 +44,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage10 fsrcnn-x4-retransfer-stage11 fsrcnn-x4-retransfer-stage12 \
             fsrcnn-x4-retransfer-stage13 fsrcnn-x4-retransfer-stage14 fsrcnn-x4-retransfer-stage15 \
             fsrcnn-x4-retransfer-stage16 fsrcnn-x4-retransfer-stage17 fsrcnn-x4-retransfer-stage18 \
-            fsrcnn-x4-retransfer-stage19 fsrcnn-x4-retransfer-stage20 \
+            fsrcnn-x4-retransfer-stage19 fsrcnn-x4-retransfer-stage20 fsrcnn-x4-retransfer-stage21 \
+            fsrcnn-x4-retransfer-stage22 fsrcnn-x4-retransfer-stage23 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -97,7 +98,9 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill14 fsrcnn-s-x4-distill15 fsrcnn-s-x4-distill16 fsrcnn-s-x4-distill17 \
             fsrcnn-s-x4-distill18 fsrcnn-s-x4-distill19 fsrcnn-s-x4-distill20 fsrcnn-s-x4-distill21 \
             fsrcnn-s-x4-distill22 fsrcnn-s-x4-distill23 fsrcnn-s-x4-distill24 fsrcnn-s-x4-distill25 \
-            fsrcnn-s-x4-distill26 fsrcnn-s-x4-distill27 fsrcnn-s-x4-distill28; do
+            fsrcnn-s-x4-distill26 fsrcnn-s-x4-distill27 fsrcnn-s-x4-distill28 fsrcnn-s-x4-distill29 \
+            fsrcnn-s-x4-distill30 fsrcnn-s-x4-distill31 fsrcnn-s-x4-distill32 fsrcnn-s-x4-distill33 \
+            fsrcnn-s-x4-distill34; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -105,5 +108,5 @@ done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of.
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage17 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage20 fsrcnn-s-x3=fsrcnn-s-x3-distill48 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill28
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage23 fsrcnn-s-x3=fsrcnn-s-x3-distill48 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill34

@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "7a6bac32d950786b08ff964b0739ec8d63bfb5a3c738b50402b9bbba42b4bd7f",
+        "sha256": "f81ba2261e278ce77ac209659db187c40c9086396670608ad8ed82864fe00ab8",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill28.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill34.yaml",
         "scores": {
             "Set5": [
-                30.06,
-                0.8497
+                30.07,
+                0.8499
             ],
             "Set14": [
                 27.15,
-                0.7416
+                0.7417
             ]
         }
     },
@@ -99,15 +99,15 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "31883893a63960ce17252b2071220165dd128284f2a442dd2c01a8704484928e",
+        "sha256": "18cbf5db3336ddb59782c6fb32f61fd91a599d8d1501e423fa3b74aaa0f674b4",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage20.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage23.yaml",
         "scores": {
             "Set5": [
                 30.56,
-                0.8645
+                0.8644
             ],
             "Set14": [
                 27.51,
