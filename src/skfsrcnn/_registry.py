@@ -27,11 +27,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "515c1ab7c514b892e601016d1818141f1978c477bb4acecb951263dd3bfdbacc",
+        "sha256": "dc813334ab9ccd5a839bd7c46c95c9564785ac6c0874f3a1afa0b490581c3e41",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill48.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill52.yaml",
         "scores": {
             "Set5": [
                 32.37,
@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "f81ba2261e278ce77ac209659db187c40c9086396670608ad8ed82864fe00ab8",
+        "sha256": "86beeddda7b1a6ca50d327b9f5b3847a7e60fd8d816ce86c606c05c774688700",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill34.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill38.yaml",
         "scores": {
             "Set5": [
                 30.07,
-                0.8499
+                0.8501
             ],
             "Set14": [
                 27.15,
-                0.7417
+                0.742
             ]
         }
     },
@@ -81,37 +81,37 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "157681453d87c7a37a8600a5fd85ef44dbe6961a52e79ce3a41c0fe3d73bf33e",
+        "sha256": "79e48f35086fd92fe86cc5244842b5ab377deeb8d4389883435412ff4a63b425",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage17.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage18.yaml",
         "scores": {
             "Set5": [
                 32.87,
-                0.9111
+                0.9112
             ],
             "Set14": [
                 29.28,
-                0.8212
+                0.8215
             ]
         }
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "18cbf5db3336ddb59782c6fb32f61fd91a599d8d1501e423fa3b74aaa0f674b4",
+        "sha256": "2f0e9ffe62331496e268924ad2b546f43981b60045600000434f64184cc9e482",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage23.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage25.yaml",
         "scores": {
             "Set5": [
-                30.56,
-                0.8644
+                30.57,
+                0.8648
             ],
             "Set14": [
-                27.51,
-                0.7523
+                27.52,
+                0.7529
             ]
         }
     }
