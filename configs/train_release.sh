@@ -46,7 +46,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage16 fsrcnn-x4-retransfer-stage17 fsrcnn-x4-retransfer-stage18 \
             fsrcnn-x4-retransfer-stage19 fsrcnn-x4-retransfer-stage20 fsrcnn-x4-retransfer-stage21 \
             fsrcnn-x4-retransfer-stage22 fsrcnn-x4-retransfer-stage23 fsrcnn-x4-retransfer-stage24 \
-            fsrcnn-x4-retransfer-stage25 \
+            fsrcnn-x4-retransfer-stage25 fsrcnn-x4-retransfer-stage26 fsrcnn-x4-retransfer-stage27 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -103,7 +103,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill26 fsrcnn-s-x4-distill27 fsrcnn-s-x4-distill28 fsrcnn-s-x4-distill29 \
             fsrcnn-s-x4-distill30 fsrcnn-s-x4-distill31 fsrcnn-s-x4-distill32 fsrcnn-s-x4-distill33 \
             fsrcnn-s-x4-distill34 fsrcnn-s-x4-distill35 fsrcnn-s-x4-distill36 fsrcnn-s-x4-distill37 \
-            fsrcnn-s-x4-distill38; do
+            fsrcnn-s-x4-distill38 fsrcnn-s-x4-distill39 fsrcnn-s-x4-distill40; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -111,5 +111,5 @@ done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's stage19 is only FSRCNN-s x3's teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage18 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage25 fsrcnn-s-x3=fsrcnn-s-x3-distill52 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill38
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage27 fsrcnn-s-x3=fsrcnn-s-x3-distill52 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill40

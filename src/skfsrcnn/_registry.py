@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "86beeddda7b1a6ca50d327b9f5b3847a7e60fd8d816ce86c606c05c774688700",
+        "sha256": "0da784462280204d074ce293a4d1a6ac02a87374663acc4fe98823c220679cbd",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill38.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill40.yaml",
         "scores": {
             "Set5": [
                 30.07,
                 0.8501
             ],
             "Set14": [
-                27.15,
-                0.742
+                27.16,
+                0.7421
             ]
         }
     },
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "2f0e9ffe62331496e268924ad2b546f43981b60045600000434f64184cc9e482",
+        "sha256": "44adcd07f28bc3f97dd8d038576ff92cc29fb8c2822d49a8e5d39a69fa4243c6",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage25.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage27.yaml",
         "scores": {
             "Set5": [
                 30.57,
-                0.8648
+                0.865
             ],
             "Set14": [
-                27.52,
-                0.7529
+                27.53,
+                0.7531
             ]
         }
     }
