@@ -27,18 +27,18 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "dc813334ab9ccd5a839bd7c46c95c9564785ac6c0874f3a1afa0b490581c3e41",
+        "sha256": "b23eda162092212eb6f7a2d2abf79977994977376bb4f8921a4802011e8a3951",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill52.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill55.yaml",
         "scores": {
             "Set5": [
-                32.37,
+                32.38,
                 0.9026
             ],
             "Set14": [
-                28.97,
+                28.98,
                 0.8142
             ]
         }
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "79e48f35086fd92fe86cc5244842b5ab377deeb8d4389883435412ff4a63b425",
+        "sha256": "41204fa0285203433570e194c085642679eef6bccb1a2e04ee519528cebdc18e",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage18.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage19.yaml",
         "scores": {
             "Set5": [
-                32.87,
+                32.88,
                 0.9112
             ],
             "Set14": [
-                29.28,
-                0.8215
+                29.29,
+                0.8216
             ]
         }
     },
