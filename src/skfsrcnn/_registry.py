@@ -27,15 +27,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "b23eda162092212eb6f7a2d2abf79977994977376bb4f8921a4802011e8a3951",
+        "sha256": "fec000871e6fd2f68e3185c7dbd13d3c2d8f1f0790a942f9630d07d9d34e27d0",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill55.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill56.yaml",
         "scores": {
             "Set5": [
                 32.38,
-                0.9026
+                0.9025
             ],
             "Set14": [
                 28.98,
@@ -45,15 +45,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "0da784462280204d074ce293a4d1a6ac02a87374663acc4fe98823c220679cbd",
+        "sha256": "66f96aa9afc1b02dd22d1f47b5452f6535ca4895b267d85cdda6e2e8320aba83",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill40.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill43.yaml",
         "scores": {
             "Set5": [
                 30.07,
-                0.8501
+                0.8502
             ],
             "Set14": [
                 27.16,
@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "44adcd07f28bc3f97dd8d038576ff92cc29fb8c2822d49a8e5d39a69fa4243c6",
+        "sha256": "8c391c95bd41473b6bf50cffc22c91540156b15275a83371045ae1c4abf62a0b",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage27.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage28.yaml",
         "scores": {
             "Set5": [
                 30.57,
-                0.865
+                0.8652
             ],
             "Set14": [
                 27.53,
-                0.7531
+                0.7532
             ]
         }
     }
