@@ -48,7 +48,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage19 fsrcnn-x4-retransfer-stage20 fsrcnn-x4-retransfer-stage21 \
             fsrcnn-x4-retransfer-stage22 fsrcnn-x4-retransfer-stage23 fsrcnn-x4-retransfer-stage24 \
             fsrcnn-x4-retransfer-stage25 fsrcnn-x4-retransfer-stage26 fsrcnn-x4-retransfer-stage27 \
-            fsrcnn-x4-retransfer-stage28 \
+            fsrcnn-x4-retransfer-stage28 fsrcnn-x4-retransfer-stage29 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -71,7 +71,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill44 fsrcnn-s-x3-distill45 fsrcnn-s-x3-distill46 fsrcnn-s-x3-distill47 \
             fsrcnn-s-x3-distill48 fsrcnn-s-x3-distill49 fsrcnn-s-x3-distill50 fsrcnn-s-x3-distill51 \
             fsrcnn-s-x3-distill52 fsrcnn-s-x3-distill53 fsrcnn-s-x3-distill54 fsrcnn-s-x3-distill55 \
-            fsrcnn-s-x3-distill56 \
+            fsrcnn-s-x3-distill56 fsrcnn-s-x3-distill57 fsrcnn-s-x3-distill58 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -107,7 +107,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill30 fsrcnn-s-x4-distill31 fsrcnn-s-x4-distill32 fsrcnn-s-x4-distill33 \
             fsrcnn-s-x4-distill34 fsrcnn-s-x4-distill35 fsrcnn-s-x4-distill36 fsrcnn-s-x4-distill37 \
             fsrcnn-s-x4-distill38 fsrcnn-s-x4-distill39 fsrcnn-s-x4-distill40 fsrcnn-s-x4-distill41 \
-            fsrcnn-s-x4-distill42 fsrcnn-s-x4-distill43; do
+            fsrcnn-s-x4-distill42 fsrcnn-s-x4-distill43 fsrcnn-s-x4-distill44 fsrcnn-s-x4-distill45 \
+            fsrcnn-s-x4-distill46; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -115,5 +116,5 @@ done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's stage20 is only FSRCNN-s x3's teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage19 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage28 fsrcnn-s-x3=fsrcnn-s-x3-distill56 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill43
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage29 fsrcnn-s-x3=fsrcnn-s-x3-distill58 \
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill46

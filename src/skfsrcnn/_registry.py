@@ -27,15 +27,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "fec000871e6fd2f68e3185c7dbd13d3c2d8f1f0790a942f9630d07d9d34e27d0",
+        "sha256": "02f2bf7a6f3d533af2c332e2050d3f7d64ff1e4a9358af0450d5a1adf7005cdf",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill56.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill58.yaml",
         "scores": {
             "Set5": [
                 32.38,
-                0.9025
+                0.9027
             ],
             "Set14": [
                 28.98,
@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "66f96aa9afc1b02dd22d1f47b5452f6535ca4895b267d85cdda6e2e8320aba83",
+        "sha256": "d6754229c76f04d5402f6d684a56fc3bb93db8035f93bc389d9834f2421ebf80",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill43.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill46.yaml",
         "scores": {
             "Set5": [
-                30.07,
-                0.8502
+                30.08,
+                0.8503
             ],
             "Set14": [
                 27.16,
-                0.7421
+                0.7422
             ]
         }
     },
@@ -99,14 +99,14 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "8c391c95bd41473b6bf50cffc22c91540156b15275a83371045ae1c4abf62a0b",
+        "sha256": "50c60ac8b22aa66ffe8c7f0f5b98c3d60d38134ca1017d73709a3a66775cd6f0",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage28.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage29.yaml",
         "scores": {
             "Set5": [
-                30.57,
+                30.58,
                 0.8652
             ],
             "Set14": [
