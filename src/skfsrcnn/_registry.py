@@ -27,11 +27,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "02f2bf7a6f3d533af2c332e2050d3f7d64ff1e4a9358af0450d5a1adf7005cdf",
+        "sha256": "c5f91dc1ba010b8033bdfd1b0a0323b4328ff30aa65bb85568bcc6c8f499403d",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill58.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill60.yaml",
         "scores": {
             "Set5": [
                 32.38,
@@ -39,17 +39,17 @@ REGISTRY = {
             ],
             "Set14": [
                 28.98,
-                0.8142
+                0.8144
             ]
         }
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "d6754229c76f04d5402f6d684a56fc3bb93db8035f93bc389d9834f2421ebf80",
+        "sha256": "e0ee8bf802fd952596b6847cc9ea8bd367a10703b3bd65a2d79d008706ca8b07",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill46.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill47.yaml",
         "scores": {
             "Set5": [
                 30.08,
@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "41204fa0285203433570e194c085642679eef6bccb1a2e04ee519528cebdc18e",
+        "sha256": "02905d79882404e5e14edb1349765b961e281cb8b93cae86c7a6ea9f3921371e",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage19.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage20-fp32.yaml",
         "scores": {
             "Set5": [
                 32.88,
-                0.9112
+                0.9114
             ],
             "Set14": [
                 29.29,
-                0.8216
+                0.8218
             ]
         }
     },
