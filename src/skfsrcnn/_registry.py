@@ -45,11 +45,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "e0ee8bf802fd952596b6847cc9ea8bd367a10703b3bd65a2d79d008706ca8b07",
+        "sha256": "0572df9e53973871b629293a32c3faf354893bdda1914eae3984455bf6e8a0eb",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill47.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill48.yaml",
         "scores": {
             "Set5": [
                 30.08,
