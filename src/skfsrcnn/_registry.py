@@ -45,15 +45,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "0572df9e53973871b629293a32c3faf354893bdda1914eae3984455bf6e8a0eb",
+        "sha256": "20ad29df0096c91e935139557c5831159bc51f31d990f7bc313858df880dc490",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill48.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill49.yaml",
         "scores": {
             "Set5": [
                 30.08,
-                0.8503
+                0.8504
             ],
             "Set14": [
                 27.16,
