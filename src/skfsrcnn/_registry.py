@@ -27,11 +27,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "c5f91dc1ba010b8033bdfd1b0a0323b4328ff30aa65bb85568bcc6c8f499403d",
+        "sha256": "6a78124c911b07d6aee7dce040486ebe8002dfcfa86069a93ee5f5f1b63b0fd8",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill60.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill62.yaml",
         "scores": {
             "Set5": [
                 32.38,
