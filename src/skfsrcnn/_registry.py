@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "20ad29df0096c91e935139557c5831159bc51f31d990f7bc313858df880dc490",
+        "sha256": "4239ff127b27cd3e31412139f3efb39133e76b8547b466fb06b4e55c3bde03e4",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill49.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill52.yaml",
         "scores": {
             "Set5": [
                 30.08,
-                0.8504
+                0.8505
             ],
             "Set14": [
-                27.16,
-                0.7422
+                27.17,
+                0.7424
             ]
         }
     },
