@@ -33,7 +33,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer7-stage11 fsrcnn-x3-retransfer7-stage12 fsrcnn-x3-retransfer7-stage13 \
             fsrcnn-x3-retransfer7-stage14 fsrcnn-x3-retransfer7-stage15 fsrcnn-x3-retransfer7-stage16 \
             fsrcnn-x3-retransfer7-stage17 fsrcnn-x3-retransfer7-stage18 fsrcnn-x3-retransfer7-stage19 \
-            fsrcnn-x3-retransfer7-stage20 fsrcnn-x3-retransfer7-stage20-fp32 \
+            fsrcnn-x3-retransfer7-stage20 fsrcnn-x3-retransfer7-stage20-fp32 fsrcnn-x3-retransfer7-stage21 \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -72,7 +72,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill48 fsrcnn-s-x3-distill49 fsrcnn-s-x3-distill50 fsrcnn-s-x3-distill51 \
             fsrcnn-s-x3-distill52 fsrcnn-s-x3-distill53 fsrcnn-s-x3-distill54 fsrcnn-s-x3-distill55 \
             fsrcnn-s-x3-distill56 fsrcnn-s-x3-distill57 fsrcnn-s-x3-distill58 fsrcnn-s-x3-distill59 \
-            fsrcnn-s-x3-distill60 fsrcnn-s-x3-distill61 fsrcnn-s-x3-distill62 \
+            fsrcnn-s-x3-distill60 fsrcnn-s-x3-distill61 fsrcnn-s-x3-distill62 fsrcnn-s-x3-distill63 \
+            fsrcnn-s-x3-distill64 \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -118,6 +119,6 @@ done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
 # teacher).
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage20-fp32 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage29 fsrcnn-s-x3=fsrcnn-s-x3-distill62 \
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage29 fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill52

@@ -27,11 +27,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "6a78124c911b07d6aee7dce040486ebe8002dfcfa86069a93ee5f5f1b63b0fd8",
+        "sha256": "f431107023bdc26900b76b9ab041d2ae54524c75e2ceb034f3f5271d249568b2",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill62.yaml",
+        "recipe": "configs/fsrcnn-s-x3-distill64.yaml",
         "scores": {
             "Set5": [
                 32.38,
@@ -81,15 +81,15 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "02905d79882404e5e14edb1349765b961e281cb8b93cae86c7a6ea9f3921371e",
+        "sha256": "7b671be2cb6e1ace05dcb4f14e53554ab8d797be6b31b69286872c583349770d",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage20-fp32.yaml",
+        "recipe": "configs/fsrcnn-x3-retransfer7-stage21.yaml",
         "scores": {
             "Set5": [
                 32.88,
-                0.9114
+                0.9115
             ],
             "Set14": [
                 29.29,
