@@ -99,11 +99,11 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "50c60ac8b22aa66ffe8c7f0f5b98c3d60d38134ca1017d73709a3a66775cd6f0",
+        "sha256": "310c8107cd200018a3d7b2b8286a30a502dc5a0c6942ba97a5ce58cf4fd785de",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage29.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-stage30.yaml",
         "scores": {
             "Set5": [
                 30.58,
@@ -111,7 +111,7 @@ REGISTRY = {
             ],
             "Set14": [
                 27.53,
-                0.7532
+                0.7531
             ]
         }
     }
