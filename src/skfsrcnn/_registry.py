@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "4239ff127b27cd3e31412139f3efb39133e76b8547b466fb06b4e55c3bde03e4",
+        "sha256": "3c2c8aba36b8a8e75230f85055ce208b051bc0373ecc51fb2afd0899161045dd",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill52.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill53.yaml",
         "scores": {
             "Set5": [
                 30.08,
-                0.8505
+                0.8506
             ],
             "Set14": [
                 27.17,
-                0.7424
+                0.7422
             ]
         }
     },
