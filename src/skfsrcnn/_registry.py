@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "178f1522fee8b61af0fa3543955b64f522f6086238ca05a4ae24a84f536258e6",
+        "sha256": "d562446841ccc2d740832dcc1fa19096ec4dd0970031d015e8337caf5d7b5dd1",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill54.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill55.yaml",
         "scores": {
             "Set5": [
-                30.08,
-                0.8506
+                30.09,
+                0.8507
             ],
             "Set14": [
                 27.17,
-                0.7423
+                0.7425
             ]
         }
     },
