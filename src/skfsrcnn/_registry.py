@@ -45,15 +45,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "d562446841ccc2d740832dcc1fa19096ec4dd0970031d015e8337caf5d7b5dd1",
+        "sha256": "07d58b2336223533e14a6a98eaaa698c9e8f41a2aaae854e89c2a6a74a0b9ae1",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill55.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill57.yaml",
         "scores": {
             "Set5": [
                 30.09,
-                0.8507
+                0.8509
             ],
             "Set14": [
                 27.17,
