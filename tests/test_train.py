@@ -413,6 +413,24 @@ def test_distillation_target_blends_hr_and_the_teachers_output(data_dirs, tmp_pa
     assert not np.allclose(sampler.hr[0], pairs[0][0] / 255, atol=1e-3)  # the teacher did change it
 
 
+def test_distillation_ensemble_averages_the_teacher_over_flips_and_rotations(data_dirs, tmp_path):
+    config = _config(data_dirs, tmp_path, patch_size=8, distill_from="fsrcnn-x3", distill_share=1.0,
+                     distill_ensemble=True)
+    sampler = Trainer(config, progress=False).sampler
+    teacher = load_model("fsrcnn-x3", device="cpu")
+
+    def taught(lr):
+        with torch.no_grad():
+            return teacher(torch.from_numpy(np.ascontiguousarray(lr)).float()[None, None])[0, 0].numpy()
+
+    lr, target = sampler.lr[0], sampler.hr[0]
+    views = [np.rot90(image, k) for image in (lr, lr[:, ::-1]) for k in range(4)]
+    undone = [np.rot90(taught(view), -(k % 4)) for k, view in enumerate(views)]
+    undone[4:] = [out[:, ::-1] for out in undone[4:]]
+    np.testing.assert_allclose(target, np.clip(np.mean(undone, axis=0), 0, 1), atol=2e-6)
+    assert not np.allclose(target, np.clip(taught(lr), 0, 1), atol=1e-3)  # not the single pass
+
+
 @pytest.mark.parametrize("teacher", ["fsrcnn-x2", "missing.safetensors"])
 def test_distillation_teacher_errors_name_the_setting(data_dirs, tmp_path, teacher):
     config = _config(data_dirs, tmp_path, distill_from=teacher)  # scale 3

@@ -105,6 +105,11 @@ class TrainConfig:
         the HR images alone.
     distill_share : float
         Share of the teacher's output in the target, in (0, 1].
+    distill_ensemble : bool
+        Take as the teacher's output its mean over the eight flips and
+        rotations of each LR image (geometric self-ensemble): eight times
+        the teacher's one-off cost, a sharper target. The model trained is
+        still a single pass.
     init_from : str, optional
         Start from these weights (registry name or file, see
         :func:`skfsrcnn.pretrained.load_model`) instead of random ones; they
@@ -194,6 +199,7 @@ class TrainConfig:
     perceptual_scale: float = 0.01
     distill_from: str | None = None
     distill_share: float = 0.5
+    distill_ensemble: bool = False
     init_from: str | None = None
     finetune: str = "all"
     val_data: str | None = "../shared/datasets/Set5"
