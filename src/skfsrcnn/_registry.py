@@ -45,11 +45,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "07d58b2336223533e14a6a98eaaa698c9e8f41a2aaae854e89c2a6a74a0b9ae1",
+        "sha256": "018df9058213c7ad2f23a9b7b1dd9eacce3ee1d312a65adc540452443cb53ff5",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill57.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill58.yaml",
         "scores": {
             "Set5": [
                 30.09,
