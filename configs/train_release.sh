@@ -113,7 +113,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill46 fsrcnn-s-x4-distill47 fsrcnn-s-x4-distill48 fsrcnn-s-x4-distill49 \
             fsrcnn-s-x4-distill50 fsrcnn-s-x4-distill51 fsrcnn-s-x4-distill52 fsrcnn-s-x4-distill53 \
             fsrcnn-s-x4-distill54 fsrcnn-s-x4-distill55 fsrcnn-s-x4-distill56 fsrcnn-s-x4-distill57 \
-            fsrcnn-s-x4-distill58; do
+            fsrcnn-s-x4-distill58 fsrcnn-s-x4-distill59; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -123,4 +123,4 @@ done
 # teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
     fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-stage30 fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill58
+    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill59

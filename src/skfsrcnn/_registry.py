@@ -45,11 +45,11 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "018df9058213c7ad2f23a9b7b1dd9eacce3ee1d312a65adc540452443cb53ff5",
+        "sha256": "78927c1ecbb698b106ea183494098476d8bdacc98a0849ec94e02b11f3dd0fdb",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill58.yaml",
+        "recipe": "configs/fsrcnn-s-x4-distill59.yaml",
         "scores": {
             "Set5": [
                 30.09,
