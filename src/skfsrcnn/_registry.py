@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "310c8107cd200018a3d7b2b8286a30a502dc5a0c6942ba97a5ce58cf4fd785de",
+        "sha256": "e6cd128259a38b2986566fe7b0269ae7a7ba92bdce307137394bed353a927a47",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-stage30.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-selfens.yaml",
         "scores": {
             "Set5": [
                 30.58,
-                0.8652
+                0.8655
             ],
             "Set14": [
                 27.53,
-                0.7531
+                0.7535
             ]
         }
     }
