@@ -49,7 +49,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x4-retransfer-stage22 fsrcnn-x4-retransfer-stage23 fsrcnn-x4-retransfer-stage24 \
             fsrcnn-x4-retransfer-stage25 fsrcnn-x4-retransfer-stage26 fsrcnn-x4-retransfer-stage27 \
             fsrcnn-x4-retransfer-stage28 fsrcnn-x4-retransfer-stage29 fsrcnn-x4-retransfer-stage30 \
-            fsrcnn-x4-retransfer-selfens \
+            fsrcnn-x4-retransfer-selfens fsrcnn-x4-retransfer-selfens2 \
             fsrcnn-s-x3 fsrcnn-s-x3-long fsrcnn-s-x3-stage3 fsrcnn-s-x3-stage4 fsrcnn-s-x3-stage5 fsrcnn-s-x3-polish \
             fsrcnn-s-x3-stage6 fsrcnn-s-x3-stage6-polish fsrcnn-s-x3-stage7 fsrcnn-s-x3-stage7-polish \
             fsrcnn-s-x3-stage8 fsrcnn-s-x3-stage8-polish fsrcnn-s-x3-stage9 fsrcnn-s-x3-stage9-polish \
@@ -123,5 +123,5 @@ done
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
 # teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
     fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill59

@@ -99,19 +99,19 @@ REGISTRY = {
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
-        "sha256": "e6cd128259a38b2986566fe7b0269ae7a7ba92bdce307137394bed353a927a47",
+        "sha256": "caaf235208e1043cfd4ae20856c2bceb6ef6e4cd464c82ff65f7cc10fb7dac63",
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-selfens.yaml",
+        "recipe": "configs/fsrcnn-x4-retransfer-selfens2.yaml",
         "scores": {
             "Set5": [
                 30.58,
-                0.8655
+                0.8657
             ],
             "Set14": [
-                27.53,
-                0.7535
+                27.54,
+                0.7536
             ]
         }
     }
