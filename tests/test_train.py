@@ -394,6 +394,55 @@ def test_init_from_missing_file(data_dirs, tmp_path):
         Trainer(config, progress=False)
 
 
+# ------------------------------------------------------------------ weight average
+
+
+def test_weight_average_follows_the_trained_weights_and_is_what_is_kept(data_dirs, tmp_path):
+    decay = 0.75
+    trainer = Trainer(_config(data_dirs, tmp_path, ema_decay=decay, val_data=None, iterations=3),
+                      progress=False)
+    snapshots = []
+    step = trainer._step
+
+    def recording_step(lr, hr):
+        loss = step(lr, hr)
+        snapshots.append({k: v.clone() for k, v in trainer.model.state_dict().items()})
+        return loss
+
+    trainer._step = recording_step
+    best = trainer.run()
+    expected = snapshots[0]  # the first step starts the average
+    for weights in snapshots[1:]:
+        expected = {k: decay * expected[k] + (1 - decay) * weights[k] for k in expected}
+    average = trainer.kept_model.state_dict()
+    for key in expected:
+        torch.testing.assert_close(average[key], expected[key])
+        assert not torch.equal(average[key], snapshots[-1][key]), key
+    _assert_same_weights(_state(best), average)  # the saved weights are the average
+
+
+def test_weight_average_resumes_exactly(data_dirs, tmp_path):
+    reference = Trainer(_config(data_dirs, tmp_path / "straight", ema_decay=0.9), progress=False)
+    reference.run()
+    config = _config(data_dirs, tmp_path / "resumed", ema_decay=0.9)
+    trainer = Trainer(config, progress=False)
+    _crash_after(trainer, 29, _Crash("power cut"))
+    with pytest.raises(_Crash):
+        trainer.run()
+    resumed = Trainer(config, resume=True, progress=False)
+    resumed.run()
+    _assert_same_weights(resumed.kept_model.state_dict(), reference.kept_model.state_dict())
+    assert resumed.best_psnr == reference.best_psnr
+    _assert_same_weights(_state(config.run_dir / "best.safetensors"),
+                         _state(reference.run_dir / "best.safetensors"))
+
+
+@pytest.mark.parametrize("decay", [0, 1, 1.5, -0.1])
+def test_weight_average_decay_must_be_in_the_open_unit_interval(decay):
+    with pytest.raises(ValueError, match=rf"`ema_decay` must be in \(0, 1\).*got {decay}"):
+        TrainConfig(ema_decay=decay)
+
+
 # ------------------------------------------------------------------- distillation
 
 

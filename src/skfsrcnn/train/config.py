@@ -83,6 +83,11 @@ class TrainConfig:
         Iterations between two drops of ``'step'``.
     step_gamma : float
         Factor of each drop of ``'step'``.
+    ema_decay : float, optional
+        Keep an exponential moving average of the weights, updated after
+        every step with this decay, in (0, 1) (e.g. 0.999: about the last
+        1 000 steps); validation, the best weights and the last weights are
+        the average's. None (the default) keeps the weights as trained.
     perceptual_weights : str, optional
         File of torchvision VGG16 weights (``.pth``/``.pt`` state dict or
         ``.safetensors``; see :class:`PerceptualLoss`): adds a perceptual
@@ -194,6 +199,7 @@ class TrainConfig:
     min_lr_ratio: float = 0.01
     step_every: int = 10000
     step_gamma: float = 0.5
+    ema_decay: float | None = None
     perceptual_weights: str | None = None
     perceptual_layer: str = "relu2_2"
     perceptual_scale: float = 0.01
@@ -227,6 +233,8 @@ class TrainConfig:
                 raise ValueError(f"`{key}` must be a positive integer, got {getattr(self, key)!r}.")
         if self.perceptual_scale <= 0:
             raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"`ema_decay` must be in (0, 1), e.g. 0.999, or null, got {self.ema_decay!r}.")
         if not 0 < self.distill_share <= 1:
             raise ValueError(f"`distill_share` must be in (0, 1], got {self.distill_share!r}.")
         if not 0 <= self.loss_border < self.patch_size // 2:

@@ -128,6 +128,11 @@ class Trainer:
         Where the model trains.
     model : skfsrcnn.models.FSRCNN or skfsrcnn.models.SRCNN
         The model being trained.
+    average : torch.optim.swa_utils.AveragedModel or None
+        The exponential moving average of the model's weights, when
+        ``ema_decay`` is set.
+    kept_model : skfsrcnn.models.FSRCNN or skfsrcnn.models.SRCNN
+        The weights validated and saved: ``average.module``, else ``model``.
     perceptual : PerceptualLoss or None
         The frozen perceptual loss, when ``perceptual_weights`` is set.
     iteration : int
@@ -239,6 +244,8 @@ class Trainer:
                 )
         self.model.to(self.device)
         self.network = inference_form(self.model)
+        self.average = _weight_average(self.model, config.ema_decay)
+        self._kept_network = inference_form(self.kept_model)
         self.perceptual = None
         if config.perceptual_weights:
             self.perceptual = PerceptualLoss(config.perceptual_weights, config.perceptual_layer)
@@ -253,6 +260,11 @@ class Trainer:
         if resume:
             self._load_checkpoint(checkpoint)
         self._make_run_dir()
+
+    @property
+    def kept_model(self):
+        """The model validated and saved: the average of the weights with ``ema_decay``, else the model."""
+        return self.average.module if self.average is not None else self.model
 
     def _make_run_dir(self):
         try:
@@ -309,6 +321,7 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
+            "average": self.average.state_dict() if self.average is not None else None,
             "iteration": self.iteration,
             "best_psnr": self.best_psnr,
             "best_iteration": self.best_iteration,
@@ -339,6 +352,8 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if self.average is not None and state.get("average") is not None:
+            self.average.load_state_dict(state["average"])
         self.iteration = state["iteration"]
         self.best_psnr, self.best_iteration = state["best_psnr"], state["best_iteration"]
         # Checkpoints written before these were kept start them afresh.
@@ -372,8 +387,8 @@ class Trainer:
         True
         >>> runs.cleanup()
         """
-        self.model.eval()
-        rows = evaluate(model_upscaler(self.network, self.device), self.validation,
+        self.kept_model.eval()
+        rows = evaluate(model_upscaler(self._kept_network, self.device), self.validation,
                         self.config.scale, with_ssim=False)
         self.model.train()
         return float(np.mean([p for _, p, _ in rows]))
@@ -386,7 +401,7 @@ class Trainer:
         metadata = {"val_data": str(self.config.val_data), "val_psnr": f"{psnr:.4f}",
                     "iteration": str(self.iteration), "run": self.config.name}
         _atomic_write(self.run_dir / BEST_WEIGHTS,
-                      lambda tmp: save_weights(self.model, tmp, metadata))
+                      lambda tmp: save_weights(self.kept_model, tmp, metadata))
 
     def _loss(self, lr, hr):
         """The training loss of the network on a batch (compiled with ``config.compile``).
@@ -412,6 +427,8 @@ class Trainer:
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
+        if self.average is not None:
+            self.average.update_parameters(self.model)
         return loss.item()
 
     def _log(self, writer, handle, **row):
@@ -548,6 +565,15 @@ def train(config, resume=False, progress=True):
     >>> runs.cleanup()
     """
     return Trainer(config, resume=resume, progress=progress).run()
+
+
+def _weight_average(model, decay):
+    """An exponential moving average of ``model``'s weights with ``decay``, or None without one."""
+    if decay is None:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
 
 
 def _dihedral_mean(upscale):
