@@ -435,6 +435,12 @@ def test_weight_average_resumes_exactly(data_dirs, tmp_path):
     assert resumed.best_psnr == reference.best_psnr
     _assert_same_weights(_state(config.run_dir / "best.safetensors"),
                          _state(reference.run_dir / "best.safetensors"))
+    # Validation scored the average: the saved average scores the recorded PSNR.
+    from skfsrcnn.evaluate import evaluate, model_upscaler
+
+    saved = load_model(reference.run_dir / "best.safetensors", device="cpu")
+    rows = evaluate(model_upscaler(saved), config.val_data, 3, with_ssim=False)
+    assert np.mean([p for _, p, _ in rows]) == pytest.approx(reference.best_psnr, abs=1e-3)
 
 
 @pytest.mark.parametrize("decay", [0, 1, 1.5, -0.1])
