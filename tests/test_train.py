@@ -2,6 +2,7 @@
 
 import csv
 import dataclasses
+import importlib.util
 import math
 import os
 import re
@@ -878,6 +879,26 @@ def test_release_script_trains_every_recipe_in_order():
         for used in (config.init_from, config.distill_from):
             if used and used.startswith("runs/"):
                 assert Path(used).parent.name in order[:position], f"{name} uses {used}"
+
+
+def test_registry_names_the_training_data_of_every_run_its_weights_descend_from():
+    """An entry's ``training_data`` names the folders of its recipe and of each run its weights started from.
+
+    FSRCNN-s x2's last stage trains on T91 alone, but the stages before it also trained on photographs.
+    """
+    from skfsrcnn.pretrained import REGISTRY
+
+    spec = importlib.util.spec_from_file_location("release_weights", CONFIGS.parent / "scripts" / "release_weights.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    order = _release_order()
+    for entry in REGISTRY.values():
+        chain = release.lineage(load_config(CONFIGS.parent / entry["recipe"]).to_dict())
+        assert chain[0]["name"] == Path(entry["recipe"]).stem
+        assert all(earlier["name"] in order for earlier in chain), entry["recipe"]
+        folders = {Path(folder).name for earlier in chain for folder in earlier["train_folders"]}
+        assert set(entry["training_data"].split(" (augmented")[0].split(", ")) == folders, entry["recipe"]
+    assert "skimage-photos" in REGISTRY["fsrcnn-s-x2"]["training_data"]
 
 
 def test_training_guide_explains_every_setting():
