@@ -884,7 +884,8 @@ def test_release_script_trains_every_recipe_in_order():
 def test_registry_names_the_training_data_of_every_run_its_weights_descend_from():
     """An entry's ``training_data`` names the folders of its recipe and of each run its weights started from.
 
-    FSRCNN-s x2's last stage trains on T91 alone, but the stages before it also trained on photographs.
+    A stage's own folders can understate it: FSRCNN-s x2's ``-selfens`` trains on T91 alone, its earlier stages
+    on photographs too.
     """
     from skfsrcnn.pretrained import REGISTRY
 
