@@ -51,7 +51,7 @@ def lineage(config):
     chain = [config]
     while (parent := chain[-1].get("init_from") or "").startswith("runs/"):
         recipe = ROOT / "configs" / f"{Path(parent).parent.name}.yaml"
-        if not recipe.exists() or any(c["name"] == recipe.stem for c in chain):
+        if not recipe.exists():
             break
         chain.append(load_config(recipe).to_dict())
     return chain

@@ -245,7 +245,7 @@ class Trainer:
         self.model.to(self.device)
         self.network = inference_form(self.model)
         self.average = _weight_average(self.model, config.ema_decay)
-        self._kept_network = self.network if self.average is None else inference_form(self.average.module)
+        self._kept_network = self.network if self.kept_model is self.model else inference_form(self.kept_model)
         self.perceptual = None
         if config.perceptual_weights:
             self.perceptual = PerceptualLoss(config.perceptual_weights, config.perceptual_layer)
