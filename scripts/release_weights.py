@@ -7,7 +7,8 @@ Usage (from the repository root, after ``bash configs/train_release.sh``)::
 For every registry name (default: every name already in the registry, each
 from the run of the config its ``recipe`` names), takes
 ``runs/RUN/best.safetensors`` (RUN defaults to NAME), copies it to
-``src/skfsrcnn/weights/NAME.safetensors``,
+``src/skfsrcnn/weights/NAME.safetensors`` (refusing a file whose header names
+another run, as after renaming a run's folder),
 scores it with the project's evaluation (``skfsrcnn.evaluate``) on Set5 and
 Set14 from ``../shared/datasets``, and rewrites ``src/skfsrcnn/_registry.py``.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pooch
 import yaml
+from safetensors import safe_open
 
 from skfsrcnn import _registry
 from skfsrcnn.evaluate import evaluate, model_upscaler
@@ -60,6 +62,11 @@ def lineage(config):
 def entry(name, run_name, runs):
     run = Path(runs) / run_name
     config = yaml.safe_load((run / "config.yaml").read_text())
+    with safe_open(run / "best.safetensors", "pt") as weights:
+        written_by = weights.metadata().get("run")
+    if written_by != run_name:
+        raise ValueError(f"{run / 'best.safetensors'} was written by run {written_by!r}, not {run_name!r}: "
+                         "release the run that wrote it, or retrain this one")
     target = WEIGHTS / f"{name.replace('-', '_')}.safetensors"
     shutil.copyfile(run / "best.safetensors", target)
     folders = ", ".join(dict.fromkeys(Path(folder).name for earlier in reversed(lineage(config))
