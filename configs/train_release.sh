@@ -91,6 +91,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 fsrcnn-s-x2-distill18 \
             fsrcnn-s-x2-distill19 fsrcnn-s-x2-distill20 fsrcnn-s-x2-selfens fsrcnn-s-x2-distill21 \
             fsrcnn-s-x2-distill22 fsrcnn-s-x2-selfens3 fsrcnn-s-x2-distill23 fsrcnn-s-x2-selfens4 \
+            fsrcnn-s-x2-distill24 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -125,7 +126,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
 done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
-# teacher; x2's selfens-t91 is FSRCNN-s x2's teacher and more than half a dB above it).
+# teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-pypi2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 fsrcnn-s-x3=fsrcnn-s-x3-distill64 \
-    fsrcnn-s-x2=fsrcnn-s-x2-selfens4 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+    fsrcnn-x2=fsrcnn-x2-retransfer7-selfens-t91 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
+    fsrcnn-s-x3=fsrcnn-s-x3-distill64 fsrcnn-s-x2=fsrcnn-s-x2-distill24 fsrcnn-s-x4=fsrcnn-s-x4-distill59
