@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import pooch
 import yaml
-from safetensors import safe_open
 
 from skfsrcnn import _registry
 from skfsrcnn.evaluate import evaluate, model_upscaler
 from skfsrcnn.models import FastFSRCNN
-from skfsrcnn.pretrained import load_model
+from skfsrcnn.pretrained import load_model, read_tensors
 from skfsrcnn.train import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +61,7 @@ def lineage(config):
 def entry(name, run_name, runs):
     run = Path(runs) / run_name
     config = yaml.safe_load((run / "config.yaml").read_text())
-    with safe_open(run / "best.safetensors", "pt") as weights:
-        written_by = weights.metadata().get("run")
+    written_by = read_tensors(run / "best.safetensors")[1].get("run")
     if written_by != run_name:
         raise ValueError(f"{run / 'best.safetensors'} was written by run {written_by!r}, not {run_name!r}: "
                          "release the run that wrote it, or retrain this one")
