@@ -45,16 +45,20 @@ def score(path, scale):
 
 
 def lineage(config):
-    """The config of a run, then those of the runs its weights started from (``init_from``), newest first.
+    """The config of a run, then those of every run its weights descend from (``init_from``), newest first.
 
-    Each earlier run is read from its recipe in ``configs/``; the walk stops at a run without one.
+    ``init_from`` names one run's weights or a list of them (averaged). Each earlier run is read from its recipe
+    in ``configs/``, once; the walk stops at a run without one.
     """
-    chain = [config]
-    while (parent := chain[-1].get("init_from") or "").startswith("runs/"):
-        recipe = ROOT / "configs" / f"{Path(parent).parent.name}.yaml"
-        if not recipe.exists():
-            break
-        chain.append(load_config(recipe).to_dict())
+    chain, names = [config], {config["name"]}
+    for run in chain:  # grows as it goes: breadth first
+        starts = run.get("init_from") or []
+        for parent in [starts] if isinstance(starts, str) else starts:
+            name = Path(parent).parent.name
+            recipe = ROOT / "configs" / f"{name}.yaml"
+            if parent.startswith("runs/") and recipe.exists() and name not in names:
+                names.add(name)
+                chain.append(load_config(recipe).to_dict())
     return chain
 
 

@@ -20,7 +20,7 @@ import yaml
 from torch.nn import functional as F
 
 from skfsrcnn.datasets import augment, degraded_pairs, load_folder
-from skfsrcnn.pretrained import load_model
+from skfsrcnn.pretrained import load_model, read_tensors
 from skfsrcnn.train import TrainConfig, Trainer, load_config
 from skfsrcnn.train import trainer as trainer_module
 from skfsrcnn.train.cli import main
@@ -322,6 +322,8 @@ def test_base_errors_name_the_file(tmp_path):
         ("distill_share=0", "distill_share"),
         ("distill_share=1.5", "distill_share"),
         ("distill_from=[a]", "distill_from"),
+        ("init_from=[]", "init_from"),
+        ("init_from=[a, 3]", "init_from"),
     ],
 )
 def test_bad_values_name_the_key(item, key):
@@ -393,6 +395,34 @@ def test_init_from_missing_file(data_dirs, tmp_path):
     config = _config(data_dirs, tmp_path, init_from=str(tmp_path / "none.safetensors"))
     with pytest.raises(ValueError, match="none.safetensors"):
         Trainer(config, progress=False)
+
+
+def test_init_from_a_list_starts_from_the_mean_of_its_weights(data_dirs, tmp_path, random_weights):
+    paths = [random_weights("fsrcnn-s", 3, seed) for seed in (1, 2, 3)]
+    states = [_state(path) for path in paths]
+    trainer = Trainer(_config(data_dirs, tmp_path, init_from=[str(p) for p in paths]), progress=False)
+    start = trainer.model.state_dict()
+    for key, value in start.items():
+        torch.testing.assert_close(value, sum(state[key] for state in states) / 3, msg=key)
+    assert not torch.equal(start["deconv.weight"], states[0]["deconv.weight"])
+    _assert_same_weights(_state(paths[0]), states[0])  # the cached source models are left as they were
+
+
+def test_init_from_a_list_of_different_models_is_an_error(data_dirs, tmp_path, random_weights):
+    paths = [str(random_weights("fsrcnn-s", 3)), str(random_weights("fsrcnn-s", 2))]
+    with pytest.raises(ValueError, match=r"`init_from`: .*x2.* is \{'scale': 2.*only weights of the same model and scale"):
+        Trainer(_config(data_dirs, tmp_path, init_from=paths), progress=False)
+
+
+def test_zero_iterations_score_and_keep_the_starting_weights(data_dirs, tmp_path, random_weights):
+    paths = [str(random_weights("fsrcnn-s", 3, seed)) for seed in (1, 2)]
+    trainer = Trainer(_config(data_dirs, tmp_path, iterations=0, init_from=paths), progress=False)
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    best = trainer.run()
+    assert trainer.iteration == 0 and trainer.best_iteration == 0
+    assert trainer.best_psnr == pytest.approx(trainer.validate())
+    assert read_tensors(best)[1]["val_psnr"] == f"{trainer.best_psnr:.4f}"
+    _assert_same_weights(_state(best), start)
 
 
 # ------------------------------------------------------------------ weight average
@@ -867,7 +897,8 @@ def test_every_shipped_base_is_used():
 def test_release_script_trains_every_recipe_in_order():
     """Each registry entry's recipe is trained by configs/train_release.sh after the runs it uses.
 
-    A run uses the weights it starts from (``init_from``) and those of its teacher (``distill_from``).
+    A run uses the weights it starts from (``init_from``, one or the mean of several) and those of its teacher
+    (``distill_from``).
     """
     from skfsrcnn.pretrained import REGISTRY
 
@@ -876,7 +907,8 @@ def test_release_script_trains_every_recipe_in_order():
         assert Path(entry["recipe"]).stem in order, entry["recipe"]
     for position, name in enumerate(order):
         config = load_config(CONFIGS / f"{name}.yaml")
-        for used in (config.init_from, config.distill_from):
+        starts = [config.init_from] if isinstance(config.init_from, str) else config.init_from or []
+        for used in (*starts, config.distill_from):
             if used and used.startswith("runs/"):
                 assert Path(used).parent.name in order[:position], f"{name} uses {used}"
 

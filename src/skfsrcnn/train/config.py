@@ -63,7 +63,9 @@ class TrainConfig:
         LR pixels on each side of a patch left out of the loss (times
         ``scale`` HR pixels); in ``[0, patch_size / 2)``.
     iterations : int
-        Number of optimisation steps (batches) of the run.
+        Number of optimisation steps (batches) of the run. 0 trains
+        nothing: the run scores its starting weights on ``val_data`` and
+        keeps them, e.g. the mean of a list of ``init_from`` weights.
     optimizer : {'adam', 'sgd'}
         Optimiser.
     lr : float
@@ -115,11 +117,14 @@ class TrainConfig:
         rotations of each LR image (geometric self-ensemble): eight times
         the teacher's one-off cost, a sharper target. The model trained is
         still a single pass.
-    init_from : str, optional
+    init_from : str or list of str, optional
         Start from these weights (registry name or file, see
         :func:`skfsrcnn.pretrained.load_model`) instead of random ones; they
         must be of the same ``model``, at any scale (the deconvolution's
-        shape does not depend on it). None trains from scratch.
+        shape does not depend on it). A list starts from the mean of its
+        weights, parameter by parameter: runs fine-tuned from a common
+        start average into a model often better than each (a "model
+        soup"). None trains from scratch.
     finetune : {'all', 'deconv'}
         Train every layer, or only the deconvolution (SRCNN: the last
         layer), the others frozen: the paper's fast transfer to another
@@ -206,7 +211,7 @@ class TrainConfig:
     distill_from: str | None = None
     distill_share: float = 0.5
     distill_ensemble: bool = False
-    init_from: str | None = None
+    init_from: str | list | None = None
     finetune: str = "all"
     val_data: str | None = "../shared/datasets/Set5"
     val_every: int = 500
@@ -228,9 +233,18 @@ class TrainConfig:
                 raise ValueError(f"`{key}` must be one of {choices}, got {value!r}.")
         if self.scale not in (2, 3, 4):
             raise ValueError(f"`scale` must be 2, 3 or 4, got {self.scale!r}.")
-        for key in ("patch_size", "batch_size", "iterations", "val_every", "checkpoint_every"):
+        for key in ("patch_size", "batch_size", "val_every", "checkpoint_every"):
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"`{key}` must be a positive integer, got {getattr(self, key)!r}.")
+        if self.iterations < 0:
+            raise ValueError(f"`iterations` must be 0 or more, got {self.iterations!r}.")
+        if isinstance(self.init_from, list) and not (
+            self.init_from and all(isinstance(item, str) for item in self.init_from)
+        ):
+            raise ValueError(
+                f"`init_from` as a list must name one or more weights files, got {self.init_from!r}; "
+                "use null to train from scratch."
+            )
         if self.perceptual_scale <= 0:
             raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:

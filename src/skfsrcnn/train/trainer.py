@@ -1,5 +1,6 @@
 """The training loop of FSRCNN (and SRCNN): data, optimisation, validation and checkpoints."""
 
+import copy
 import csv
 import math
 import os
@@ -67,7 +68,7 @@ def _schedule(config):
     floor = config.min_lr_ratio
 
     def cosine(it):
-        progress = min(it / config.iterations, 1.0)
+        progress = min(it / max(config.iterations, 1), 1.0)
         return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
     return cosine
@@ -102,6 +103,23 @@ def _transfer(model, source):
     own.update(copied)
     model.load_state_dict(own)
     return sorted(copied)
+
+
+def _starting_weights(init_from):
+    """The model of ``init_from``: one weights file, or the mean of a list of them (same architecture)."""
+    if isinstance(init_from, str):
+        return load_model(init_from, scale=None, device="cpu")
+    models = [load_model(name, scale=None, device="cpu") for name in init_from]
+    for name, model in zip(init_from[1:], models[1:]):
+        if model.config != models[0].config:
+            raise ValueError(
+                f"`init_from`: {name!r} is {model.config} but {init_from[0]!r} is {models[0].config}; "
+                "only weights of the same model and scale can be averaged."
+            )
+    states = [model.state_dict() for model in models]
+    mean = copy.deepcopy(models[0])  # load_model's models are cached: never change them
+    mean.load_state_dict({key: torch.stack([state[key] for state in states]).mean(0) for key in states[0]})
+    return mean
 
 
 class Trainer:
@@ -233,7 +251,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = build_model(config.model, config.scale)
         if config.init_from:
-            source = load_model(config.init_from, scale=None, device="cpu")
+            source = _starting_weights(config.init_from)
             copied = _transfer(self.model, source)
             missing = sorted(set(self.model.state_dict()) - set(copied))
             if missing:
@@ -514,8 +532,10 @@ class Trainer:
                 self.elapsed, self._clock = self._elapsed(), None
         self.save_checkpoint()
         best = self.run_dir / BEST_WEIGHTS
-        if not best.exists():
-            self._save_best(float("nan"))
+        if not best.exists():  # no validation yet: keep the last weights, scored if it can be
+            if self.validation:
+                self.best_psnr, self.best_iteration = self.validate(), self.iteration
+            self._save_best(self.best_psnr if self.validation else float("nan"))
         return best
 
 
