@@ -399,7 +399,7 @@ def test_init_from_missing_file(data_dirs, tmp_path):
 
 def test_init_from_a_list_starts_from_the_mean_of_its_weights(data_dirs, tmp_path, random_weights):
     paths = [random_weights("fsrcnn-s", 3, seed) for seed in (1, 2, 3)]
-    states = [_state(path) for path in paths]
+    states = [{key: value.clone() for key, value in _state(path).items()} for path in paths]
     trainer = Trainer(_config(data_dirs, tmp_path, init_from=[str(p) for p in paths]), progress=False)
     start = trainer.model.state_dict()
     for key, value in start.items():
@@ -410,7 +410,8 @@ def test_init_from_a_list_starts_from_the_mean_of_its_weights(data_dirs, tmp_pat
 
 def test_init_from_a_list_of_different_models_is_an_error(data_dirs, tmp_path, random_weights):
     paths = [str(random_weights("fsrcnn-s", 3)), str(random_weights("fsrcnn-s", 2))]
-    with pytest.raises(ValueError, match=r"`init_from`: .*x2.* is \{'scale': 2.*only weights of the same model and scale"):
+    message = r"`init_from`: .*x2.* is \{'scale': 2.*only weights of the same model and scale"
+    with pytest.raises(ValueError, match=message):
         Trainer(_config(data_dirs, tmp_path, init_from=paths), progress=False)
 
 
