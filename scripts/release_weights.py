@@ -26,7 +26,7 @@ from skfsrcnn import _registry
 from skfsrcnn.evaluate import evaluate, model_upscaler
 from skfsrcnn.models import FastFSRCNN
 from skfsrcnn.pretrained import load_model, read_tensors
-from skfsrcnn.train import load_config
+from skfsrcnn.train import TrainConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "skfsrcnn" / "weights"
@@ -52,8 +52,7 @@ def lineage(config):
     """
     chain, names = [config], {config["name"]}
     for run in chain:  # grows as it goes: breadth first
-        starts = run.get("init_from") or []
-        for parent in [starts] if isinstance(starts, str) else starts:
+        for parent in TrainConfig(**run).init_weights:
             name = Path(parent).parent.name
             recipe = ROOT / "configs" / f"{name}.yaml"
             if parent.startswith("runs/") and recipe.exists() and name not in names:

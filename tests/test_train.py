@@ -908,8 +908,7 @@ def test_release_script_trains_every_recipe_in_order():
         assert Path(entry["recipe"]).stem in order, entry["recipe"]
     for position, name in enumerate(order):
         config = load_config(CONFIGS / f"{name}.yaml")
-        starts = [config.init_from] if isinstance(config.init_from, str) else config.init_from or []
-        for used in (*starts, config.distill_from):
+        for used in (*config.init_weights, config.distill_from):
             if used and used.startswith("runs/"):
                 assert Path(used).parent.name in order[:position], f"{name} uses {used}"
 

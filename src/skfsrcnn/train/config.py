@@ -289,6 +289,22 @@ class TrainConfig:
             raise ValueError(f"`{f.name}` must be {names}, got {value!r}.")
 
     @property
+    def init_weights(self):
+        """``init_from`` as a list: the weights whose mean the run starts from (empty: from scratch).
+
+        Examples
+        --------
+        >>> from skfsrcnn.train import TrainConfig
+        >>> TrainConfig(init_from="fsrcnn-x3").init_weights
+        ['fsrcnn-x3']
+        >>> TrainConfig().init_weights
+        []
+        """
+        if self.init_from is None:
+            return []
+        return [self.init_from] if isinstance(self.init_from, str) else list(self.init_from)
+
+    @property
     def run_dir(self):
         """Folder of this run's checkpoints, logs and weights: ``output_dir/name``.
 

@@ -105,15 +105,13 @@ def _transfer(model, source):
     return sorted(copied)
 
 
-def _starting_weights(init_from):
-    """The model of ``init_from``: one weights file, or the mean of a list of them (same architecture)."""
-    if isinstance(init_from, str):
-        return load_model(init_from, scale=None, device="cpu")
-    models = [load_model(name, scale=None, device="cpu") for name in init_from]
-    for name, model in zip(init_from[1:], models[1:]):
+def _mean_model(names):
+    """A model holding the mean, parameter by parameter, of the weights ``names`` (one model and scale)."""
+    models = [load_model(name, scale=None, device="cpu") for name in names]
+    for name, model in zip(names[1:], models[1:]):
         if model.config != models[0].config:
             raise ValueError(
-                f"`init_from`: {name!r} is {model.config} but {init_from[0]!r} is {models[0].config}; "
+                f"`init_from`: {name!r} is {model.config} but {names[0]!r} is {models[0].config}; "
                 "only weights of the same model and scale can be averaged."
             )
     states = [model.state_dict() for model in models]
@@ -250,8 +248,8 @@ class Trainer:
             raise ValueError(f"Cannot resume: {str(checkpoint)!r} does not exist.")
         torch.manual_seed(config.seed)
         self.model = build_model(config.model, config.scale)
-        if config.init_from:
-            source = _starting_weights(config.init_from)
+        if config.init_weights:
+            source = _mean_model(config.init_weights)
             copied = _transfer(self.model, source)
             missing = sorted(set(self.model.state_dict()) - set(copied))
             if missing:
