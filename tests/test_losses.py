@@ -1,10 +1,11 @@
-"""Tests for skfsrcnn.train.losses: VGG16 layers, weights files and the perceptual loss."""
+"""Tests for skfsrcnn.train.losses: the pixel losses, VGG16 layers, weights files and the perceptual loss."""
 
 import pytest
 import torch
 from torch.nn import functional as F
 
 from skfsrcnn.train import VGG16_LAYERS, PerceptualLoss, VGG16Features
+from skfsrcnn.train.losses import PIXEL_LOSSES, charbonnier_loss
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -15,6 +16,21 @@ TORCHVISION_CONVS = {
     17: (512, 256), 19: (512, 512), 21: (512, 512),
     24: (512, 512), 26: (512, 512), 28: (512, 512),
 }
+
+
+def test_charbonnier_is_smooth_l1():
+    diff = torch.tensor([0.0, 1e-4, 0.01, -0.3])
+    values = [float(charbonnier_loss(d, torch.zeros(()))) for d in diff]
+    assert values[0] == pytest.approx(1e-3)  # epsilon where output equals target
+    assert values[2:] == pytest.approx([0.01, 0.3], rel=1e-2)  # |d| further out
+    diff.requires_grad_(True)
+    charbonnier_loss(diff, torch.zeros(4)).backward()
+    assert torch.isfinite(diff.grad).all() and diff.grad[0] == 0
+
+
+def test_pixel_losses_are_mse_l1_and_charbonnier():
+    assert set(PIXEL_LOSSES) == {"mse", "l1", "charbonnier"}
+    assert PIXEL_LOSSES["mse"] is F.mse_loss and PIXEL_LOSSES["l1"] is F.l1_loss
 
 
 @pytest.fixture(scope="module")

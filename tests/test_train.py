@@ -311,6 +311,7 @@ def test_base_errors_name_the_file(tmp_path):
         ("patch_size=0", "patch_size"),
         ("iterations=-1", "iterations"),
         ("loss_border=16", "loss_border"),  # half the default patch
+        ("pixel_loss=huber", "pixel_loss"),
         ("lr=fast", "lr"),
         ("flips=1", "flips"),
         ("compile=yes please", "compile"),
@@ -698,6 +699,21 @@ def test_perceptual_loss_is_added_to_the_mse(data_dirs, tmp_path, vgg_file):
     with torch.no_grad():
         out = trainer.network(lr)
         expected = F.mse_loss(out, hr) + 0.1 * trainer.perceptual(out, hr)
+    assert trainer._step(lr, hr) == pytest.approx(float(expected), rel=1e-5)
+
+
+@pytest.mark.parametrize(("name", "loss"), [
+    ("l1", F.l1_loss),
+    ("charbonnier", lambda out, hr: torch.sqrt((out - hr) ** 2 + 1e-6).mean()),
+])
+def test_pixel_loss_is_the_one_configured(data_dirs, tmp_path, name, loss):
+    config = _config(data_dirs, tmp_path, patch_size=8, batch_size=4, iterations=2, pixel_loss=name)
+    trainer = Trainer(config, progress=False)
+    lr, hr = (torch.from_numpy(a) for a in trainer.sampler.sample())
+    with torch.no_grad():
+        out = trainer.network(lr)
+        expected, mse = loss(out, hr), F.mse_loss(out, hr)
+    assert float(expected) != pytest.approx(float(mse), rel=1e-2)
     assert trainer._step(lr, hr) == pytest.approx(float(expected), rel=1e-5)
 
 

@@ -11,13 +11,14 @@ import yaml
 
 from ..datasets import PAPER_DOWNSCALES, PAPER_ROTATIONS
 from ..models import ARCHITECTURES
-from .losses import VGG16_LAYERS
+from .losses import PIXEL_LOSSES, VGG16_LAYERS
 
 _CHOICES = {
     "model": ARCHITECTURES,
     "optimizer": ("adam", "sgd"),
     "schedule": ("cosine", "step", "constant"),
     "finetune": ("all", "deconv"),
+    "pixel_loss": tuple(PIXEL_LOSSES),
     "perceptual_layer": VGG16_LAYERS,
     "precision": ("float32", "bfloat16"),
 }
@@ -59,6 +60,10 @@ class TrainConfig:
         LR patch side; HR patches are ``patch_size * scale``.
     batch_size : int
         Patches per iteration.
+    pixel_loss : {'mse', 'l1', 'charbonnier'}
+        Loss between output and target: the mean squared error (the
+        paper's, and what PSNR measures), the mean absolute error, or its
+        smooth form ``sqrt(d**2 + 1e-6)``.
     loss_border : int
         LR pixels on each side of a patch left out of the loss (times
         ``scale`` HR pixels); in ``[0, patch_size / 2)``.
@@ -93,12 +98,13 @@ class TrainConfig:
     perceptual_weights : str, optional
         File of torchvision VGG16 weights (``.pth``/``.pt`` state dict or
         ``.safetensors``; see :class:`PerceptualLoss`): adds a perceptual
-        loss to the MSE. None (the default) trains on MSE alone.
+        loss to the pixel loss. None (the default) trains on the pixel
+        loss alone.
     perceptual_layer : str
         VGG16 activation the perceptual loss compares, one of
         :data:`VGG16_LAYERS` (``'relu2_2'``: fine textures).
     perceptual_scale : float
-        Weight of the perceptual loss added to the MSE.
+        Weight of the perceptual loss added to the pixel loss.
     distill_from : str, optional
         Weights (registry name or file, see
         :func:`skfsrcnn.pretrained.load_model`) of a teacher of the same
@@ -107,7 +113,7 @@ class TrainConfig:
         the teacher's output computed once, before training, on every whole
         LR training image patches are drawn from (so it costs no time per
         iteration, and patches see no zero-padded border of the teacher).
-        With the MSE this is the pixel loss plus ``distill_share`` times the
+        With the MSE this is the MSE to HR plus ``distill_share`` times the
         MSE to the teacher, less a constant. None (the default) trains on
         the HR images alone.
     distill_share : float
@@ -194,6 +200,7 @@ class TrainConfig:
     flips: bool = False
     patch_size: int = 32
     batch_size: int = 32
+    pixel_loss: str = "mse"
     loss_border: int = 0
     iterations: int = 20000
     optimizer: str = "adam"

@@ -1,4 +1,4 @@
-"""A perceptual loss on VGG16 features, from weights the user supplies as a file.
+"""The pixel losses, and a perceptual loss on VGG16 features from weights the user supplies as a file.
 
 No weights are downloaded: pass the path of a torchvision VGG16 state dict
 (``torchvision.models.vgg16(weights=...).state_dict()``, or the state dict of
@@ -15,6 +15,26 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..pretrained import read_tensors
+
+#: Charbonnier's epsilon, on [0, 1] intensities (LapSRN's).
+CHARBONNIER_EPS = 1e-3
+
+
+def charbonnier_loss(output, target):
+    """Mean of ``sqrt((output - target)**2 + eps**2)``: a smooth L1 loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfsrcnn.train.losses import charbonnier_loss
+    >>> round(float(charbonnier_loss(torch.zeros(4), torch.full((4,), 0.5))), 4)
+    0.5
+    """
+    return torch.sqrt((output - target).square() + CHARBONNIER_EPS**2).mean()
+
+
+#: Loss between network output and target, by ``pixel_loss`` setting.
+PIXEL_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "charbonnier": charbonnier_loss}
 
 #: Convolutions per block of VGG16's ``features`` (output channels), as torchvision.
 _VGG16_BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))

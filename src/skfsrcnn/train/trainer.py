@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
-from torch.nn import functional as F
 
 from .. import _validate
 from ..datasets import PatchSampler, augment, load_benchmark, load_folder
@@ -19,7 +18,7 @@ from ..evaluate import evaluate, model_upscaler
 from ..models import SRCNN, build_model, inference_form
 from ..pretrained import load_model, save_weights
 from .config import TrainConfig
-from .losses import PerceptualLoss
+from .losses import PIXEL_LOSSES, PerceptualLoss
 
 #: File name, in the run folder, of the checkpoint that ``resume`` continues from.
 CHECKPOINT = "checkpoint.pt"
@@ -432,7 +431,7 @@ class Trainer:
             s = self.config.scale
             out = out[..., crop * s : -crop * s, crop * s : -crop * s]
             hr = hr[..., crop * s : -crop * s, crop * s : -crop * s]
-        loss = F.mse_loss(out, hr)
+        loss = PIXEL_LOSSES[self.config.pixel_loss](out, hr)
         if self.perceptual is not None:
             loss = loss + self.config.perceptual_scale * self.perceptual(out, hr)
         return loss
