@@ -25,7 +25,7 @@ import yaml
 from skfsrcnn import _registry
 from skfsrcnn.evaluate import evaluate, model_upscaler
 from skfsrcnn.models import FastFSRCNN
-from skfsrcnn.pretrained import load_model, read_tensors
+from skfsrcnn.pretrained import input_range, load_model, read_tensors
 from skfsrcnn.train import TrainConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,6 +80,7 @@ def entry(name, run_name, runs):
         "training_data": f"{folders} (augmented: downscales {config['downscales']}, "
                          f"rotations {config['rotations']}{', flips' if config['flips'] else ''})",
         "recipe": f"configs/{run_name}.yaml",
+        "input_range": list(input_range(target)),
         "scores": score(target, config["scale"]),
     }
 

@@ -31,7 +31,10 @@ def opencv_models_dir():
 
 @pytest.fixture(scope="session")
 def random_weights(tmp_path_factory):
-    """``make(preset, scale)`` -> path of a safetensors file with random, non-trivial weights."""
+    """``make(preset, scale, seed, input_range)`` -> path of a safetensors file with random, non-trivial weights.
+
+    ``input_range`` is recorded in the file when given (None: none, read as photo luma).
+    """
     import torch
 
     from skfsrcnn.models import FSRCNN
@@ -39,15 +42,16 @@ def random_weights(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("weights")
 
-    def make(preset="fsrcnn", scale=2, seed=0):
-        path = folder / f"{preset}_x{scale}_{seed}.safetensors"
+    def make(preset="fsrcnn", scale=2, seed=0, input_range=None):
+        tag = "" if input_range is None else "_" + "-".join(f"{v:g}" for v in input_range)
+        path = folder / f"{preset}_x{scale}_{seed}{tag}.safetensors"
         if not path.exists():
             torch.manual_seed(seed)
             model = FSRCNN.from_preset(preset, scale)
             with torch.no_grad():
                 for parameter in model.parameters():
                     parameter.normal_(0, 0.1)
-            save_weights(model, path)
+            save_weights(model, path, input_range=input_range)
         return path
 
     return make

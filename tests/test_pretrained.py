@@ -20,7 +20,7 @@ import torch
 import skfsrcnn
 from skfsrcnn import _registry, pretrained, upscale
 from skfsrcnn.models import PRESETS, FSRCNN
-from skfsrcnn.pretrained import REGISTRY, available_weights, load_model, save_weights, weights_path
+from skfsrcnn.pretrained import REGISTRY, available_weights, input_range, load_model, save_weights, weights_path
 
 
 def _sha256(path):
@@ -46,6 +46,12 @@ def test_registry_entries_are_complete():
     assert {(e["architecture"], e["scale"]) for e in REGISTRY.values()} >= {
         (preset, scale) for preset in PRESETS for scale in (2, 3, 4)
     }
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_registry_input_range_is_the_files(name):
+    recorded = input_range(weights_path(name))  # the file's metadata (none: photo luma)
+    assert input_range(name) == tuple(REGISTRY[name]["input_range"]) == recorded
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
@@ -355,6 +361,7 @@ def remote(tmp_path, monkeypatch, random_weights):
     server = _Server(served)
     registry = {**_registry.REGISTRY, NAME: {
         "file": FILE, "sha256": _sha256(served / FILE), "architecture": "fsrcnn-s", "scale": 3,
+        "input_range": list(pretrained.LUMA_RANGE),
     }}
     monkeypatch.setattr(_registry, "REGISTRY", registry)
     monkeypatch.setattr(pretrained, "REGISTRY", registry)
@@ -492,3 +499,33 @@ def test_slow_server_is_an_error_not_a_hang(remote, monkeypatch, fault, setting,
     assert time.monotonic() - start < 10
     assert len(remote.requests) == 3
     _assert_nothing_kept(remote)
+
+
+# ---------------------------------------------------------------- input range
+
+
+def test_save_weights_records_the_input_range(tmp_path):
+    path = tmp_path / "full.safetensors"
+    save_weights(FSRCNN(2, d=8, s=4, m=1), path, input_range=(0.0, 1.0))
+    assert input_range(path) == (0.0, 1.0)
+    save_weights(FSRCNN(2, d=8, s=4, m=1), path)
+    assert input_range(path) == pretrained.LUMA_RANGE  # none recorded: photo luma
+
+
+@pytest.mark.parametrize("bad", [(0.5, 0.5), (-0.1, 1.0), (0.0, 1.5), ("a", 1)])
+def test_save_weights_refuses_a_malformed_input_range(tmp_path, bad):
+    path = tmp_path / "bad.safetensors"
+    with pytest.raises(ValueError, match=r"input_range"):
+        save_weights(FSRCNN(2, d=8, s=4, m=1), path, input_range=bad)
+    assert not path.exists()
+
+
+def test_malformed_recorded_input_range_is_a_clear_error(tmp_path):
+    from safetensors.torch import save_file
+
+    model = FSRCNN(2, d=8, s=4, m=1)
+    path = tmp_path / "edited.safetensors"
+    save_file(dict(model.state_dict()), str(path), metadata={"architecture": '{"d": 8, "s": 4, "m": 1}',
+                                                              "input_range": "[1, 0]"})
+    with pytest.raises(ValueError, match=r"input_range of `weights` file .* 0 <= low < high <= 1, got \[1, 0\]"):
+        input_range(path)

@@ -106,6 +106,17 @@ class Env:
             iio.imwrite(path, data)
         return path
 
+    def edited_weights(self, **metadata):
+        """A copy of the random weights with ``metadata`` entries written into its header."""
+        from safetensors.torch import load_file, save_file
+
+        from skfsrcnn.pretrained import read_tensors
+
+        path = self.tmp_path / "edited.safetensors"
+        header = read_tensors(self.weights)[1]
+        save_file(load_file(str(self.weights)), str(path), metadata={**header, **metadata})
+        return path
+
     def truncated(self, name, data):
         path = self.file(name, data)
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -184,14 +195,18 @@ class Env:
         return upscale(image, 2, weights=self.weights, **options)
 
     def network(self, unit_image):
-        """The plain (slow-form) FSRCNN on an image in [0, 1]: an independent reference."""
+        """The plain (slow-form) FSRCNN on an image in [0, 1]: an independent reference.
+
+        The image is mapped into the intensity range the weights expect, and the output back.
+        """
         import torch
 
-        from skfsrcnn.pretrained import load_model
+        from skfsrcnn.pretrained import input_range, load_model
 
+        low, high = input_range(self.weights)
         with torch.inference_mode():
-            x = torch.from_numpy(np.asarray(unit_image, np.float32))[None, None]
-            return load_model(self.weights)(x)[0, 0].numpy()
+            x = torch.from_numpy(np.asarray(unit_image, np.float32) * (high - low) + low)[None, None]
+            return (load_model(self.weights)(x)[0, 0].numpy() - low) / (high - low)
 
 
 def _uint8(shape, seed=0):
@@ -339,7 +354,8 @@ CASES = [
                             r"at least 5x5 is needed")),
     Case("api-smallest", UPSCALE, "the smallest image, 5 x 5 ``uint8``",
          lambda env: env.upscale(_uint8((5, 5), 6)),
-         Equals("the plain FSRCNN network's output, clipped to the input range",
+         Equals("the plain FSRCNN network's output (in the intensity range of its weights), clipped to the input "
+                "range",
                 lambda env: _clipped(env.network(_uint8((5, 5), 6) / 255), _uint8((5, 5), 6), 255), atol=1e-5)),
     Case("api-huge", UPSCALE, "a 1,000,000 x 1,000,000 ``uint8`` image (a broadcast view, no memory used)",
          lambda env: env.upscale(_huge()),
@@ -382,6 +398,10 @@ CASES = [
          lambda env: upscale(_uint8((12, 10)), 2, weights=env.tmp_path),
          Raises(ValueError, r"`weights`='.*' is neither a registered name \(fsrcnn-s-x2, .*\) nor an existing "
                             r"file; check the spelling or the path")),
+    Case("api-weights-bad-range", UPSCALE, "a weights file whose metadata records ``input_range`` ``[1, 0]``",
+         lambda env: upscale(_uint8((12, 10)), 2, weights=env.edited_weights(input_range="[1, 0]")),
+         Raises(ValueError, r"The input_range of `weights` file '.*' must be two numbers with 0 <= low < high "
+                            r"<= 1, got \[1, 0\]; fix or remove that metadata entry")),
     Case("api-tile-12", UPSCALE, "``tile_size=12``, smaller than the network's context needs",
          lambda env: env.upscale(_uint8((40, 40)), tile_size=12),
          Raises(ValueError, r"`tile_size`=12 is too small: the network needs context around each tile; "
@@ -475,6 +495,10 @@ CASES = [
                                   "--scale", 3),
          Raises(CommandFailed, r"Benchmark image 'a' is 9x9 pixels; scoring at x3 needs at least 17x17; "
                                r"remove it or use larger images")),
+    Case("eval-pipeline-bicubic", EVAL, "``--pipeline upscale`` with x2 weights and ``--scale 3``",
+         lambda env: env.evaluate("--weights", env.weights, "--pipeline", "upscale", "--data", env.good_folder(),
+                                  "--scale", 3),
+         Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3")),
     Case("eval-wrong-scale", EVAL, "x2 weights with ``--scale 3``",
          lambda env: env.evaluate("--weights", env.weights, "--data", env.good_folder(), "--scale", 3),
          Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3; use scale=2 or "

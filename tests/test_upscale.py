@@ -210,7 +210,7 @@ def test_list_input(weights):
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_grey_replicated_to_rgb_matches_grey_path(random_weights, scale):
-    weights = random_weights("fsrcnn", scale)
+    weights = random_weights("fsrcnn", scale, input_range=(0.0, 1.0))  # grey planes reach the network as they are
     grey = _image("float32", (15, 12), seed=9)
     rgb = np.repeat(grey[..., None], 3, axis=-1)
     out = upscale(rgb, scale, channel_axis=-1, weights=weights, clip=False)
@@ -221,9 +221,58 @@ def test_grey_replicated_to_rgb_matches_grey_path(random_weights, scale):
         assert_allclose(out[..., channel], expected, rtol=0, atol=2e-5)
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "float32"])
+def test_grey_reaches_the_network_in_the_range_of_its_weights(random_weights, dtype):
+    """Photo-luma weights see a grey image mapped into 16..235 of 255, and the result is mapped back."""
+    a, b = 16 / 255, 235 / 255
+    luma, full = random_weights("fsrcnn", 3, input_range=(a, b)), random_weights("fsrcnn", 3, input_range=(0.0, 1.0))
+    image = _image(dtype, (13, 11), seed=12)
+    unit = upscale(image, 3, weights=full, clip=False)  # [0, 1] units, as the network sees them
+    low, high = _upscale.intensity_range(image)
+    mapped = ((image - low) / (high - low) * (b - a) + a).astype(np.float32)
+    expected = (upscale(mapped, 3, weights=full, clip=False) - a) / (b - a)
+    expected = expected * (high - low) / (1.0 if dtype == "float32" else np.iinfo(dtype).max) + low / (
+        1.0 if dtype == "float32" else np.iinfo(dtype).max)
+    got = upscale(image, 3, weights=luma, clip=False)
+    assert_allclose(got, expected, rtol=0, atol=5e-5)
+    assert np.abs(got - unit).max() > 1e-3  # the mapping changes what the network sees
+
+
+def test_rgb_ignores_the_input_range_of_its_weights(random_weights):
+    """The luma of RGB is already photo luma: RGB keeps its exact behaviour whatever the weights record."""
+    rgb = _image("uint8", (12, 10, 3), seed=13)
+    luma = upscale(rgb, 2, channel_axis=-1, weights=random_weights("fsrcnn", 2))
+    full = upscale(rgb, 2, channel_axis=-1, weights=random_weights("fsrcnn", 2, input_range=(0.0, 1.0)))
+    assert_array_equal(luma, full)
+
+
+def test_black_background_gains_from_the_range_of_the_weights():
+    """Bright blobs on black, as fluorescence: the photo weights beat cubic splines, and the network fed raw."""
+    from skimage.filters import gaussian
+    from skimage.transform import rescale
+
+    from skfsrcnn.datasets import degrade
+    from skfsrcnn.evaluate import model_upscaler
+    from skfsrcnn.metrics import psnr
+    from skfsrcnn.pretrained import load_model
+
+    rng = np.random.default_rng(14)
+    hr = np.zeros((96, 96))
+    rows, cols = np.mgrid[:96, :96]
+    for r, c, radius, level in zip(*rng.uniform((8, 8, 3, 0.3), (88, 88, 9, 1.0), (12, 4)).T):
+        hr[(rows - r) ** 2 + (cols - c) ** 2 < radius**2] = level
+    hr = np.round(gaussian(hr, 1.0) * 255).astype(np.uint8)
+    lr = degrade(hr, 3)
+    ours = np.round(np.clip(upscale(lr, 3), 0, 1) * 255).astype(np.uint8)
+    spline = np.round(np.clip(rescale(lr, 3, order=3), 0, 1) * 255).astype(np.uint8)
+    raw = np.round(np.clip(model_upscaler(load_model("fsrcnn-x3"))(lr), 0, 1) * 255).astype(np.uint8)
+    assert psnr(hr, ours, crop_border=3) > psnr(hr, spline, crop_border=3) + 0.5
+    assert psnr(hr, ours, crop_border=3) > psnr(hr, raw, crop_border=3) + 0.5
+
+
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_rgb_is_network_on_luma_plus_bicubic_chroma(random_weights, scale):
-    weights = random_weights("fsrcnn", scale)
+    weights = random_weights("fsrcnn", scale, input_range=(0.0, 1.0))  # grey planes reach the network as they are
     rgb = _image("float64", (14, 11, 3), seed=10)
     out = upscale(rgb, scale, channel_axis=-1, weights=weights, clip=False)
     ycbcr = rgb2ycbcr(rgb) / 255
@@ -382,8 +431,8 @@ def test_models_are_cached_between_calls(random_weights, tmp_path, monkeypatch):
     assert len(reads) == 1
     assert_array_equal(first, second)
     cpu = torch.device("cpu")
-    assert _upscale._network(str(path), "fsrcnn", 3, cpu) is _upscale._network(str(path), "fsrcnn", 3, cpu)
-    assert _upscale._network(None, "fsrcnn-s", 2, cpu) is _upscale._network(None, "fsrcnn-s", 2, cpu)
+    assert _upscale._network(str(path), "fsrcnn", 3, cpu)[0] is _upscale._network(str(path), "fsrcnn", 3, cpu)[0]
+    assert _upscale._network(None, "fsrcnn-s", 2, cpu)[0] is _upscale._network(None, "fsrcnn-s", 2, cpu)[0]
 
 
 def test_rewritten_weights_file_is_reloaded(random_weights, tmp_path):

@@ -14,6 +14,10 @@ REGISTRY = {
         "scale": 2,
         "training_data": "T91, skimage-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-s-x2-soup3.yaml",
+        "input_range": [
+            0.06274509803921569,
+            0.9215686274509803
+        ],
         "scores": {
             "Set5": [
                 36.34,
@@ -32,6 +36,10 @@ REGISTRY = {
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-s-x3-soup.yaml",
+        "input_range": [
+            0.06274509803921569,
+            0.9215686274509803
+        ],
         "scores": {
             "Set5": [
                 32.39,
@@ -50,6 +58,10 @@ REGISTRY = {
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-s-x4-soup.yaml",
+        "input_range": [
+            0.06274509803921569,
+            0.9215686274509803
+        ],
         "scores": {
             "Set5": [
                 30.09,
@@ -68,6 +80,10 @@ REGISTRY = {
         "scale": 2,
         "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-x2-retransfer7-soup3.yaml",
+        "input_range": [
+            0.06274509803921569,
+            0.9215686274509803
+        ],
         "scores": {
             "Set5": [
                 36.83,
@@ -86,6 +102,10 @@ REGISTRY = {
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-x3-soup-mse.yaml",
+        "input_range": [
+            0.06274509803921569,
+            0.9215686274509803
+        ],
         "scores": {
             "Set5": [
                 32.89,
@@ -104,6 +124,10 @@ REGISTRY = {
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "configs/fsrcnn-x4-retransfer-selfens2.yaml",
+        "input_range": [
+            0.06274509803921569,
+            0.9215686274509803
+        ],
         "scores": {
             "Set5": [
                 30.58,

@@ -12,14 +12,15 @@ DEFAULT_TILE_SIZE = 512
 
 
 def _network(weights, model, scale, device):
-    """The fast inference network for ``weights`` (name or path), cached.
+    """The fast inference network for ``weights`` (name or path), cached, and its input range.
 
     The cache is keyed on the loaded model, which :func:`load_model` caches
     by file and modification time, so a rewritten weights file is reloaded.
     """
-    from .pretrained import load_model
+    from .pretrained import input_range, load_model
 
-    return _fast_network(load_model(weights or f"{model}-x{scale}", scale=scale, device=device))
+    weights = weights or f"{model}-x{scale}"
+    return _fast_network(load_model(weights, scale=scale, device=device)), input_range(weights)
 
 
 @functools.lru_cache(maxsize=16)
@@ -29,18 +30,21 @@ def _fast_network(model):
     return inference_form(model).eval()
 
 
-def _run_network(network, device, low=0.0, high=1.0):
-    """``run(batch)``: map a batch of planes from [low, high] to [0, 1] and upscale it.
+def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
+    """``run(batch)``: map a batch of planes from ``source`` to ``target`` intensities and upscale it.
 
-    Normalising tile by tile (with the image's global range) avoids a float
-    copy of the whole input.
+    Mapping tile by tile (with the image's global range) avoids a float
+    copy of the whole input. The minimum is subtracted first, so that data
+    with a large offset keep their precision.
     """
     import torch
 
+    (low, high), (start, stop) = source, target
+
     def run(batch):
         batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if (low, high) != (0.0, 1.0):
-            batch = (batch - np.float32(low)) / np.float32(high - low)
+        if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
+            batch = (batch - np.float32(low)) * np.float32((stop - start) / (high - low)) + np.float32(start)
         elif not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
             batch = batch.copy()
         x = torch.from_numpy(batch)[:, None].to(device)
@@ -189,7 +193,7 @@ def upscale_steps(
     _validate.flags(preserve_range=preserve_range, clip=clip, rgb=rgb)
     _memory.check_output_fits(image, scale)
     device = _validate.device(device)
-    network = _network(weights and str(weights), model, scale, device)
+    network, (net_low, net_high) = _network(weights and str(weights), model, scale, device)
     if _value_range is None:
         low, high = intensity_range(image)
     else:
@@ -203,16 +207,17 @@ def upscale_steps(
         rows, cols = luma.shape[-2:]
         planes = luma.reshape(-1, rows, cols)
         run = _run_network(network, device)
-    elif mode == "channels":
-        planes = np.moveaxis(work, -1, -3)
+        span, start = 1.0, 0.0  # the luma is already in the photo range the network knows
+    else:
+        if mode == "channels":
+            planes = np.moveaxis(work, -1, -3)
+        else:
+            planes = work
         rows, cols = planes.shape[-2:]
         planes = planes.reshape(-1, rows, cols)
-    else:
-        rows, cols = work.shape[-2:]
-        planes = work.reshape(-1, rows, cols)
-
-    if mode != "rgb":
-        run = _run_network(network, device, low, high)
+        # [low, high] -> [net_low, net_high], the intensities the weights were trained on.
+        span, start = net_high - net_low, net_low
+        run = _run_network(network, device, (low, high), (net_low, net_high))
     tile = tile_size or max(rows, cols)
     upscaled = yield from upscale_planes(planes, scale, run, tile, network.halo)
     lead = work.shape[:-3] if mode != "grey" else work.shape[:-2]
@@ -232,7 +237,8 @@ def upscale_steps(
         if image.dtype.kind == "i" and not preserve_range:
             low_bound = max(low_bound, -1.0)  # as skimage: the most negative integer maps to -1
         bounds = (low_bound, high_bound)
-    _to_output_units(out, (high - low) / units, low / units, bounds)
+    gain = (high - low) / (units * span)  # network units -> output units
+    _to_output_units(out, gain, low / units - start * gain, bounds)
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
     return out.astype(output_dtype(image.dtype), copy=False)
@@ -300,6 +306,18 @@ def upscale(
     and alpha likewise. Before the network, intensities are mapped to [0, 1]
     once for the whole image: uint8 by its dtype range, floats in [0, 1] as
     they are, other data by the image's global minimum and maximum.
+
+    Grey, multichannel and nD images are then mapped into the intensity
+    range the weights were trained on (:func:`skfsrcnn.pretrained.input_range`)
+    and the network's output back: the released photo weights learned on
+    the luma of photographs, which BT.601 keeps within 16..235 of 255, and a
+    black background fed to them as 0 lies outside anything they saw (on
+    fluorescence images that made them worse than spline interpolation).
+    The luma of RGB images already lies in that range and reaches the
+    network as it is.
+
+    .. versionchanged:: 0.2
+       Non-RGB images are mapped into the weights' ``input_range``.
 
     Examples
     --------

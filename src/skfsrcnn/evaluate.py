@@ -17,7 +17,15 @@ from .datasets import degrade, load_benchmark
 from .metrics import psnr, ssim
 from .resize import imresize
 
-__all__ = ["PROTOCOL", "evaluate", "bicubic_upscaler", "model_upscaler", "main"]
+__all__ = [
+    "PROTOCOL",
+    "bicubic_upscaler",
+    "evaluate",
+    "library_upscaler",
+    "main",
+    "model_upscaler",
+    "spline_upscaler",
+]
 
 #: One-line summary of the evaluation protocol, printed under every
 #: ``skfsrcnn-eval`` table; fill in the shaved border with
@@ -57,6 +65,71 @@ def bicubic_upscaler(scale):
     (30, 24)
     """
     return lambda lr: imresize(lr, scale)
+
+
+def spline_upscaler(scale):
+    """Return ``f(lr) -> hr`` that upscales with cubic splines (a baseline stronger than bicubic).
+
+    This is :func:`skimage.transform.rescale` with ``order=3`` (its
+    defaults otherwise), the interpolation a scikit-image user reaches for.
+
+    Parameters
+    ----------
+    scale : int
+        Upscaling factor.
+
+    Returns
+    -------
+    callable
+        Takes a float (M, N) LR plane, returns the float (M * scale, N * scale)
+        plane; pass it to :func:`evaluate`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.evaluate import spline_upscaler
+    >>> spline_upscaler(2)(np.zeros((10, 8))).shape
+    (20, 16)
+    """
+    from skimage.transform import rescale
+
+    return lambda lr: rescale(lr, scale, order=3)
+
+
+def library_upscaler(weights, scale, *, device=None):
+    """Return ``f(lr) -> hr`` that runs :func:`skfsrcnn.upscale` as a user calls it on a grey image.
+
+    Unlike :func:`model_upscaler`, which feeds the network the luma as the
+    literature does, this maps the plane into the intensity range the
+    weights were trained on (:func:`skfsrcnn.pretrained.input_range`) and
+    back, and clips to the input's range: what ``upscale`` gives for
+    greyscale data such as microscopy.
+
+    Parameters
+    ----------
+    weights : str or path-like
+        Registry name or weights file.
+    scale : int
+        Upscaling factor; must match the weights.
+    device : str or torch.device, optional
+        As for :func:`skfsrcnn.upscale`.
+
+    Returns
+    -------
+    callable
+        Takes a float (M, N) LR plane, returns the float32 HR plane; pass
+        it to :func:`evaluate`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.evaluate import library_upscaler
+    >>> library_upscaler("fsrcnn-s-x2", 2)(np.zeros((10, 8))).shape
+    (20, 16)
+    """
+    from ._upscale import upscale
+
+    return lambda lr: upscale(lr, scale, weights=weights, device=device)
 
 
 def model_upscaler(network, device="cpu"):
@@ -170,10 +243,13 @@ def format_table(rows, title):
 def main(argv=None):
     """Entry point of ``skfsrcnn-eval``: print a benchmark's PSNR/SSIM table.
 
-    ``skfsrcnn-eval (--weights NAME_OR_FILE | --bicubic) --data FOLDER
-    --scale S [--device DEVICE]`` scores registered weights, a weights
-    file, or the MATLAB bicubic baseline with :func:`evaluate`, and prints
-    one row per image, their mean and the :data:`PROTOCOL`.
+    ``skfsrcnn-eval (--weights NAME_OR_FILE | --bicubic | --spline) --data
+    FOLDER --scale S [--pipeline network|upscale] [--device DEVICE]`` scores
+    registered weights, a weights file, the MATLAB bicubic or the cubic
+    spline baseline with :func:`evaluate`, and prints one row per image,
+    their mean and the :data:`PROTOCOL`. With ``--pipeline upscale`` the
+    weights run as :func:`library_upscaler` (as ``skfsrcnn.upscale`` on a
+    grey image) instead of :func:`model_upscaler` (the literature's way).
 
     Parameters
     ----------
@@ -214,9 +290,17 @@ def main(argv=None):
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--weights", help="registry name (e.g. fsrcnn-x3) or a weights file")
     what.add_argument("--bicubic", action="store_true", help="score MATLAB bicubic instead")
+    what.add_argument("--spline", action="store_true",
+                      help="score cubic splines instead (skimage.transform.rescale, order=3)")
     parser.add_argument("--data", required=True, help="SelfExSR folder (image_SRF_<s>/) or HR folder")
     parser.add_argument("--scale", type=int, required=True, help="upscaling factor")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
+    parser.add_argument(
+        "--pipeline", choices=("network", "upscale"), default="network",
+        help="network: the literature's protocol, the network fed the luma as it is (default); "
+             "upscale: skfsrcnn.upscale as on a grey image, mapped into the intensity range the "
+             "weights were trained on (for greyscale data such as microscopy)",
+    )
     args = parser.parse_args(argv)
 
     from . import _validate
@@ -229,6 +313,14 @@ def main(argv=None):
             )
         if args.bicubic:
             upscaler, label = bicubic_upscaler(args.scale), "bicubic (MATLAB)"
+        elif args.spline:
+            upscaler, label = spline_upscaler(args.scale), "cubic spline (skimage)"
+        elif args.pipeline == "upscale":
+            from .pretrained import load_model
+
+            device = _validate.device(args.device)
+            load_model(args.weights, scale=args.scale, device=device)  # a clear error before any work
+            upscaler, label = library_upscaler(args.weights, args.scale, device=device), f"{args.weights} (upscale)"
         else:
             from .pretrained import load_model
 

@@ -16,7 +16,7 @@ from .. import _validate
 from ..datasets import PatchSampler, augment, load_benchmark, load_folder
 from ..evaluate import evaluate, model_upscaler
 from ..models import SRCNN, build_model, inference_form
-from ..pretrained import load_model, save_weights
+from ..pretrained import FULL_RANGE, LUMA_RANGE, load_model, save_weights
 from .config import TrainConfig
 from .losses import PIXEL_LOSSES, PerceptualLoss
 
@@ -309,6 +309,7 @@ class Trainer:
     def _sampler(self):
         config = self.config
         images = [image for folder in config.train_folders for image in load_folder(folder)]
+        self.input_range = training_input_range(images)
         images = augment(images, config.downscales, config.rotations, config.flips)
         sampler = PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed)
         if config.distill_from:
@@ -416,7 +417,7 @@ class Trainer:
         metadata = {"val_data": str(self.config.val_data), "val_psnr": f"{psnr:.4f}",
                     "iteration": str(self.iteration), "run": self.config.name}
         _atomic_write(self.run_dir / BEST_WEIGHTS,
-                      lambda tmp: save_weights(self.kept_model, tmp, metadata))
+                      lambda tmp: save_weights(self.kept_model, tmp, metadata, input_range=self.input_range))
 
     def _loss(self, lr, hr):
         """The training loss of the network on a batch (compiled with ``config.compile``).
@@ -582,6 +583,30 @@ def train(config, resume=False, progress=True):
     >>> runs.cleanup()
     """
     return Trainer(config, resume=resume, progress=progress).run()
+
+
+def training_input_range(images):
+    """The intensity range weights trained on ``images`` (uint8 HR luma) expect, for their metadata.
+
+    Colour photographs reach the trainer as their BT.601 luma, which stays
+    within 16..235: weights trained on them alone know
+    :data:`~skfsrcnn.pretrained.LUMA_RANGE`. Any pixel outside it (a grey
+    image's black background, say) means full-range data:
+    :data:`~skfsrcnn.pretrained.FULL_RANGE`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.train.trainer import training_input_range
+    >>> [round(v * 255) for v in training_input_range([np.full((4, 4), 16, np.uint8)])]
+    [16, 235]
+    >>> training_input_range([np.zeros((4, 4), np.uint8)])
+    (0.0, 1.0)
+    """
+    low, high = (round(v * 255) for v in LUMA_RANGE)
+    if all(low <= image.min() and image.max() <= high for image in images):
+        return LUMA_RANGE
+    return FULL_RANGE
 
 
 def _weight_average(model, decay):
