@@ -17,6 +17,8 @@ metrics
     PSNR and SSIM as the super-resolution literature computes them.
 datasets
     Training and benchmark data.
+degradation
+    How LR images are made: MATLAB bicubic, camera binning, blur, noise.
 evaluate
     Benchmark evaluation (``skfsrcnn-eval``).
 train

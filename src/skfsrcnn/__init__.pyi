@@ -1,8 +1,9 @@
-from . import datasets, evaluate, metrics, models, pretrained, resize, train
+from . import datasets, degradation, evaluate, metrics, models, pretrained, resize, train
 from ._upscale import upscale, upscale_steps
 
 __all__ = [
     "datasets",
+    "degradation",
     "evaluate",
     "metrics",
     "models",

@@ -209,7 +209,7 @@ def degrade(hr, scale):
     return imresize(hr.astype(np.float64) / 255.0, 1 / scale)
 
 
-def degraded_pairs(images, scale):
+def degraded_pairs(images, scale, degradation=None):
     """Pair each HR luma image, mod-cropped, with its LR version by :func:`degrade`.
 
     Parameters
@@ -218,6 +218,9 @@ def degraded_pairs(images, scale):
         HR luma images.
     scale : int
         Downscaling factor.
+    degradation : skfsrcnn.degradation.Degradation, optional
+        How to make the LR images (image ``k`` gets noise ``k``); None is
+        :func:`degrade`, MATLAB bicubic.
 
     Returns
     -------
@@ -234,7 +237,9 @@ def degraded_pairs(images, scale):
     ((30, 24), (10, 8))
     """
     cropped = [mod_crop(hr, scale) for hr in images]
-    return [(hr, degrade(hr, scale)) for hr in cropped]
+    if degradation is None:
+        return [(hr, degrade(hr, scale)) for hr in cropped]
+    return [(hr, degradation(hr, scale, index)) for index, hr in enumerate(cropped)]
 
 
 def _unit_float32(image):
@@ -367,6 +372,10 @@ class PatchSampler:
     pairs : list of (hr, lr) tuples, optional
         Ready-made pairs instead of degrading ``images``: each image uint8,
         or float in [0, 1] (e.g. the LR images of :func:`degraded_pairs`).
+    intensity_augment : bool, optional
+        Map each patch pair by a random affine intensity change within
+        [0, 1] (see :meth:`sample`), so that the network learns every
+        intensity range instead of the one of its training images.
 
     Attributes
     ----------
@@ -388,8 +397,9 @@ class PatchSampler:
     ((4, 1, 8, 8), (4, 1, 24, 24))
     """
 
-    def __init__(self, images, scale, patch_size, batch_size, seed=0, pairs=None):
+    def __init__(self, images, scale, patch_size, batch_size, seed=0, pairs=None, intensity_augment=False):
         self.scale, self.patch_size, self.batch_size = scale, patch_size, batch_size
+        self.intensity_augment = intensity_augment
         if pairs is None:
             pairs = degraded_pairs(images, scale)
         self.hr, self.lr = [], []
@@ -415,7 +425,12 @@ class PatchSampler:
         """Draw one batch of aligned patches.
 
         Images are chosen in proportion to their number of patch positions,
-        then a position uniformly within the image.
+        then a position uniformly within the image. With
+        ``intensity_augment``, each pair ``(lr, hr)`` becomes
+        ``(start + span * lr, start + span * hr)``: a third of the pairs
+        keep their intensities, the others get a span drawn in [0.2, 1]
+        and, half of them, a black level (``start = 0``, a dark
+        background), the rest a start drawn in [0, 1 - span].
 
         Returns
         -------
@@ -443,4 +458,16 @@ class PatchSampler:
             j = self.rng.integers(0, lr.shape[1] - p + 1)
             lr_batch[k, 0] = lr[i : i + p, j : j + p]
             hr_batch[k, 0] = hr[i * s : (i + p) * s, j * s : (j + p) * s]
+            if self.intensity_augment:
+                start, span = self._intensity_change()
+                lr_batch[k] = start + span * lr_batch[k]
+                hr_batch[k] = start + span * hr_batch[k]
         return lr_batch, hr_batch
+
+    def _intensity_change(self):
+        """A random ``(start, span)`` of :meth:`sample`'s intensity augmentation."""
+        if self.rng.random() < 1 / 3:
+            return np.float32(0.0), np.float32(1.0)
+        span = self.rng.uniform(0.2, 1.0)
+        start = 0.0 if self.rng.random() < 0.5 else self.rng.uniform(0.0, 1.0 - span)
+        return np.float32(start), np.float32(span)

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from .datasets import degrade, load_benchmark
+from .degradation import KERNELS, NOISES, Degradation
 from .metrics import psnr, ssim
 from .resize import imresize
 
@@ -173,7 +174,7 @@ def _to_uint8(image):
     return np.floor(np.clip(image * 255.0, 0, 255) + 0.5).astype(np.uint8)
 
 
-def evaluate(upscaler, benchmark, scale, *, with_ssim=True):
+def evaluate(upscaler, benchmark, scale, *, with_ssim=True, degradation=None):
     """Score ``upscaler`` on ``benchmark``; return ``[(name, psnr, ssim), ...]``.
 
     Parameters
@@ -186,6 +187,9 @@ def evaluate(upscaler, benchmark, scale, *, with_ssim=True):
         Upscaling factor; also the border shaved before scoring.
     with_ssim : bool
         Compute SSIM too (``nan`` otherwise).
+    degradation : skfsrcnn.degradation.Degradation, optional
+        How the LR images are made from the HR ones (image ``k`` of the set
+        gets noise ``k``); None is the protocol's MATLAB bicubic.
 
     Returns
     -------
@@ -216,13 +220,14 @@ def evaluate(upscaler, benchmark, scale, *, with_ssim=True):
         benchmark = load_benchmark(benchmark, scale)
     rows = []
     need = 2 * scale + (11 if with_ssim else 1)  # the shaved border, then SSIM's window
-    for name, hr in benchmark:
+    for index, (name, hr) in enumerate(benchmark):
         if min(hr.shape[:2]) < need:
             raise ValueError(
                 f"Benchmark image {name!r} is {hr.shape[0]}x{hr.shape[1]} pixels; scoring at x{scale} "
                 f"needs at least {need}x{need}; remove it or use larger images."
             )
-        sr = _to_uint8(upscaler(degrade(hr, scale)))
+        lr = degrade(hr, scale) if degradation is None else degradation(hr, scale, index)
+        sr = _to_uint8(upscaler(lr))
         p = psnr(hr, sr, crop_border=scale)
         s = ssim(hr, sr, crop_border=scale) if with_ssim else float("nan")
         rows.append((name, p, s))
@@ -301,6 +306,7 @@ def main(argv=None):
              "upscale: skfsrcnn.upscale as on a grey image, mapped into the intensity range the "
              "weights were trained on (for greyscale data such as microscopy)",
     )
+    _add_degradation_options(parser)
     args = parser.parse_args(argv)
 
     from . import _validate
@@ -327,12 +333,27 @@ def main(argv=None):
             device = _validate.device(args.device)
             network = load_model(args.weights, scale=args.scale, device=device)
             upscaler, label = model_upscaler(network, device), args.weights
-        rows = evaluate(upscaler, args.data, args.scale)
+        degradation = Degradation(args.degradation, args.blur_sigma, args.noise, args.noise_level, args.seed)
+        rows = evaluate(upscaler, args.data, args.scale, degradation=degradation)
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.exit(2, f"skfsrcnn-eval: error: {error}\n")
     print(format_table(rows, f"{label} on {args.data} x{args.scale}"))
     print("protocol: " + PROTOCOL.format(scale=args.scale))
+    if degradation != Degradation():
+        print(f"degradation: {degradation} instead of MATLAB bicubic (seed {args.seed})")
     return 0
+
+
+def _add_degradation_options(parser):
+    """``--degradation``, ``--blur-sigma``, ``--noise``, ``--noise-level`` and ``--seed`` (see :class:`Degradation`)."""
+    group = parser.add_argument_group("degradation (how LR images are made; default: MATLAB bicubic)")
+    group.add_argument("--degradation", choices=KERNELS, default="bicubic",
+                       help="bicubic (MATLAB imresize), area (camera binning), gaussian (blur, then sampling)")
+    group.add_argument("--blur-sigma", type=float, default=0.0, help="sigma of the gaussian blur, in HR pixels")
+    group.add_argument("--noise", choices=NOISES, default="none", help="noise added to the LR image")
+    group.add_argument("--noise-level", type=float, default=0.0,
+                       help="gaussian: std as a fraction of full scale; poisson: photons at full scale")
+    group.add_argument("--seed", type=int, default=0, help="seed of the noise")
 
 
 if __name__ == "__main__":

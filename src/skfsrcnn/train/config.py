@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from ..datasets import PAPER_DOWNSCALES, PAPER_ROTATIONS
+from ..degradation import Degradation
 from ..models import ARCHITECTURES
 from .losses import PIXEL_LOSSES, VGG16_LAYERS
 
@@ -56,6 +57,29 @@ class TrainConfig:
         Augmentation: rotations in degrees of every downscaled image.
     flips : bool
         Augmentation: also add the mirror of every variant.
+    degradation : {'bicubic', 'area', 'gaussian'}
+        How LR training images are made from HR ones
+        (:class:`skfsrcnn.degradation.Degradation`): MATLAB bicubic (the
+        literature's), area averaging (camera binning), or a Gaussian blur
+        of ``blur_sigma`` HR pixels then sampling. Match it to how your
+        images were acquired.
+    blur_sigma : float
+        Sigma in HR pixels of the ``'gaussian'`` degradation (0 otherwise).
+    noise : {'none', 'gaussian', 'poisson'}
+        Noise added to every LR training image, once, seeded by ``seed``.
+    noise_level : float
+        Its level: the standard deviation as a fraction of full scale
+        (``'gaussian'``) or the photons at full scale (``'poisson'``); 0
+        without noise.
+    intensity_augment : bool
+        Map each training patch pair by a random affine intensity change
+        within [0, 1] (dark backgrounds, low contrast, full range; see
+        :meth:`skfsrcnn.datasets.PatchSampler.sample`), so that the weights
+        work on any intensity range and record
+        :data:`~skfsrcnn.pretrained.FULL_RANGE` as their ``input_range``.
+        Without it, weights record the range of their training data:
+        :data:`~skfsrcnn.pretrained.LUMA_RANGE` when every pixel lies
+        within 16..235 (the luma of photographs), else ``FULL_RANGE``.
     patch_size : int
         LR patch side; HR patches are ``patch_size * scale``.
     batch_size : int
@@ -198,6 +222,11 @@ class TrainConfig:
     downscales: list = field(default_factory=lambda: list(PAPER_DOWNSCALES))
     rotations: list = field(default_factory=lambda: list(PAPER_ROTATIONS))
     flips: bool = False
+    degradation: str = "bicubic"
+    blur_sigma: float = 0.0
+    noise: str = "none"
+    noise_level: float = 0.0
+    intensity_augment: bool = False
     patch_size: int = 32
     batch_size: int = 32
     pixel_loss: str = "mse"
@@ -252,6 +281,7 @@ class TrainConfig:
                 f"`init_from` as a list must name one or more weights files, got {self.init_from!r}; "
                 "use null to train from scratch."
             )
+        self.degradation_model  # refuses a degradation whose settings do not fit
         if self.perceptual_scale <= 0:
             raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
@@ -310,6 +340,18 @@ class TrainConfig:
         if self.init_from is None:
             return []
         return [self.init_from] if isinstance(self.init_from, str) else list(self.init_from)
+
+    @property
+    def degradation_model(self):
+        """The :class:`~skfsrcnn.degradation.Degradation` of the training data (noise seeded by ``seed``).
+
+        Examples
+        --------
+        >>> from skfsrcnn.train import TrainConfig
+        >>> str(TrainConfig(degradation="gaussian", blur_sigma=1.5).degradation_model)
+        'gaussian blur sigma 1.5'
+        """
+        return Degradation(self.degradation, self.blur_sigma, self.noise, self.noise_level, self.seed)
 
     @property
     def run_dir(self):

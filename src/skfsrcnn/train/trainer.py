@@ -13,7 +13,7 @@ import torch
 import yaml
 
 from .. import _validate
-from ..datasets import PatchSampler, augment, load_benchmark, load_folder
+from ..datasets import PatchSampler, augment, degraded_pairs, load_benchmark, load_folder
 from ..evaluate import evaluate, model_upscaler
 from ..models import SRCNN, build_model, inference_form
 from ..pretrained import FULL_RANGE, LUMA_RANGE, load_model, save_weights
@@ -309,9 +309,11 @@ class Trainer:
     def _sampler(self):
         config = self.config
         images = [image for folder in config.train_folders for image in load_folder(folder)]
-        self.input_range = training_input_range(images)
+        self.input_range = FULL_RANGE if config.intensity_augment else training_input_range(images)
         images = augment(images, config.downscales, config.rotations, config.flips)
-        sampler = PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed)
+        pairs = degraded_pairs(images, config.scale, config.degradation_model)
+        sampler = PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed,
+                               pairs=pairs, intensity_augment=config.intensity_augment)
         if config.distill_from:
             sampler.hr = self._distillation_targets(sampler.hr, sampler.lr)
         return sampler
@@ -382,7 +384,8 @@ class Trainer:
         """Return the mean PSNR-Y of the model on the validation set.
 
         Scored with the literature's protocol (:func:`skfsrcnn.evaluate.evaluate`)
-        on ``config.val_data``; requires it to be set.
+        on ``config.val_data``, its LR images made by the training's
+        degradation (``config.degradation_model``); requires it to be set.
 
         Returns
         -------
@@ -405,7 +408,7 @@ class Trainer:
         """
         self.kept_model.eval()
         rows = evaluate(model_upscaler(self._kept_network, self.device), self.validation,
-                        self.config.scale, with_ssim=False)
+                        self.config.scale, with_ssim=False, degradation=self.config.degradation_model)
         self.model.train()
         return float(np.mean([p for _, p, _ in rows]))
 
