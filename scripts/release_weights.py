@@ -10,7 +10,8 @@ from the run of the config its ``recipe`` names), takes
 ``src/skfsrcnn/weights/NAME.safetensors`` (refusing a file whose header names
 another run, as after renaming a run's folder),
 scores it with the project's evaluation (``skfsrcnn.evaluate``) on Set5 and
-Set14 from ``../shared/datasets``, and rewrites ``src/skfsrcnn/_registry.py``.
+Set14 from ``../shared/datasets`` (the fluorescence models on
+``DSB2018-fluo/val``), and rewrites ``src/skfsrcnn/_registry.py``.
 """
 
 import argparse
@@ -34,10 +35,14 @@ DATA = ROOT.parent / "shared" / "datasets"
 HEADER = _registry.__doc__
 
 
-def score(path, scale):
+#: The benchmarks each model is scored on, by registry name without its scale (default: Set5 and Set14).
+BENCHMARKS = {"fsrcnn-fluo": ("DSB2018-fluo/val",), "fsrcnn-s-fluo": ("DSB2018-fluo/val",)}
+
+
+def score(path, scale, benchmarks):
     network = FastFSRCNN(load_model(path, scale=scale)).eval()
     scores = {}
-    for name in ("Set5", "Set14"):
+    for name in benchmarks:
         rows = evaluate(model_upscaler(network), str(DATA / name), scale)
         scores[name] = [round(float(np.mean([r[1] for r in rows])), 2),
                         round(float(np.mean([r[2] for r in rows])), 4)]
@@ -81,7 +86,7 @@ def entry(name, run_name, runs):
                          f"rotations {config['rotations']}{', flips' if config['flips'] else ''})",
         "recipe": f"configs/{run_name}.yaml",
         "input_range": list(input_range(target)),
-        "scores": score(target, config["scale"]),
+        "scores": score(target, config["scale"], BENCHMARKS.get(name.rsplit("-x", 1)[0], ("Set5", "Set14"))),
     }
 
 

@@ -38,7 +38,7 @@ def _same_parameters(model, other):
 def test_registry_entries_are_complete():
     assert available_weights() == sorted(REGISTRY)
     for name, entry in REGISTRY.items():
-        assert name == f"{entry['architecture']}-x{entry['scale']}"
+        assert name.startswith(entry["architecture"]) and name.endswith(f"-x{entry['scale']}")
         assert entry["architecture"] in PRESETS
         assert entry["scale"] in (2, 3, 4)
         assert len(entry["sha256"]) == 64 and int(entry["sha256"], 16) >= 0

@@ -276,8 +276,8 @@ def run_fsrcnn(data, scale=2, **options):
         (only the needed slice with ``current_slice``) unless ``lazy``.
     scale : {2, 3, 4}
         Upscaling factor of the last two (spatial) axes.
-    model : {'fsrcnn', 'fsrcnn-s'}, optional
-        Pretrained network.
+    model : str, optional
+        Pretrained network, one of :func:`skfsrcnn.pretrained.available_models`.
     weights : str or path-like, optional
         A weights file (e.g. from ``skfsrcnn-train``) instead of ``model``.
     tile_size : int or None, optional

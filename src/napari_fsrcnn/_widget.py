@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["FSRCNNWidget"]
 
 WEIGHTS_FILE = "weights-file"
-_MODELS = [("FSRCNN", "fsrcnn"), ("FSRCNN-s (faster)", "fsrcnn-s"), ("Weights file...", WEIGHTS_FILE)]
+_MODELS = [("FSRCNN", "fsrcnn"), ("FSRCNN-s (faster)", "fsrcnn-s"), ("FSRCNN fluorescence", "fsrcnn-fluo"),
+           ("FSRCNN-s fluorescence (faster)", "fsrcnn-s-fluo"), ("Weights file...", WEIGHTS_FILE)]
 _NOTHREADS_ENV = "NAPARI_FSRCNN_NOTHREADS"
 
 

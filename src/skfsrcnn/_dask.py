@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _validate
+from ._progress import run_to_end
 from ._upscale import DEFAULT_TILE_SIZE, output_dtype, upscale_steps
 
 
@@ -32,18 +33,10 @@ def _network_halo(model, weights, scale):
     return load_model(weights or f"{model}-x{scale}", scale=scale, device="cpu").halo
 
 
-def _drain(steps):
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
-
-
 def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, block_id=None):
     """Upscale one overlapped block and crop the halo from its interior sides."""
     value_range = (extrema[0].item(), extrema[1].item()) if extrema else None
-    out = _drain(upscale_steps(block, scale, _value_range=value_range, **options))
+    out = run_to_end(upscale_steps(block, scale, _value_range=value_range, **options))
     crop = [slice(None)] * out.ndim
     for axis in spatial:
         left = halo * scale if block_id[axis] > 0 else 0

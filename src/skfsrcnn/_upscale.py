@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _memory, _validate
 from ._colour import merge_luma, rgb_to_y
+from ._progress import run_to_end
 from ._tiling import upscale_planes
 
 DEFAULT_TILE_SIZE = 512
@@ -270,8 +271,11 @@ def upscale(
         Axis of the channels; ``None`` means greyscale. With 3 channels the
         image is RGB and with 4 RGBA (see ``rgb``); any other count has each
         channel upscaled on its own.
-    model : {'fsrcnn', 'fsrcnn-s'}, optional
-        Pretrained network: the full FSRCNN (56-12-4) or the real-time FSRCNN-s (32-5-1).
+    model : {'fsrcnn', 'fsrcnn-s', 'fsrcnn-fluo', 'fsrcnn-s-fluo'}, optional
+        Pretrained network: the full FSRCNN (56-12-4) or the real-time
+        FSRCNN-s (32-5-1), trained on photographs; the ``-fluo`` models are
+        the same networks fine-tuned on fluorescence microscopy (see
+        :func:`skfsrcnn.pretrained.available_models`).
     weights : str or path-like, optional
         A registry name or a weights file (e.g. from ``skfsrcnn-train``)
         instead of the pretrained ``model``; its scale must equal ``scale``.
@@ -337,9 +341,4 @@ def upscale(
         from ._dask import upscale_dask
 
         return upscale_dask(image, scale, **options)
-    steps = upscale_steps(image, scale, **options)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    return run_to_end(upscale_steps(image, scale, **options))

@@ -181,13 +181,14 @@ def finite(image):
 
 
 def model_name(value):
-    """Check a model preset name."""
-    from .models import PRESETS
+    """Check the name of a pretrained model (a family of registered weights, one per scale)."""
+    from .pretrained import available_models
 
+    models = available_models()
     if not isinstance(value, str):
-        raise TypeError(f"`model` must be a string, one of {', '.join(PRESETS)}; got {value!r}.")
-    if value not in PRESETS:
-        raise ValueError(f"`model`={value!r} is unknown; use one of {', '.join(PRESETS)}.")
+        raise TypeError(f"`model` must be a string, one of {', '.join(models)}; got {value!r}.")
+    if value not in models:
+        raise ValueError(f"`model`={value!r} is unknown; use one of {', '.join(models)}.")
     return value
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ._upscale import DEFAULT_TILE_SIZE
-from .models import PRESETS
+from .pretrained import available_models
 
 _TIFF = (".tif", ".tiff")
 _EIGHT_BIT_ONLY = (".jpg", ".jpeg")
@@ -208,7 +208,8 @@ def build_parser():
     )
     up.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files (or .zarr arrays)")
     up.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
-    up.add_argument("--model", default="fsrcnn", choices=tuple(PRESETS), help="pretrained network")
+    up.add_argument("--model", default="fsrcnn", choices=available_models(),
+                    help="pretrained network (the -fluo models: fluorescence microscopy)")
     up.add_argument("--weights", help="weights file (from skfsrcnn-train) instead of --model")
     up.add_argument("--tile-size", type=int, default=DEFAULT_TILE_SIZE,
                     help=f"tile side in input pixels (default {DEFAULT_TILE_SIZE})")

@@ -27,6 +27,7 @@ __all__ = [
     "FULL_RANGE",
     "LUMA_RANGE",
     "REGISTRY",
+    "available_models",
     "available_weights",
     "input_range",
     "load_model",
@@ -90,6 +91,25 @@ def available_weights():
     True
     """
     return sorted(REGISTRY)
+
+
+def available_models():
+    """Return the pretrained models: the registry's names without their scale.
+
+    Returns
+    -------
+    list of str
+        E.g. ``'fsrcnn'`` for ``'fsrcnn-x2'``, ``'fsrcnn-x3'`` and
+        ``'fsrcnn-x4'``, sorted; each is accepted by ``skfsrcnn.upscale``'s
+        ``model`` (with its ``scale``) and ``skfsrcnn upscale --model``.
+
+    Examples
+    --------
+    >>> from skfsrcnn.pretrained import available_models
+    >>> "fsrcnn" in available_models() and "fsrcnn-s" in available_models()
+    True
+    """
+    return sorted({name.rsplit("-x", 1)[0] for name in REGISTRY})
 
 
 def _fetcher():

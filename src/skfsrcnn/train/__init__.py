@@ -1,6 +1,7 @@
 """Training FSRCNN (or the SRCNN baseline): configuration, trainer, checkpoints, the perceptual loss and ``skfsrcnn-train``."""
 
 from .config import TrainConfig, load_config
+from .fit import fit, fit_steps
 from .losses import VGG16_LAYERS, PerceptualLoss, VGG16Features
 from .trainer import Trainer, train
 
@@ -10,6 +11,8 @@ __all__ = [
     "Trainer",
     "VGG16Features",
     "VGG16_LAYERS",
+    "fit",
+    "fit_steps",
     "load_config",
     "train",
 ]

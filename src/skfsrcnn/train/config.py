@@ -91,6 +91,11 @@ class TrainConfig:
     loss_border : int
         LR pixels on each side of a patch left out of the loss (times
         ``scale`` HR pixels); in ``[0, patch_size / 2)``.
+    time_budget : float, optional
+        Stop after this many seconds of training (over all resumptions),
+        validating once more at the end; None (the default) trains to
+        ``iterations``. With a budget, ``iterations`` is an upper bound
+        and still sets the learning-rate schedule.
     iterations : int
         Number of optimisation steps (batches) of the run. 0 trains
         nothing: the run scores its starting weights on ``val_data`` and
@@ -231,6 +236,7 @@ class TrainConfig:
     batch_size: int = 32
     pixel_loss: str = "mse"
     loss_border: int = 0
+    time_budget: float | None = None
     iterations: int = 20000
     optimizer: str = "adam"
     lr: float = 1e-3
@@ -282,6 +288,8 @@ class TrainConfig:
                 "use null to train from scratch."
             )
         self.degradation_model  # refuses a degradation whose settings do not fit
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"`time_budget` must be a positive number of seconds, or null, got {self.time_budget!r}.")
         if self.perceptual_scale <= 0:
             raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:

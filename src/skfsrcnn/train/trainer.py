@@ -7,6 +7,7 @@ import os
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -458,10 +459,10 @@ class Trainer:
         """Train to ``config.iterations``; return the path of the best (or last) weights.
 
         Validates every ``val_every`` iterations and keeps the best weights;
-        stops early after ``early_stopping`` validations without a gain.
-        On ``KeyboardInterrupt`` (or SIGTERM under ``skfsrcnn-train``) a
-        checkpoint is saved before the exception propagates, so that the run
-        can be resumed.
+        stops early after ``early_stopping`` validations without a gain, or
+        after ``time_budget`` seconds. On ``KeyboardInterrupt`` (or SIGTERM
+        under ``skfsrcnn-train``) a checkpoint is saved before the exception
+        propagates, so that the run can be resumed.
 
         Returns
         -------
@@ -469,11 +470,33 @@ class Trainer:
             ``run_dir / "best.safetensors"``: the best-validating weights, or
             the last ones without ``val_data``.
 
+        See Also
+        --------
+        run_steps : The same, one iteration at a time.
+
         Examples
         --------
         >>> best = Trainer(config).run()  # doctest: +SKIP
         >>> from skfsrcnn import upscale  # doctest: +SKIP
         >>> upscale(image, config.scale, weights=best)  # doctest: +SKIP
+        """
+        from .._progress import run_to_end
+
+        return run_to_end(self.run_steps())
+
+    def run_steps(self):
+        """Generator form of :meth:`run`: yields a :class:`Progress` after every iteration.
+
+        Its return value is :meth:`run`'s. Closing the generator early (a
+        Cancel button) stops training and keeps the best weights so far (the
+        current ones when none was validated yet), with a checkpoint to
+        resume from.
+
+        Yields
+        ------
+        Progress
+            The iteration, the planned iterations, the seconds spent, the
+            latest and the best validation PSNR (``nan`` before the first).
         """
         from tqdm.auto import tqdm
 
@@ -485,6 +508,7 @@ class Trainer:
         new_log = not log_path.exists()
         if not new_log:
             _truncate_log(log_path, self.iteration)
+        psnr = math.nan
         with open(log_path, "a", newline="") as handle, tqdm(
             total=config.iterations, initial=self.iteration, disable=not self.progress,
             desc=config.name, unit="it",
@@ -502,42 +526,73 @@ class Trainer:
                     pixels += lr.numel()
                     self.iteration += 1
                     bar.update(1)
+                    out_of_time = config.time_budget is not None and self._elapsed() >= config.time_budget
                     row = {}
                     if self.iteration % config.log_every == 0:
                         now = time.perf_counter()
                         row.update(loss=f"{np.mean(losses):.6g}", lr_pixels_per_s=f"{pixels / (now - tick):.0f}",
                                    lr=f"{self.scheduler.get_last_lr()[0]:.3g}")
                         losses, pixels, tick = [], 0, now
-                    if self.validation and self.iteration % config.val_every == 0:
-                        psnr = self.validate()
+                    if self.validation and (self.iteration % config.val_every == 0 or out_of_time):
+                        psnr = self._validate_and_keep()
                         row["val_psnr"] = f"{psnr:.4f}"
-                        bar.set_postfix(psnr=f"{psnr:.2f}", best=f"{max(psnr, self.best_psnr):.2f}")
-                        if psnr > self.best_psnr:
-                            self.best_psnr, self.best_iteration = psnr, self.iteration
-                            self._save_best(psnr)
-                            self.stale_validations = 0
-                        else:
-                            self.stale_validations += 1
+                        bar.set_postfix(psnr=f"{psnr:.2f}", best=f"{self.best_psnr:.2f}")
                     if row:
                         self._log(writer, handle, iteration=self.iteration,
                                   elapsed_s=f"{self._elapsed():.1f}", **row)
                     if self.iteration % config.checkpoint_every == 0:
                         self.save_checkpoint()
+                    yield Progress(self.iteration, config.iterations, self._elapsed(), psnr, self.best_psnr)
+                    if out_of_time:
+                        if self.progress:
+                            bar.write(f"time budget of {config.time_budget:g} s spent")
+                        break
                     if config.early_stopping and self.stale_validations >= config.early_stopping:
                         bar.write(f"early stop: no gain in {self.stale_validations} validations")
                         break
-            except KeyboardInterrupt:
-                self.save_checkpoint()
+            except (KeyboardInterrupt, GeneratorExit):
+                self._finish()
                 raise
             finally:
                 self.elapsed, self._clock = self._elapsed(), None
+        return self._finish()
+
+    def _validate_and_keep(self):
+        """Validate; keep the weights when they score best so far. Return the PSNR."""
+        psnr = self.validate()
+        if psnr > self.best_psnr:
+            self.best_psnr, self.best_iteration = psnr, self.iteration
+            self._save_best(psnr)
+            self.stale_validations = 0
+        else:
+            self.stale_validations += 1
+        return psnr
+
+    def _finish(self):
+        """Checkpoint, and keep the last weights: always without validation, else when none were kept yet."""
         self.save_checkpoint()
         best = self.run_dir / BEST_WEIGHTS
-        if not best.exists():  # no validation yet: keep the last weights, scored if it can be
-            if self.validation:
-                self.best_psnr, self.best_iteration = self.validate(), self.iteration
-            self._save_best(self.best_psnr if self.validation else float("nan"))
+        if not self.validation:
+            self._save_best(float("nan"))
+        elif not best.exists():
+            self.best_psnr, self.best_iteration = self.validate(), self.iteration
+            self._save_best(self.best_psnr)
         return best
+
+
+class Progress(NamedTuple):
+    """Where a training run stands, as :meth:`Trainer.run_steps` yields it."""
+
+    #: Iterations done.
+    iteration: int
+    #: Iterations planned (``config.iterations``).
+    iterations: int
+    #: Seconds of training so far, over all resumptions.
+    elapsed: float
+    #: PSNR of the latest validation (``nan`` before the first).
+    val_psnr: float
+    #: Best validation PSNR so far (``-inf`` before the first).
+    best_psnr: float
 
 
 def train(config, resume=False, progress=True):
