@@ -301,17 +301,18 @@ def _parent_names(value, output_dir):
     return f"mean of {', '.join(names)}" if isinstance(value, list) else names[0]
 
 
-def plan(configs, measure=measure_throughput):
+def plan(configs, measure=None):
     """The plan of a chain of stages: status, parents, iterations left and estimated time of each.
 
     Parameters
     ----------
     configs : list of TrainConfig
         The stages, in training order.
-    measure : callable
+    measure : callable, optional
         ``measure(config)`` -> iterations per second; called once per kind
         of stage (model, scale, patch and batch size, precision, threads,
-        device) that has iterations left.
+        device) that has iterations left. :func:`measure_throughput` by
+        default.
 
     Returns
     -------
@@ -329,6 +330,7 @@ def plan(configs, measure=measure_throughput):
     >>> rows[0]["status"], rows[0]["iterations"], rows[0]["seconds"]
     ('new', 100, 10.0)
     """
+    measure = measure or measure_throughput
     rates, rows = {}, []
     for config in configs:
         status = stage_status(config)
