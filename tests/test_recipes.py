@@ -238,3 +238,23 @@ def test_measure_throughput_times_a_stage():
     rate = recipe_module.measure_throughput(TrainConfig(model="fsrcnn-s", scale=2, patch_size=8, batch_size=2,
                                                         device="cpu"), steps=1)
     assert rate > 0
+
+
+# ------------------------------------------------------------------ the starter configs
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_starter_configs_load_and_say_what_they_reach(path):
+    from skfsrcnn.train import load_config
+
+    config = load_config(path)
+    assert config.name == path.stem
+    for folder in (*config.train_folders, config.val_data):
+        assert folder.startswith("../shared/datasets/"), folder
+    assert "Set5" not in config.val_data and "Set14" not in config.val_data  # test sets: report only
+    tail = path.read_text().rstrip().splitlines()[-4:]
+    assert any(line.startswith("# Reaches:") for line in tail) and tail[-1].startswith("# Time:")
+
+
+def test_configs_and_recipes_stay_few():
+    assert len([*(ROOT / "configs").iterdir(), *(ROOT / "recipes").iterdir()]) <= 25
