@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import torch
-import yaml
 
 from .config import TrainConfig, _parse_override, _read_yaml
 
