@@ -33,14 +33,14 @@ def _parser():
 
 
 def _stages(args):
-    """The runs the arguments describe: a recipe's stages, or the one run of a config."""
+    """The runs the arguments describe, and whether they come from a recipe (else from a config)."""
     if args.config and is_recipe(args.config):
         stages = load_recipe(args.config, args.overrides)
-        return [select_stage(stages, args.stage)] if args.stage else stages
+        return ([select_stage(stages, args.stage)] if args.stage else stages), True
     if args.stage:
         raise ValueError(f"`--stage {args.stage}` needs a recipe (a YAML file with `stages`); "
                          f"{args.config or 'the defaults'} is a single-run config.")
-    return [load_config(args.config, args.overrides)]
+    return [load_config(args.config, args.overrides)], False
 
 
 def _run_config(parser, config, resume, progress):
@@ -126,17 +126,17 @@ def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        stages = _stages(args)
+        stages, recipe = _stages(args)
         if args.dry_run:
             print(format_plan(plan(stages), args.config or "defaults"))
             return 0
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.exit(2, f"skfsrcnn-train: error: {error}\n")
     signal.signal(signal.SIGTERM, _interrupt)
-    if len(stages) == 1 and not (args.config and is_recipe(args.config)):
-        _run_config(parser, stages[0], args.resume, not args.no_progress)
-    else:
+    if recipe:
         _run_recipe(parser, stages, not args.no_progress)
+    else:
+        _run_config(parser, stages[0], args.resume, not args.no_progress)
     return 0
 
 

@@ -235,12 +235,17 @@ def measure_throughput(config, steps=TIMED_STEPS):
         The stage; ``model``, ``scale``, ``patch_size``, ``batch_size``,
         ``precision``, ``threads`` and ``device`` matter.
     steps : int
-        Iterations timed.
+        Iterations timed, 1 or more.
 
     Returns
     -------
     float
         Iterations per second.
+
+    Raises
+    ------
+    ValueError
+        ``steps`` is less than 1.
 
     Examples
     --------
@@ -253,6 +258,8 @@ def measure_throughput(config, steps=TIMED_STEPS):
     from .. import _validate
     from ..models import build_model, inference_form
 
+    if steps < 1:
+        raise ValueError(f"`steps` must be 1 or more, got {steps!r}.")
     device = _validate.device(config.device)
     threads = torch.get_num_threads()
     if config.threads:
@@ -290,13 +297,20 @@ def _duration(seconds):
     return f"{seconds / 3600:.1f} h"
 
 
+def _stage_of(path, output_dir):
+    """The stage whose best weights ``path`` is, in ``output_dir``; None for any other weights."""
+    path = Path(path)
+    if path.name == "best.safetensors" and path.parent.parent == Path(output_dir):
+        return path.parent.name
+    return None
+
+
 def _parent_names(value, output_dir):
     """Stage names (or the values as given) of an ``init_from`` / ``distill_from`` value."""
     if value is None:
         return "-"
     items = value if isinstance(value, list) else [value]
-    prefix = str(Path(output_dir)) + "/"
-    names = [Path(item).parent.name if item.startswith(prefix) else item for item in items]
+    names = [_stage_of(item, output_dir) or item for item in items]
     return f"mean of {', '.join(names)}" if isinstance(value, list) else names[0]
 
 
@@ -389,11 +403,10 @@ def format_plan(rows, source):
 
 def _check_parents(config):
     """Refuse to start a stage whose parents' weights (in its ``output_dir``) are missing."""
-    prefix = str(Path(config.output_dir)) + "/"
     used = [*config.init_weights, *([config.distill_from] if config.distill_from else [])]
     for path in used:
-        if path.startswith(prefix) and not Path(path).exists():
-            parent = Path(path).parent.name
+        parent = _stage_of(path, config.output_dir)
+        if parent and not Path(path).exists():
             raise ValueError(f"Stage {config.name!r} starts from {path!r}, which does not exist: train stage "
                              f"{parent!r} first (--stage {parent}), or run the whole recipe.")
 
