@@ -111,6 +111,8 @@ def test_expand_stage_resolves_earlier_stages_only():
     assert config.distill_from == "fsrcnn-x3"  # not a stage: the registry's weights
     with pytest.raises(ValueError, match="`init_from` names stage 'b', which comes later"):
         expand_stage(settings, {"name": "a", "init_from": "b"}, earlier=(), later={"b"})
+    with pytest.raises(ValueError, match="`distill_from` names itself"):
+        expand_stage(settings, {"name": "a", "distill_from": "a"}, earlier=(), later=())
 
 
 def test_overrides_are_literal_and_move_the_runs(tmp_path):

@@ -75,9 +75,10 @@ def _resolve(value, earlier, later, output_dir, stage, key):
     """``value`` of ``key`` with every earlier stage's name replaced by the path of its best weights."""
     if isinstance(value, list):
         return [_resolve(item, earlier, later, output_dir, stage, key) for item in value]
-    if value in later:
-        raise ValueError(f"Stage {stage!r}: `{key}` names stage {value!r}, which comes later in the recipe; "
-                         "move it before the stages that use it.")
+    if value in later or value == stage:
+        where = "itself" if value == stage else f"stage {value!r}, which comes later in the recipe"
+        raise ValueError(f"Stage {stage!r}: `{key}` names {where}; a stage starts from and learns from "
+                         "stages before it: move that stage before it, or name other weights.")
     if value in earlier:
         return str(Path(output_dir) / value / "best.safetensors")
     return value
