@@ -6,7 +6,7 @@ The loops train the same FSRCNN on the same T91 patches with Adam and MSE:
   batches of 64 LR patches of 16x16 (the plain recipe of the issue);
 * skfsrcnn: the trainer's step, the exact sub-pixel form (``FastFSRCNN``),
   channels-last tensors, batches of 32 patches of 32x32 and of 48x48 (the
-  patch sizes of configs/*.yaml), eager and, as with ``compile: true``,
+  patch sizes of recipes/*.yaml), eager and, as with ``compile: true``,
   through ``torch.compile`` (its compile time, paid once per run, is left
   out and printed apart), in float32 and, as with ``precision: bfloat16``,
   in bfloat16 mixed precision (where the CPU has AVX-512 BF16 or AMX).

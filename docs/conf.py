@@ -298,7 +298,7 @@ def _snippet_registry():
     from skfsrcnn.pretrained import REGISTRY
 
     benchmarks = sorted({b for entry in REGISTRY.values() for b in entry.get("scores", {})},
-                        key=lambda b: (b != "Set5", b))
+                        key=lambda b: ({"Set5": 0, "Set14": 1}.get(b, 2), b))
     header = ["name", "architecture", "scale", "file"] + [f"{b} PSNR / SSIM" for b in benchmarks]
     rows = []
     for name, entry in sorted(REGISTRY.items()):

@@ -1,17 +1,18 @@
 """Copy trained weights into the package and regenerate the registry with their scores.
 
-Usage (from the repository root, after ``bash configs/train_release.sh``)::
+Usage (from the repository root, after ``skfsrcnn-train recipes/NAME.yaml``)::
 
-    python scripts/release_weights.py [NAME[=RUN] ...]
+    python scripts/release_weights.py [NAME ...] [--runs DIR] [--rescore]
 
-For every registry name (default: every name already in the registry, each
-from the run of the config its ``recipe`` names), takes
-``runs/RUN/best.safetensors`` (RUN defaults to NAME), copies it to
+For every recipe name (default: every name in the registry), takes the best
+weights of the final stage of ``recipes/NAME.yaml``
+(``runs/STAGE/best.safetensors``), copies them to
 ``src/skfsrcnn/weights/NAME.safetensors`` (refusing a file whose header names
-another run, as after renaming a run's folder),
-scores it with the project's evaluation (``skfsrcnn.evaluate``) on Set5 and
-Set14 from ``../shared/datasets`` (the fluorescence models on
-``DSB2018-fluo/val``), and rewrites ``src/skfsrcnn/_registry.py``.
+another run, as after renaming a run's folder), scores them with the
+project's evaluation (``skfsrcnn.evaluate``) on Set5, Set14 and BSD200/val
+from ``../shared/datasets`` (the fluorescence models on ``DSB2018-fluo/val``),
+and rewrites ``src/skfsrcnn/_registry.py``. ``--rescore`` keeps the packaged
+files as they are and only scores and registers them again.
 """
 
 import argparse
@@ -21,22 +22,22 @@ from pathlib import Path
 
 import numpy as np
 import pooch
-import yaml
 
 from skfsrcnn import _registry
 from skfsrcnn.evaluate import evaluate, model_upscaler
 from skfsrcnn.models import FastFSRCNN
 from skfsrcnn.pretrained import input_range, load_model, read_tensors
-from skfsrcnn.train import TrainConfig, load_config
+from skfsrcnn.train.recipe import load_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "skfsrcnn" / "weights"
 DATA = ROOT.parent / "shared" / "datasets"
+RECIPES = ROOT / "recipes"
 HEADER = _registry.__doc__
-
-
-#: The benchmarks each model is scored on, by registry name without its scale (default: Set5 and Set14).
-BENCHMARKS = {"fsrcnn-fluo": ("DSB2018-fluo/val",), "fsrcnn-s-fluo": ("DSB2018-fluo/val",)}
+#: The benchmarks of the scores: Set5 and Set14 report, BSD200/val selects models.
+BENCHMARKS = ("Set5", "Set14", "BSD200/val")
+#: The fluorescence models are selected and scored on microscopy instead.
+FLUO_BENCHMARKS = ("DSB2018-fluo/val",)
 
 
 def score(path, scale, benchmarks):
@@ -49,34 +50,36 @@ def score(path, scale, benchmarks):
     return scores
 
 
-def lineage(config):
-    """The config of a run, then those of every run its weights descend from (``init_from``), newest first.
+def lineage(stages):
+    """The final stage of a recipe, then every stage its weights descend from (``init_from``), newest first.
 
-    ``init_from`` names one run's weights or a list of them (averaged). Each earlier run is read from its recipe
-    in ``configs/``, once; the walk stops at a run without one.
+    ``init_from`` names one stage's weights or a list of them (averaged); teachers (``distill_from``) are not
+    followed: their images are not among the ones the weights were fitted on.
     """
-    chain, names = [config], {config["name"]}
-    for run in chain:  # grows as it goes: breadth first
-        for parent in TrainConfig(**run).init_weights:
-            name = Path(parent).parent.name
-            recipe = ROOT / "configs" / f"{name}.yaml"
-            if parent.startswith("runs/") and recipe.exists() and name not in names:
-                names.add(name)
-                chain.append(load_config(recipe).to_dict())
+    runs = {str(config.run_dir / "best.safetensors"): config for config in stages}
+    chain = [stages[-1]]
+    for config in chain:  # grows as it goes: breadth first
+        for parent in config.init_weights:
+            if parent in runs and runs[parent] not in chain:
+                chain.append(runs[parent])
     return chain
 
 
-def entry(name, run_name, runs):
-    run = Path(runs) / run_name
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    written_by = read_tensors(run / "best.safetensors")[1].get("run")
-    if written_by != run_name:
-        raise ValueError(f"{run / 'best.safetensors'} was written by run {written_by!r}, not {run_name!r}: "
-                         "release the run that wrote it, or retrain this one")
+def entry(name, runs, rescore=False):
+    recipe = RECIPES / f"{name}.yaml"
+    stages = load_recipe(recipe, [f"output_dir={runs}"])
+    final = stages[-1]
     target = WEIGHTS / f"{name.replace('-', '_')}.safetensors"
-    shutil.copyfile(run / "best.safetensors", target)
-    folders = ", ".join(dict.fromkeys(Path(folder).name for earlier in reversed(lineage(config))
-                                      for folder in earlier["train_folders"]))
+    source = target if rescore else final.run_dir / "best.safetensors"
+    written_by = read_tensors(source)[1].get("run")
+    if written_by != final.name:
+        raise ValueError(f"{source} was written by run {written_by!r}, not {final.name!r}: "
+                         "release the run that wrote it, or retrain this one")
+    if not rescore:
+        shutil.copyfile(source, target)
+    config = final.to_dict()
+    folders = ", ".join(dict.fromkeys(Path(folder).name for earlier in reversed(lineage(stages))
+                                      for folder in earlier.train_folders))
     return {
         "file": target.name,
         "sha256": pooch.file_hash(str(target)),
@@ -84,24 +87,24 @@ def entry(name, run_name, runs):
         "scale": config["scale"],
         "training_data": f"{folders} (augmented: downscales {config['downscales']}, "
                          f"rotations {config['rotations']}{', flips' if config['flips'] else ''})",
-        "recipe": f"configs/{run_name}.yaml",
+        "recipe": recipe.relative_to(ROOT).as_posix(),
+        "stage": final.name,
         "input_range": list(input_range(target)),
-        "scores": score(target, config["scale"], BENCHMARKS.get(name.rsplit("-x", 1)[0], ("Set5", "Set14"))),
+        "scores": score(target, config["scale"], FLUO_BENCHMARKS if "-fluo-" in name else BENCHMARKS),
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME[=RUN]",
-                        help="registry names to release, each from runs/RUN (default: the whole registry)")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="recipes to release, recipes/NAME.yaml (default: the whole registry)")
     parser.add_argument("--runs", default=str(ROOT / "runs"), help="folder of training runs")
+    parser.add_argument("--rescore", action="store_true",
+                        help="keep the packaged weights; only score and register them again")
     args = parser.parse_args()
     registry = dict(_registry.REGISTRY)
-    pairs = [item.partition("=")[::2] for item in args.names] or [
-        (name, Path(item["recipe"]).stem) for name, item in registry.items()
-    ]
-    for name, run_name in pairs:
-        registry[name] = entry(name, run_name or name, args.runs)
+    for name in args.names or list(registry):
+        registry[name] = entry(name, args.runs, args.rescore)
         print(name, registry[name]["scores"])
     text = f'"""{HEADER}"""\n\n# (mean PSNR-Y dB, mean SSIM-Y) per benchmark, from skfsrcnn.evaluate.\n'
     text += f"REGISTRY = {json.dumps(dict(sorted(registry.items())), indent=4)}\n"

@@ -65,7 +65,7 @@ def test_weights_path_matches_registry_hash(name):
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_bundled_weights_were_written_by_the_run_of_their_recipe(name):
     _, metadata = pretrained.read_tensors(weights_path(name))
-    assert metadata["run"] == Path(REGISTRY[name]["recipe"]).stem
+    assert metadata["run"] == REGISTRY[name]["stage"]
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

@@ -1,11 +1,8 @@
 """Tests for skfsrcnn.train: config, trainer, checkpoints, resume and ``skfsrcnn-train``."""
 
 import csv
-import dataclasses
-import importlib.util
 import math
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -884,96 +881,3 @@ def test_sigkill_during_checkpoint_write_loses_at_most_one_interval(data_dirs, t
     assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["iteration"] == final
     assert load_model(run_dir / "best.safetensors", device="cpu").scale == 2
     assert not [p.name for p in run_dir.iterdir() if p.name.startswith(".")]  # the partial file is gone
-
-
-# ------------------------------------------------------------------ the release recipes
-
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-
-
-def _release_order():
-    """The runs of configs/train_release.sh, in the order it trains them."""
-    script = (CONFIGS / "train_release.sh").read_text()
-    return script.split("for name in", 1)[1].split("; do", 1)[0].replace("\\", " ").split()
-
-
-@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_shipped_config_loads(path):
-    config = load_config(path)
-    assert config.name == path.stem
-
-
-def test_every_shipped_base_is_used():
-    """Each file of configs/base/ is the base of a config, directly or through another base."""
-    named = {(path.parent / base).resolve() for path in CONFIGS.rglob("*.yaml")
-             if (base := yaml.safe_load(path.read_text()).get("base"))}
-    unused = {path.resolve() for path in (CONFIGS / "base").glob("*.yaml")} - named
-    assert not unused, sorted(path.name for path in unused)
-
-
-def test_release_script_trains_every_recipe_in_order():
-    """Each registry entry's recipe is trained by configs/train_release.sh after the runs it uses.
-
-    A run uses the weights it starts from (``init_from``, one or the mean of several) and those of its teacher
-    (``distill_from``).
-    """
-    from skfsrcnn.pretrained import REGISTRY
-
-    order = _release_order()
-    for entry in REGISTRY.values():
-        assert Path(entry["recipe"]).stem in order, entry["recipe"]
-    for position, name in enumerate(order):
-        config = load_config(CONFIGS / f"{name}.yaml")
-        for used in (*config.init_weights, config.distill_from):
-            if used and used.startswith("runs/"):
-                assert Path(used).parent.name in order[:position], f"{name} uses {used}"
-
-
-def test_registry_names_the_training_data_of_every_run_its_weights_descend_from():
-    """An entry's ``training_data`` names the folders of its recipe and of each run its weights started from.
-
-    A stage's own folders can understate it: FSRCNN-s x2's ``-selfens`` trains on T91 alone, its earlier stages
-    on photographs too.
-    """
-    from skfsrcnn.pretrained import REGISTRY
-
-    spec = importlib.util.spec_from_file_location("release_weights", CONFIGS.parent / "scripts" / "release_weights.py")
-    release = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(release)
-    order = _release_order()
-    for entry in REGISTRY.values():
-        chain = release.lineage(load_config(CONFIGS.parent / entry["recipe"]).to_dict())
-        assert chain[0]["name"] == Path(entry["recipe"]).stem
-        assert all(earlier["name"] in order for earlier in chain), entry["recipe"]
-        folders = {Path(folder).name for earlier in chain for folder in earlier["train_folders"]}
-        assert set(entry["training_data"].split(" (augmented")[0].split(", ")) == folders, entry["recipe"]
-    assert "skimage-photos" in REGISTRY["fsrcnn-s-x2"]["training_data"]
-
-
-def test_training_guide_explains_every_setting():
-    guide = (CONFIGS.parent / "docs" / "user_guide" / "training.rst").read_text()
-    table = guide.split("\nSettings\n", 1)[1].split("\n\n", 2)[1]
-    explained = set(re.findall(r"``(\w+)``", table))
-    missing = [f.name for f in dataclasses.fields(TrainConfig) if f.name not in explained]
-    assert not missing, f"the guide's settings table lacks {missing}"
-
-
-def test_training_guide_lists_every_release_run_with_its_set5_score():
-    """The stage table of the training guide follows configs/train_release.sh; its last rows are the registry's."""
-    from skfsrcnn.pretrained import REGISTRY
-
-    guide = (CONFIGS.parent / "docs" / "user_guide" / "training.rst").read_text()
-    table = guide.split("\nrun  ", 1)[1].split("\n\n", 1)[0]
-    rows = dict(re.findall(r"^``([\w-]+)``\s.*\s(\d\d\.\d\d)$", table, flags=re.MULTILINE))
-    assert list(rows) == _release_order()
-    for entry in REGISTRY.values():
-        assert rows[Path(entry["recipe"]).stem] == f"{entry['scores']['Set5'][0]:.2f}", entry["recipe"]
-
-
-def test_only_registry_recipes_call_themselves_the_last_stage():
-    """A config whose header says "last stage" is the recipe of a shipped weights file."""
-    from skfsrcnn.pretrained import REGISTRY
-
-    recipes = {Path(entry["recipe"]).name for entry in REGISTRY.values()}
-    claims = {path.name for path in CONFIGS.glob("*.yaml") if "last stage" in path.read_text().split("\nname:", 1)[0]}
-    assert claims <= recipes, sorted(claims - recipes)

@@ -13,7 +13,8 @@ REGISTRY = {
         "architecture": "fsrcnn-s",
         "scale": 2,
         "training_data": "T91, skimage-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x2-soup3.yaml",
+        "recipe": "recipes/fsrcnn-s-x2.yaml",
+        "stage": "fsrcnn-s-x2-soup3",
         "input_range": [
             0.06274509803921569,
             0.9215686274509803
@@ -26,6 +27,10 @@ REGISTRY = {
             "Set14": [
                 32.13,
                 0.9038
+            ],
+            "BSD200/val": [
+                30.79,
+                0.8819
             ]
         }
     },
@@ -35,7 +40,8 @@ REGISTRY = {
         "architecture": "fsrcnn-s",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x3-soup.yaml",
+        "recipe": "recipes/fsrcnn-s-x3.yaml",
+        "stage": "fsrcnn-s-x3-soup",
         "input_range": [
             0.06274509803921569,
             0.9215686274509803
@@ -48,6 +54,10 @@ REGISTRY = {
             "Set14": [
                 28.98,
                 0.8144
+            ],
+            "BSD200/val": [
+                27.92,
+                0.7748
             ]
         }
     },
@@ -57,7 +67,8 @@ REGISTRY = {
         "architecture": "fsrcnn-s",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-s-x4-soup.yaml",
+        "recipe": "recipes/fsrcnn-s-x4.yaml",
+        "stage": "fsrcnn-s-x4-soup",
         "input_range": [
             0.06274509803921569,
             0.9215686274509803
@@ -70,6 +81,10 @@ REGISTRY = {
             "Set14": [
                 27.17,
                 0.7427
+            ],
+            "BSD200/val": [
+                26.53,
+                0.699
             ]
         }
     },
@@ -79,7 +94,8 @@ REGISTRY = {
         "architecture": "fsrcnn",
         "scale": 2,
         "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x2-retransfer7-soup3.yaml",
+        "recipe": "recipes/fsrcnn-x2.yaml",
+        "stage": "fsrcnn-x2-retransfer7-soup3",
         "input_range": [
             0.06274509803921569,
             0.9215686274509803
@@ -92,6 +108,10 @@ REGISTRY = {
             "Set14": [
                 32.45,
                 0.9075
+            ],
+            "BSD200/val": [
+                31.03,
+                0.886
             ]
         }
     },
@@ -101,7 +121,8 @@ REGISTRY = {
         "architecture": "fsrcnn",
         "scale": 3,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x3-soup-mse.yaml",
+        "recipe": "recipes/fsrcnn-x3.yaml",
+        "stage": "fsrcnn-x3-soup-mse",
         "input_range": [
             0.06274509803921569,
             0.9215686274509803
@@ -114,6 +135,10 @@ REGISTRY = {
             "Set14": [
                 29.31,
                 0.8219
+            ],
+            "BSD200/val": [
+                28.11,
+                0.7815
             ]
         }
     },
@@ -123,7 +148,8 @@ REGISTRY = {
         "architecture": "fsrcnn",
         "scale": 4,
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
-        "recipe": "configs/fsrcnn-x4-retransfer-selfens2.yaml",
+        "recipe": "recipes/fsrcnn-x4.yaml",
+        "stage": "fsrcnn-x4-retransfer-selfens2",
         "input_range": [
             0.06274509803921569,
             0.9215686274509803
@@ -136,6 +162,10 @@ REGISTRY = {
             "Set14": [
                 27.54,
                 0.7536
+            ],
+            "BSD200/val": [
+                26.68,
+                0.7064
             ]
         }
     }

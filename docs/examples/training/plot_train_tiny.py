@@ -97,7 +97,7 @@ print(f"best weights: {best}")
 # interpolation on the same validation image for reference. A network
 # trained from scratch needs thousands of iterations to overtake bicubic
 # interpolation clearly: the curve is still rising when this short run
-# stops. The released weights were trained far longer (``configs/``), and
+# stops. The released weights were trained far longer (``recipes/``), and
 # fine-tuning them (``init_from``) starts from their quality.
 
 print(sorted(path.name for path in best.parent.iterdir()))

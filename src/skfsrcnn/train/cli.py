@@ -1,10 +1,11 @@
-"""``skfsrcnn-train CONFIG.yaml [--set key=value ...] [--resume]``."""
+"""``skfsrcnn-train CONFIG.yaml|RECIPE.yaml [--set key=value ...] [--resume] [--stage NAME] [--dry-run]``."""
 
 import argparse
 import signal
 import sys
 
 from .config import load_config
+from .recipe import format_plan, is_recipe, load_recipe, plan, run_stage, select_stage
 
 
 def _interrupt(signum, frame):
@@ -12,16 +13,84 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="skfsrcnn-train",
+        description="Train FSRCNN (or the SRCNN baseline) from a YAML config (one run; see configs/) "
+                    "or a recipe (a chain of runs; see recipes/).",
+    )
+    parser.add_argument("config", nargs="?", help="YAML config or recipe (defaults if omitted)")
+    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                        metavar="KEY=VALUE", help="override settings (one or more; repeatable); "
+                                                  "for a recipe, of every stage")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the run's checkpoint.pt (a recipe resumes on its own)")
+    parser.add_argument("--stage", metavar="NAME", help="run only this stage of the recipe")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan (stages, parents, iterations, estimated time) and exit")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def _stages(args):
+    """The runs the arguments describe, and whether they come from a recipe (else from a config)."""
+    if args.config and is_recipe(args.config):
+        stages = load_recipe(args.config, args.overrides)
+        return ([select_stage(stages, args.stage)] if args.stage else stages), True
+    if args.stage:
+        raise ValueError(f"`--stage {args.stage}` needs a recipe (a YAML file with `stages`); "
+                         f"{args.config or 'the defaults'} is a single-run config.")
+    return [load_config(args.config, args.overrides)], False
+
+
+def _run_config(parser, config, resume, progress):
+    """Train a single-run config as ``skfsrcnn-train CONFIG.yaml`` always has."""
+    from .trainer import Trainer
+
+    try:
+        trainer = Trainer(config, resume=resume, progress=progress)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        parser.exit(2, f"skfsrcnn-train: error: {error}\n")
+    try:
+        best = trainer.run()
+    except KeyboardInterrupt:
+        parser.exit(130, f"skfsrcnn-train: interrupted at iteration {trainer.iteration}; "
+                         "checkpoint saved, continue with --resume\n")
+    print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB "
+          f"at iteration {trainer.best_iteration})")
+
+
+def _run_recipe(parser, stages, progress):
+    """Train the stages in order, skipping finished ones and resuming a partial one."""
+    for config in stages:
+        try:
+            run_stage(config, progress=progress)
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            parser.exit(2, f"skfsrcnn-train: error: {error}\n")
+        except KeyboardInterrupt:
+            parser.exit(130, f"skfsrcnn-train: interrupted in stage {config.name}; checkpoint saved, "
+                             "run the same command again to resume\n")
+
+
 def main(argv=None):
-    """Entry point of ``skfsrcnn-train``: train FSRCNN (or SRCNN) from a YAML config.
+    """Entry point of ``skfsrcnn-train``: train FSRCNN (or SRCNN) from a YAML config or a recipe.
 
     ``skfsrcnn-train [CONFIG.yaml] [--set KEY=VALUE ...] [--resume]
-    [--no-progress]`` reads the settings with
+    [--no-progress]`` reads the settings of one run with
     :func:`~skfsrcnn.train.load_config` (see
     :class:`~skfsrcnn.train.TrainConfig` for every key), trains with
     :class:`~skfsrcnn.train.Trainer` and prints the path and validation
     PSNR of the best weights. Ctrl-C or SIGTERM saves a checkpoint and
     exits with status 130; ``--resume`` continues from it.
+
+    ``skfsrcnn-train RECIPE.yaml [--stage NAME] [--dry-run]`` runs the
+    stages of a recipe (:mod:`skfsrcnn.train.recipe`) in order: finished
+    stages are skipped and an interrupted one resumes, so the same command
+    continues where it stopped; ``--stage`` runs one stage, and ``--set``
+    overrides every stage's settings. ``--dry-run`` (recipes and configs)
+    prints the plan, each stage's parents, iterations left and time
+    estimated from a few timed iterations on this machine, and trains
+    nothing.
 
     Parameters
     ----------
@@ -32,13 +101,13 @@ def main(argv=None):
     Returns
     -------
     int
-        0 when training finished.
+        0 when training finished (or the plan was printed).
 
     Raises
     ------
     SystemExit
-        Status 2 with a one-line message for a bad config, setting or
-        folder (or an existing run without ``--resume``); 130 when
+        Status 2 with a one-line message for a bad config, recipe, setting
+        or folder (or an existing run without ``--resume``); 130 when
         interrupted.
 
     Examples
@@ -49,37 +118,25 @@ def main(argv=None):
     ...
     SystemExit: 2
 
-    The release recipe for x3, as ``skfsrcnn-train configs/fsrcnn-x3.yaml``
-    does in a shell:
+    The chain of the shipped x3 weights, as ``skfsrcnn-train
+    recipes/fsrcnn-x3.yaml --dry-run`` does in a shell:
 
-    >>> main(["configs/fsrcnn-x3.yaml", "--set", "device=cuda"])  # doctest: +SKIP
+    >>> main(["recipes/fsrcnn-x3.yaml", "--dry-run"])  # doctest: +SKIP
     """
-    parser = argparse.ArgumentParser(
-        prog="skfsrcnn-train",
-        description="Train FSRCNN (or the SRCNN baseline) from a YAML config (see configs/ for the recipes).",
-    )
-    parser.add_argument("config", nargs="?", help="YAML file of settings (defaults if omitted)")
-    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
-                        metavar="KEY=VALUE", help="override settings (one or more; repeatable)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from the run's checkpoint.pt")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser = _parser()
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config, args.overrides)
-        from .trainer import Trainer
-
-        trainer = Trainer(config, resume=args.resume, progress=not args.no_progress)
+        stages, recipe = _stages(args)
+        if args.dry_run:
+            print(format_plan(plan(stages), args.config or "defaults"))
+            return 0
     except (ValueError, TypeError, FileNotFoundError) as error:
         parser.exit(2, f"skfsrcnn-train: error: {error}\n")
     signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        best = trainer.run()
-    except KeyboardInterrupt:
-        parser.exit(130, f"skfsrcnn-train: interrupted at iteration {trainer.iteration}; "
-                         "checkpoint saved, continue with --resume\n")
-    print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB "
-          f"at iteration {trainer.best_iteration})")
+    if recipe:
+        _run_recipe(parser, stages, not args.no_progress)
+    else:
+        _run_config(parser, stages[0], args.resume, not args.no_progress)
     return 0
 
 

@@ -49,7 +49,9 @@ class TrainConfig:
         Upscaling factor.
     train_folders : list of str
         Folders of 8-bit HR training images (see
-        :func:`skfsrcnn.datasets.load_folder`), used together.
+        :func:`skfsrcnn.datasets.load_folder`), used together; required to
+        train (empty by default: name yours, e.g.
+        ``[../shared/datasets/T91]``).
     downscales : list of float
         Augmentation: bicubic downscaling factors of every training image
         (1 keeps it); the paper's ``[1.0, 0.9, 0.8, 0.7, 0.6]`` by default.
@@ -167,7 +169,9 @@ class TrainConfig:
     val_data : str, optional
         Benchmark folder scored during training (see
         :func:`skfsrcnn.datasets.load_benchmark`); the best-scoring weights
-        are kept. None skips validation and keeps the last weights.
+        are kept. Choose images that no reported benchmark contains (e.g.
+        ``../shared/datasets/BSD200/val``). None (the default) skips
+        validation and keeps the last weights.
     val_every : int
         Iterations between validations.
     early_stopping : int, optional
@@ -223,7 +227,7 @@ class TrainConfig:
     name: str = "fsrcnn-x3"
     model: str = "fsrcnn"
     scale: int = 3
-    train_folders: list = field(default_factory=lambda: ["../shared/datasets/T91"])
+    train_folders: list = field(default_factory=list)
     downscales: list = field(default_factory=lambda: list(PAPER_DOWNSCALES))
     rotations: list = field(default_factory=lambda: list(PAPER_ROTATIONS))
     flips: bool = False
@@ -255,7 +259,7 @@ class TrainConfig:
     distill_ensemble: bool = False
     init_from: str | list | None = None
     finetune: str = "all"
-    val_data: str | None = "../shared/datasets/Set5"
+    val_data: str | None = None
     val_every: int = 500
     early_stopping: int | None = None
     checkpoint_every: int = 500
@@ -458,7 +462,7 @@ def load_config(path=None, overrides=()):
     ----------
     path : str or path-like, optional
         YAML file mapping setting names to values (see :class:`TrainConfig`;
-        ``configs/`` holds the release recipes); settings it leaves out keep
+        ``configs/`` holds starter configs); settings it leaves out keep
         their defaults. None starts from the defaults. The key ``base``
         names another config, its path relative to this file's folder,
         whose settings this file's own override (a base may have a base).

@@ -171,8 +171,8 @@ class Trainer:
     ValueError
         The run's checkpoint exists and ``resume`` is False (or is missing
         and ``resume`` is True); ``init_from`` weights do not fit ``model``;
-        ``distill_from`` is not weights of ``scale``;
-        the training or validation folders hold no usable image; the run
+        ``distill_from`` is not weights of ``scale``; ``train_folders`` is
+        empty, or the training or validation folders hold no usable image; the run
         folder cannot be created; ``perceptual_weights`` is not VGG16 weights.
     FileNotFoundError
         ``perceptual_weights`` does not exist.
@@ -220,7 +220,7 @@ class Trainer:
     ['best.safetensors', 'checkpoint.pt', 'config.yaml', 'log.csv']
     >>> runs.cleanup()
 
-    A release recipe (hours on a CPU):
+    A starter config (an hour or more on a CPU):
 
     >>> from skfsrcnn.train import load_config
     >>> Trainer(load_config("configs/fsrcnn-x3.yaml")).run()  # doctest: +SKIP
@@ -309,6 +309,10 @@ class Trainer:
 
     def _sampler(self):
         config = self.config
+        if not config.train_folders:
+            raise ValueError("`train_folders` is empty: name one or more folders of HR training images, e.g. "
+                             "train_folders: [../shared/datasets/T91] in the config, or "
+                             "--set \"train_folders=[data/mine]\".")
         images = [image for folder in config.train_folders for image in load_folder(folder)]
         self.input_range = FULL_RANGE if config.intensity_augment else training_input_range(images)
         images = augment(images, config.downscales, config.rotations, config.flips)
