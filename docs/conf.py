@@ -336,6 +336,8 @@ def _write_snippets(app):
                      "python docs/make_results.py")
     _snippet_include("comparison.rst", RESULTS / "comparison.rst", "The comparison table",
                      "python docs/make_results.py")
+    _snippet_include("microscopy.rst", RESULTS / "microscopy.rst", "The microscopy table",
+                     "python docs/make_results.py --microscopy")
     _snippet_benchmarks()
     _snippet_reliability()
     _snippet_registry()

@@ -6,6 +6,7 @@ Usage, from the repository root::
     python docs/make_results.py --only bicubic --datasets Set5 --scales 3 --out /tmp/check
     python docs/make_results.py --only weights       # re-score the registered weights, keep the rest
     python docs/make_results.py --tables-only        # re-render the .rst tables from results.csv
+    python docs/make_results.py --microscopy         # fluorescence nuclei: DSB2018-fluo/val
 
 Methods, all scored with the same protocol (:data:`skfsrcnn.evaluate.PROTOCOL`:
 Y of BT.601 as MATLAB, LR = MATLAB bicubic of Y in floating point, output
@@ -27,11 +28,19 @@ rounded to uint8, ``scale`` pixels shaved, SSIM 11x11 Gaussian sigma 1.5):
     every registered weights name (:func:`skfsrcnn.pretrained.available_weights`)
     at its own scale, as ``skfsrcnn-eval --weights NAME`` scores it.
 
+With ``--microscopy`` the set is ``DSB2018-fluo/val`` (fluorescence nuclei)
+and the methods are those a microscopist compares: bicubic, cubic splines,
+each pretrained model through :func:`skfsrcnn.upscale` as users call it
+(``skfsrcnn-eval --pipeline upscale``: the intensity range mapped for the
+weights), and the photo FSRCNN fed the raw intensities, as before that
+mapping existed.
+
 Outputs (in ``--out``, default ``docs/results``): ``results.csv`` (one row
 per method, dataset and scale; rows computed now replace earlier ones with
-the same key, others are kept), ``results.rst`` (the full table) and
-``comparison.rst`` (PSNR and gain over MATLAB bicubic), both included by the
-documentation.
+the same key, others are kept), ``results.rst`` (the full table),
+``comparison.rst`` (PSNR and gain over MATLAB bicubic) and
+``microscopy.rst`` (PSNR and gain over splines on DSB2018-fluo/val), all
+included by the documentation.
 """
 
 import argparse
@@ -46,6 +55,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 DATASETS = ("Set5", "Set14")
+MICROSCOPY = "DSB2018-fluo/val"
 SCALES = (2, 3, 4)
 METHODS = ("bicubic", "skimage", "opencv", "weights")
 FIELDS = ["method", "label", "kind", "weights", "dataset", "scale", "psnr", "ssim", "images", "seconds"]
@@ -115,12 +125,26 @@ def _jobs(methods, scales, opencv_dir, device):
         if "weights" in methods:
             for name in available_weights():
                 entry = REGISTRY[name]
-                if entry["scale"] != scale:
+                if entry["scale"] != scale or "-fluo-" in name:  # microscopy weights: see _microscopy_jobs
                     continue
                 family = re.sub(r"-x\d+$", "", name)
                 label = {"fsrcnn": "skfsrcnn FSRCNN", "fsrcnn-s": "skfsrcnn FSRCNN-s"}.get(family, f"skfsrcnn {family}")
                 yield (family, label, "skfsrcnn", name, scale,
                        lambda n=name, s=scale: _weights(n, s, device))
+
+
+def _microscopy_jobs(scales, device):
+    """Yield :func:`_jobs`'s tuples for ``--microscopy``: splines and every model as ``upscale`` runs it."""
+    from skfsrcnn.evaluate import library_upscaler
+    from skfsrcnn.pretrained import available_models
+
+    for scale in scales:
+        yield from _jobs(("bicubic", "skimage"), [scale], None, device)
+        yield ("fsrcnn-raw", "FSRCNN fed raw intensities (before the range mapping)", "skfsrcnn",
+               f"fsrcnn-x{scale}", scale, lambda s=scale: _weights(f"fsrcnn-x{s}", s, device))
+        for model in available_models():
+            yield (f"{model}-upscale", f"skfsrcnn.upscale, model='{model}'", "skfsrcnn", f"{model}-x{scale}", scale,
+                   lambda m=model, s=scale: library_upscaler(f"{m}-x{s}", s, device=device))
 
 
 def _read_csv(path):
@@ -141,10 +165,12 @@ def score(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = {_key(r): r for r in _read_csv(out / "results.csv")}
-    for dataset in args.datasets:
+    for dataset in [MICROSCOPY] if args.microscopy else args.datasets:
         for scale in args.scales:
             benchmark = load_benchmark(Path(args.data) / dataset, scale)
-            for method, label, kind, weights, s, make in _jobs(args.only, [scale], args.opencv_dir, args.device):
+            jobs = (_microscopy_jobs([scale], args.device) if args.microscopy
+                    else _jobs(args.only, [scale], args.opencv_dir, args.device))
+            for method, label, kind, weights, s, make in jobs:
                 start = time.perf_counter()
                 scores = evaluate(make(), benchmark, s)
                 seconds = time.perf_counter() - start
@@ -197,6 +223,8 @@ def _columns(rows):
 def render(rows, out):
     from skfsrcnn.evaluate import PROTOCOL
 
+    _render_microscopy([r for r in rows if r["dataset"] == MICROSCOPY], out)
+    rows = [r for r in rows if r["dataset"] in DATASETS]
     by = {(r["method"], r["dataset"], int(r["scale"])): r for r in rows}
     columns = _columns(rows)
     header = ["method"] + [f"{d} x{s}" for d, s in columns]
@@ -241,6 +269,35 @@ def render(rows, out):
     (out / "comparison.rst").write_text(comparison)
 
 
+def _render_microscopy(rows, out):
+    """``microscopy.rst``: PSNR / SSIM on DSB2018-fluo/val and the gain over splines, per scale."""
+    if not rows:
+        return
+    by = {(r["method"], int(r["scale"])): r for r in rows}
+    scales = sorted({int(r["scale"]) for r in rows})
+    order = ["bicubic", "skimage-rescale", "fsrcnn-raw"]
+    methods = {r["method"]: r["label"] for r in rows}
+    body = []
+    for method in order + sorted(set(methods) - set(order)):
+        cells = []
+        for s in scales:
+            r, spline = by.get((method, s)), by.get(("skimage-rescale", s))
+            if r is None:
+                cells.append("--")
+            else:
+                gain = "" if spline is None or r is spline else f" ({float(r['psnr']) - float(spline['psnr']):+.2f})"
+                cells.append(f"{float(r['psnr']):.2f} / {float(r['ssim']):.4f}{gain}")
+        body.append([methods[method]] + cells)
+    text = (
+        ".. Generated by docs/make_results.py --microscopy from results.csv; do not edit.\n\n"
+        + _list_table(["method"] + [f"x{s}" for s in scales], body)
+        + f"\nMean PSNR (dB) / SSIM on {MICROSCOPY} (54 fluorescence nuclei images, 8-bit, LR made by MATLAB "
+        + "bicubic, scored as in :doc:`evaluation`), and in brackets the gain in PSNR over cubic splines "
+        + "(``skimage.transform.rescale(order=3)``).\n"
+    )
+    (out / "microscopy.rst").write_text(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(SHARED / "datasets"), help="folder holding Set5/ and Set14/")
@@ -252,6 +309,7 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     parser.add_argument("--tables-only", action="store_true", help="only re-render the .rst from results.csv")
+    parser.add_argument("--microscopy", action="store_true", help=f"score {MICROSCOPY} instead of --datasets")
     args = parser.parse_args(argv)
 
     out = Path(args.out)
