@@ -3,10 +3,12 @@
 from .config import TrainConfig, load_config
 from .fit import fit, fit_steps
 from .losses import VGG16_LAYERS, PerceptualLoss, VGG16Features
+from ._runfiles import Progress
 from .trainer import Trainer, train
 
 __all__ = [
     "PerceptualLoss",
+    "Progress",
     "TrainConfig",
     "Trainer",
     "VGG16Features",

@@ -78,7 +78,7 @@ def fit(images, scale, **options):
 def fit_steps(images, scale, *, model="fsrcnn", start="photo", degradation=None, time_budget=300.0,
               val_fraction=0.1, name=None, output_dir="runs", seed=0, device=None, threads=None,
               progress=True):
-    """Generator form of :func:`fit`: yields a :class:`~skfsrcnn.train.trainer.Progress` per iteration.
+    """Generator form of :func:`fit`: yields a :class:`~skfsrcnn.train.Progress` per iteration.
 
     The best weights file is the generator's return value. Closing the
     generator early (a Cancel button) stops training and keeps the best

@@ -1,124 +1,23 @@
 """The training loop of FSRCNN (and SRCNN): data, optimisation, validation and checkpoints."""
 
-import copy
 import csv
 import math
-import os
 import time
 import warnings
-from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import torch
 import yaml
 
 from .. import _validate
-from ..datasets import PatchSampler, augment, degraded_pairs, load_benchmark, load_folder
+from ..datasets import load_benchmark
 from ..evaluate import evaluate, model_upscaler
-from ..models import SRCNN, build_model, inference_form
-from ..pretrained import FULL_RANGE, LUMA_RANGE, load_model, save_weights
+from ..models import build_model, inference_form
+from ..pretrained import save_weights
+from ._runfiles import _LOG_FIELDS, BEST_WEIGHTS, CHECKPOINT, LOG, Progress, _atomic_write, _truncate_log
+from ._setup import _last_layer, _mean_model, _schedule, _transfer, _weight_average, bfloat16_is_native, training_data
 from .config import TrainConfig
 from .losses import PIXEL_LOSSES, PerceptualLoss
-
-#: File name, in the run folder, of the checkpoint that ``resume`` continues from.
-CHECKPOINT = "checkpoint.pt"
-#: File name, in the run folder, of the best-validating weights (safetensors).
-BEST_WEIGHTS = "best.safetensors"
-#: File name, in the run folder, of the CSV training log.
-LOG = "log.csv"
-_LOG_FIELDS = ["iteration", "loss", "lr", "val_psnr", "elapsed_s", "lr_pixels_per_s"]
-
-
-def _atomic_write(path, write):
-    """Call ``write(tmp_path)`` then move the result over ``path`` in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _truncate_log(path, iteration):
-    """Drop the rows of the CSV log at ``path`` past ``iteration``.
-
-    Training resumes from the checkpoint, so rows logged after it describe
-    iterations that are about to be trained again.
-    """
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    # A kill mid-write can leave a partial last row: it is past the checkpoint too.
-    kept = [row for row in rows if (row["iteration"] or "").isdigit() and int(row["iteration"]) <= iteration]
-    if len(kept) < len(rows):
-        def write(tmp):
-            with open(tmp, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, _LOG_FIELDS)
-                writer.writeheader()
-                writer.writerows(kept)
-        _atomic_write(path, write)
-
-
-def _schedule(config):
-    """Learning-rate multiplier as a function of the iteration."""
-    if config.schedule == "constant":
-        return lambda it: 1.0
-    if config.schedule == "step":
-        return lambda it: config.step_gamma ** (it // config.step_every)
-    floor = config.min_lr_ratio
-
-    def cosine(it):
-        progress = min(it / max(config.iterations, 1), 1.0)
-        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return cosine
-
-
-def _last_layer(model):
-    """Name of the layer that learns at ``lr * deconv_lr_scale`` (and alone with ``finetune: deconv``)."""
-    return "reconstruction" if isinstance(model, SRCNN) else "deconv"
-
-
-def bfloat16_is_native(device):
-    """Whether ``device`` computes bfloat16 natively (a CPU with AVX-512 BF16 or AMX, a CUDA GPU from Ampere on).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skfsrcnn.train.trainer import bfloat16_is_native
-    >>> isinstance(bfloat16_is_native(torch.device("cpu")), bool)
-    True
-    """
-    if device.type == "cpu":
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    return True
-
-
-def _transfer(model, source):
-    """Copy every parameter of ``source`` whose shape matches into ``model``."""
-    own = model.state_dict()
-    copied = {k: v for k, v in source.state_dict().items() if k in own and own[k].shape == v.shape}
-    own.update(copied)
-    model.load_state_dict(own)
-    return sorted(copied)
-
-
-def _mean_model(names):
-    """A model holding the mean, parameter by parameter, of the weights ``names`` (one model and scale)."""
-    models = [load_model(name, scale=None, device="cpu") for name in names]
-    for name, model in zip(names[1:], models[1:]):
-        if model.config != models[0].config:
-            raise ValueError(
-                f"`init_from`: {name!r} is {model.config} but {names[0]!r} is {models[0].config}; "
-                "only weights of the same model and scale can be averaged."
-            )
-    states = [model.state_dict() for model in models]
-    mean = copy.deepcopy(models[0])  # load_model's models are cached: never change them
-    mean.load_state_dict({key: torch.stack([state[key] for state in states]).mean(0) for key in states[0]})
-    return mean
-
 
 class Trainer:
     """Train FSRCNN (or SRCNN) from a :class:`TrainConfig`, resumable from its checkpoint.
@@ -268,7 +167,7 @@ class Trainer:
             self.perceptual.to(self.device)
         self.optimizer = self._optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, _schedule(config))
-        self.sampler = self._sampler()
+        self.sampler, self.input_range = training_data(config, self.device, progress)
         self._loss_fn = torch.compile(self._loss) if config.compile else self._loss
         self.validation = load_benchmark(config.val_data, config.scale) if config.val_data else None
         self.iteration, self.best_psnr, self.best_iteration = 0, -math.inf, 0
@@ -306,38 +205,6 @@ class Trainer:
         if config.optimizer == "sgd":
             return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
         return torch.optim.Adam(groups, lr=config.lr)
-
-    def _sampler(self):
-        config = self.config
-        if not config.train_folders:
-            raise ValueError("`train_folders` is empty: name one or more folders of HR training images, e.g. "
-                             "train_folders: [../shared/datasets/T91] in the config, or "
-                             "--set \"train_folders=[data/mine]\".")
-        images = [image for folder in config.train_folders for image in load_folder(folder)]
-        self.input_range = FULL_RANGE if config.intensity_augment else training_input_range(images)
-        images = augment(images, config.downscales, config.rotations, config.flips)
-        pairs = degraded_pairs(images, config.scale, config.degradation_model)
-        sampler = PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed,
-                               pairs=pairs, intensity_augment=config.intensity_augment)
-        if config.distill_from:
-            sampler.hr = self._distillation_targets(sampler.hr, sampler.lr)
-        return sampler
-
-    def _distillation_targets(self, hr_images, lr_images):
-        """The HR images blended with the teacher's output on their LR images (all float in [0, 1])."""
-        from tqdm.auto import tqdm
-
-        config = self.config
-        try:
-            teacher = load_model(config.distill_from, scale=config.scale, device=self.device)
-        except ValueError as error:
-            raise ValueError(f"`distill_from`={config.distill_from!r}: {error}") from error
-        upscale = model_upscaler(inference_form(teacher), self.device)
-        if config.distill_ensemble:
-            upscale = _dihedral_mean(upscale)
-        share = np.float32(config.distill_share)
-        lr_images = tqdm(lr_images, desc=f"teacher {config.distill_from}", unit="image", disable=not self.progress)
-        return [(1 - share) * hr + share * np.clip(upscale(lr), 0.0, 1.0) for hr, lr in zip(hr_images, lr_images)]
 
     def _state(self):
         return {
@@ -491,16 +358,15 @@ class Trainer:
     def run_steps(self):
         """Generator form of :meth:`run`: yields a :class:`Progress` after every iteration.
 
-        Its return value is :meth:`run`'s. Closing the generator early (a
-        Cancel button) stops training and keeps the best weights so far (the
-        current ones when none was validated yet), with a checkpoint to
-        resume from.
+        Its return value is :meth:`run`'s. Closing it early (a Cancel button)
+        stops training and keeps the best weights so far (the current ones
+        when none was validated yet), with a checkpoint to resume from.
 
         Yields
         ------
         Progress
-            The iteration, the planned iterations, the seconds spent, the
-            latest and the best validation PSNR (``nan`` before the first).
+            Iterations done and planned, seconds spent, the latest and the
+            best validation PSNR.
         """
         from tqdm.auto import tqdm
 
@@ -584,21 +450,6 @@ class Trainer:
         return best
 
 
-class Progress(NamedTuple):
-    """Where a training run stands, as :meth:`Trainer.run_steps` yields it."""
-
-    #: Iterations done.
-    iteration: int
-    #: Iterations planned (``config.iterations``).
-    iterations: int
-    #: Seconds of training so far, over all resumptions.
-    elapsed: float
-    #: PSNR of the latest validation (``nan`` before the first).
-    val_psnr: float
-    #: Best validation PSNR so far (``-inf`` before the first).
-    best_psnr: float
-
-
 def train(config, resume=False, progress=True):
     """Train a model described by ``config``; return the path of its best weights.
 
@@ -647,49 +498,3 @@ def train(config, resume=False, progress=True):
     return Trainer(config, resume=resume, progress=progress).run()
 
 
-def training_input_range(images):
-    """The intensity range weights trained on ``images`` (uint8 HR luma) expect, for their metadata.
-
-    Colour photographs reach the trainer as their BT.601 luma, which stays
-    within 16..235: weights trained on them alone know
-    :data:`~skfsrcnn.pretrained.LUMA_RANGE`. Any pixel outside it (a grey
-    image's black background, say) means full-range data:
-    :data:`~skfsrcnn.pretrained.FULL_RANGE`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skfsrcnn.train.trainer import training_input_range
-    >>> [round(v * 255) for v in training_input_range([np.full((4, 4), 16, np.uint8)])]
-    [16, 235]
-    >>> training_input_range([np.zeros((4, 4), np.uint8)])
-    (0.0, 1.0)
-    """
-    low, high = (round(v * 255) for v in LUMA_RANGE)
-    if all(low <= image.min() and image.max() <= high for image in images):
-        return LUMA_RANGE
-    return FULL_RANGE
-
-
-def _weight_average(model, decay):
-    """An exponential moving average of ``model``'s weights with ``decay``, or None without one."""
-    if decay is None:
-        return None
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
-
-
-def _dihedral_mean(upscale):
-    """Wrap ``upscale`` to average it over the eight flips and rotations of its input."""
-
-    def mean(lr):
-        total = 0.0
-        for flip in (False, True):
-            for turns in range(4):
-                view = np.rot90(lr[:, ::-1] if flip else lr, turns)
-                out = np.rot90(upscale(np.ascontiguousarray(view)), -turns)
-                total = total + (out[:, ::-1] if flip else out)
-        return total / 8
-
-    return mean
