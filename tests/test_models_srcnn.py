@@ -25,6 +25,17 @@ def test_bicubic_upsample_equals_imresize(scale, shape, dtype):
     np.testing.assert_allclose(got, expected, atol=1e-6, rtol=0)
 
 
+@pytest.mark.parametrize("scale", (2, 3, 4))
+def test_bicubic_upsample_kernel_is_resize_phases(scale):
+    """One bicubic kernel: the upsampling's 5x5 phases are outer products of ``bicubic_phases``."""
+    from skfsrcnn.resize import bicubic_phases
+
+    phases = torch.from_numpy(bicubic_phases(scale))
+    expected = (phases[:, None, :, None] * phases[None, :, None, :]).float()
+    kernel = BicubicUpsample(scale).kernel.reshape(scale, scale, 5, 5)
+    torch.testing.assert_close(kernel, expected, atol=0, rtol=0)
+
+
 def test_bicubic_upsample_is_differentiable_and_not_a_parameter():
     upsample = BicubicUpsample(3)
     assert list(upsample.parameters()) == [] and upsample.state_dict() == {}

@@ -22,7 +22,9 @@ class BicubicUpsample(nn.Module):
 
     Output phase ``(ry, rx)`` (HR pixel ``(q * scale + ry, p * scale + rx)``)
     is a fixed 5x5 convolution of the LR image, the outer product of the
-    phases' 1-D bicubic weights; edge pixels are replicated beyond the
+    phases' 1-D weights of :func:`skfsrcnn.resize.bicubic_phases` (the one
+    implementation of MATLAB's kernel, which the colour merge of
+    :func:`skfsrcnn.upscale` uses too); edge pixels are replicated beyond the
     border, as ``imresize`` clamps its taps. The result equals
     :func:`skfsrcnn.resize.imresize` ``(image, scale)`` to float rounding,
     and is differentiable. The kernel is a buffer, not a parameter, and is
