@@ -3,7 +3,15 @@
 import pytest
 import torch
 
-from skfsrcnn.models import ARCHITECTURES, PRESETS, SRCNN, FastFSRCNN, FSRCNN, build_model, inference_form
+from skfsrcnn.models import (
+    ARCHITECTURES,
+    PRESETS,
+    SRCNN,
+    FastFSRCNN,
+    FSRCNN,
+    build_model,
+    inference_form,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

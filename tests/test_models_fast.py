@@ -1,4 +1,4 @@
-"""Tests for skfsrcnn.models.fast: FastFSRCNN equals FSRCNN, trains, and caches its inference plan."""
+"""Tests for skfsrcnn.models.fast: FastFSRCNN equals FSRCNN, trains, caches its plan."""
 
 import pytest
 import torch

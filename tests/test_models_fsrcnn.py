@@ -1,4 +1,4 @@
-"""Tests for skfsrcnn.models.fsrcnn: the paper's network, its presets, receptive field and initialisation."""
+"""Tests for skfsrcnn.models.fsrcnn: the paper's network, presets, receptive field, initialisation."""
 
 import pytest
 import torch

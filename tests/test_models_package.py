@@ -1,4 +1,4 @@
-"""Tests for the skfsrcnn.models package: its names, and that importing skfsrcnn does not load torch."""
+"""Tests for the skfsrcnn.models package: its names; importing skfsrcnn does not load torch."""
 
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""Tests for skfsrcnn.models.srcnn: the SRCNN baseline, its bicubic upsampling, its weights files."""
+"""Tests for skfsrcnn.models.srcnn: the SRCNN baseline, its bicubic upsampling, weights files."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tests for skfsrcnn.models.subpixel: the strided deconvolution as an exact sub-pixel convolution."""
+"""Tests for skfsrcnn.models.subpixel: the strided deconvolution as a sub-pixel convolution."""
 
 import pytest
 import torch
