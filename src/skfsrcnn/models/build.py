@@ -1,4 +1,10 @@
-"""Networks by name (:func:`build_model`) and the form each runs in (:func:`inference_form`)."""
+"""The networks by name, and the form each runs in.
+
+:data:`~skfsrcnn.models.ARCHITECTURES` names what
+:func:`~skfsrcnn.models.build_model` builds (the ``model`` of a training
+config); :func:`~skfsrcnn.models.inference_form` picks the form to run a
+network in.
+"""
 
 from .fast import FastFSRCNN
 from .fsrcnn import FSRCNN, PRESETS

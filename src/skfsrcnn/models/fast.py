@@ -1,7 +1,7 @@
 """FastFSRCNN: FSRCNN's inference form, hand-scheduled for the CPU.
 
-:class:`FastFSRCNN` computes what :class:`~skfsrcnn.models.FSRCNN`
-computes, to float rounding. With gradients it is the reference body
+:class:`~skfsrcnn.models.FastFSRCNN` computes what
+:class:`~skfsrcnn.models.FSRCNN` computes, to float rounding. With gradients it is the reference body
 followed by :func:`~skfsrcnn.models.subpixel.deconv_as_subpixel`; without,
 it runs a cached ``_Plan`` of the current weights:
 

@@ -2,7 +2,7 @@
 
 It is here as a baseline for comparison: it maps the low-resolution image
 to the high-resolution one itself, upsampling first with MATLAB's bicubic
-(:class:`BicubicUpsample`, the weights of
+(:class:`~skfsrcnn.models.BicubicUpsample`, the weights of
 :func:`skfsrcnn.resize.bicubic_phases`), so it trains, evaluates and
 upscales wherever FSRCNN does.
 """
