@@ -1,9 +1,10 @@
 """FastFSRCNN: FSRCNN's inference form, hand-scheduled for the CPU.
 
 :class:`~skfsrcnn.models.FastFSRCNN` computes what
-:class:`~skfsrcnn.models.FSRCNN` computes, to float rounding. With gradients it is the reference body
-followed by :func:`~skfsrcnn.models.subpixel.deconv_as_subpixel`; without,
-it runs a cached ``_Plan`` of the current weights:
+:class:`~skfsrcnn.models.FSRCNN` computes, to float rounding. With
+gradients it is the reference body followed by
+:func:`~skfsrcnn.models.subpixel.deconv_as_subpixel`; without, it runs a
+cached ``_Plan`` of the current weights:
 
 * ``_Conv``: one convolution (+ PReLU), its weights prepacked for oneDNN;
 * ``_Unit``: the pointwise convolutions around one convolution with a
@@ -12,24 +13,33 @@ it runs a cached ``_Plan`` of the current weights:
   bands, and the phases of the sub-pixel deconvolution interleaved into
   the output.
 
-The CPU-specific tricks:
+The CPU-specific tricks, and what each buys:
 
-The deconvolution is the compact sub-pixel convolution of
-:mod:`skfsrcnn.models.subpixel`, each phase's window shifted so that x3
-needs 3x3 taps, not 4x4. x2's four phases are computed for two LR columns
-at once (``_FOLD``: 8 output channels) and x3's nine are padded to 16
-(``_BLOCK``): oneDNN computes whole blocks of 8 output channels.
+* the deconvolution is the compact sub-pixel convolution of
+  :mod:`skfsrcnn.models.subpixel`: no scattered writes, and each phase's
+  window shifted so that x3 needs 9 taps per phase, not 16;
+* x2's four phases are computed for two LR columns at once (``_FOLD``:
+  8 output channels) and x3's nine are padded to 16 (``_BLOCK``): oneDNN
+  computes whole blocks of 8 output channels, and is faster on full ones;
+* the weights are prepacked once for oneDNN (``_Conv``) instead of being
+  reordered on every call, and checked against ``F.conv2d`` on a small
+  input when the plan is built;
+* the image streams through the network in bands of about 32 k LR pixels
+  (``_BAND_PIXELS``), each layer carrying over only the rows its kernel
+  still needs: the intermediates (56 channels for FSRCNN) stay in the CPU
+  caches and nothing is computed twice;
+* glibc's allocator is kept from unmapping and page-faulting the
+  band-sized buffers afresh for every band (``_settle_allocator``).
 
-The weights are prepacked once for oneDNN (``_Conv``), and checked
-against ``F.conv2d`` on a small input when the plan is built.
-
-The image streams through the network in bands of about 32 k LR pixels
-(``_BAND_PIXELS``), each layer carrying over only the rows its kernel
-still needs: the intermediates (56 channels for FSRCNN) stay in the CPU
-caches and nothing is computed twice.
-
-glibc's allocator is kept from unmapping and page-faulting the band-sized
-buffers afresh for every band (``_settle_allocator``).
+``python benchmarks/bench_fast.py --repeats 2 --calls 3 --threads N
+--cases fsrcnn:2 fsrcnn:3`` leaves one trick out at a time (the network
+alone, 1920x1080 output, random weights). Two runs (N = 2, then 1) on the
+shared 2-vCPU development machine (AMD EPYC, torch 2.13), while another
+training job ran, put the reference :class:`~skfsrcnn.models.FSRCNN` at
+1.9-4.2x the time of FastFSRCNN at x2 and 3.3-4.3x at x3, and the
+fallback (oneDNN off, below) at 6.6-7.7x and 4.4-10x. Leaving out a single
+trick gave from 0.7x to 5x in those runs: within the noise of the loaded
+machine, so the share of each is not resolved there.
 
 The fallback: where oneDNN is unavailable or disabled
 (``torch.backends.mkldnn``), the dtype is not float32, the device is not
