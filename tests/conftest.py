@@ -82,3 +82,18 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def randomise():
+    """``randomise(model, seed=0, std=0.1)``: the model with N(0, std) parameters, in place."""
+    import torch
+
+    def fill(model, seed=0, std=0.1):
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * std)
+        return model
+
+    return fill

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skfsrcnn.resize import imresize
+from skfsrcnn.resize import bicubic_phases, imresize
 
 
 def _keys_cubic(x):
@@ -37,6 +37,18 @@ def _reference_1d_scale(signal, out_length, scale):
             weight_sum += w
         out.append(total / weight_sum)
     return np.array(out)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 5, 8])
+def test_bicubic_phases_are_imresize_weights(scale):
+    """The phase weights (used by SRCNN's upsampling and the colour merge) are imresize's taps."""
+    length, q = 12, 5
+    phases = bicubic_phases(scale)
+    for c in range(q - 2, q + 3):
+        impulse = np.zeros(length)
+        impulse[c] = 1.0
+        response = _reference_1d(impulse, length * scale)  # weight of LR pixel c in every output
+        assert_allclose(phases[:, c - q + 2], response[q * scale : (q + 1) * scale], atol=1e-12, rtol=0)
 
 
 def _pairs(datasets_dir):
