@@ -117,7 +117,10 @@ def test_srcnn_initialisation():
 
 @pytest.fixture(scope="module")
 def srcnn_file(tmp_path_factory, randomise):
-    """``make(scale)`` -> a safetensors file of a random SRCNN (small n1, n2) and the model."""
+    """``make(scale)`` -> a safetensors file of a random SRCNN (small n1, n2) and the model.
+
+    The file records the full intensity range, so grey images reach the network as they are.
+    """
     from skfsrcnn.pretrained import save_weights
 
     folder = tmp_path_factory.mktemp("srcnn")
@@ -125,7 +128,7 @@ def srcnn_file(tmp_path_factory, randomise):
     def make(scale):
         model = randomise(SRCNN(scale, n1=16, n2=8), seed=scale).eval()
         path = folder / f"srcnn_x{scale}.safetensors"
-        save_weights(model, path, {"note": "random"})
+        save_weights(model, path, {"note": "random"}, input_range=(0.0, 1.0))
         return path, model
 
     return make
