@@ -100,7 +100,7 @@ def test_train_hands_the_weights_to_the_upscale_widget(viewer_and_widgets, cell,
     assert not _errors(notifications), [n.message for n in notifications]
     path = train.weights
     assert path is not None and path.is_file() and path.parent.parent == tmp_path
-    assert path.parent.name.startswith("napari-fsrcnn-s-x3-")
+    assert path.parent.name.startswith("fsrcnn-s-x3-")
     assert train["progress"].value == train["progress"].max == 2
     assert "best" in train["psnr"].value and "Done" in train["status"].value
     assert train["train_button"].enabled and not train["cancel_button"].enabled

@@ -15,15 +15,11 @@ FSRCNNWidget
     The upscale dock widget (magicgui ``Container``).
 TrainWidget
     The *Train FSRCNN* dock widget: fine-tune on image layers or a folder.
-trained_weights, trained_added
-    Weights trained in this session (which the upscale widget lists), and
-    the signal emitted when one is added.
 
 Nothing heavy (torch, Qt) is imported until it is used.
 """
 
-__all__ = ["FSRCNNWidget", "TrainWidget", "output_geometry", "run_fsrcnn", "run_fsrcnn_steps", "trained_added",
-           "trained_weights"]
+__all__ = ["FSRCNNWidget", "TrainWidget", "output_geometry", "run_fsrcnn", "run_fsrcnn_steps"]
 
 _LAZY = {
     "FSRCNNWidget": "._widget",
@@ -31,8 +27,6 @@ _LAZY = {
     "output_geometry": "._compute",
     "run_fsrcnn": "._compute",
     "run_fsrcnn_steps": "._compute",
-    "trained_added": "._trained",
-    "trained_weights": "._trained",
 }
 
 

@@ -80,8 +80,8 @@ def _until_stopped(steps, stop, best):
 
 
 def _run_name(output_dir, model, scale):
-    """A run name not yet taken in ``output_dir``: ``napari-<model>-x<scale>-<date and time>[-<n>]``."""
-    base = f"napari-{model}-x{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
+    """A run name not yet taken in ``output_dir``: ``<model>-x<scale>-<date and time>[-<n>]``."""
+    base = f"{model}-x{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     name, n = base, 1
     while (Path(output_dir) / name).exists():
         n += 1
@@ -92,7 +92,7 @@ def _run_name(output_dir, model, scale):
 def _psnr_text(progress):
     """``latest ... dB, best ... dB`` from a training progress record."""
     if math.isnan(progress.val_psnr):
-        return "not measured yet (at the end of the budget, or every 250 iterations)"
+        return "not measured yet"
     return f"latest {progress.val_psnr:.2f} dB, best {progress.best_psnr:.2f} dB"
 
 
@@ -113,10 +113,10 @@ class TrainWidget(Container):
     ``output_dir``, ``train_button``, ``cancel_button``, ``progress``,
     ``psnr``, ``status``.
 
-    Each run writes ``<output_dir>/napari-<model>-x<scale>-<date and time>/``
+    Each run writes ``<output_dir>/<model>-x<scale>-<date and time>/``
     (the examples as PNGs, the log, a checkpoint and ``best.safetensors``);
     an existing run folder is never overwritten. ``output_dir`` defaults to
-    :data:`DEFAULT_OUTPUT_DIR` (``~/skfsrcnn-runs``).
+    ``~/skfsrcnn-runs`` (in your home folder).
     :meth:`train` and :meth:`cancel` do what the buttons do; :attr:`worker`
     is the running thread worker (None when idle) and :attr:`weights` the
     last weights file saved.
@@ -169,6 +169,8 @@ class TrainWidget(Container):
             self._noise, self._noise_level, self._start_from, self._time_budget, self._output_dir,
             self._train_button, self._cancel_button, self._progress, self._psnr, self._status,
         ])
+        for label in (self._psnr, self._status):  # long texts wrap instead of widening the dock
+            label.native.setWordWrap(True)
         self._source.changed.connect(self._on_source_changed)
         self._degradation.changed.connect(self._on_degradation_changed)
         self._noise.changed.connect(self._on_noise_changed)
@@ -240,7 +242,7 @@ class TrainWidget(Container):
         Examples
         --------
         >>> widget.weights  # doctest: +SKIP
-        PosixPath('/home/me/skfsrcnn-runs/napari-fsrcnn-x2-20260101-120000/best.safetensors')
+        PosixPath('/home/me/skfsrcnn-runs/fsrcnn-x2-20260101-120000/best.safetensors')
         """
         return self._weights
 
@@ -318,11 +320,13 @@ class TrainWidget(Container):
             return
         self._weights = path
         add_trained(name, path, scale)
+        saved = f"saved {name} (hover for the path)"
         if self._stop.is_set():
-            self._status.value = f"Cancelled; kept the best weights so far: {path}"
+            self._status.value = f"Cancelled; kept the best weights so far: {saved}"
         else:
-            self._status.value = f"Done: {path}"
+            self._status.value = f"Done: {saved}"
             self._progress.value = self._progress.max
+        self._status.tooltip = str(path)
         show_info(f"Train FSRCNN: saved {path}; upscale with it by choosing 'Trained: {name}' as the model "
                   "of the FSRCNN super-resolution widget.")
 
