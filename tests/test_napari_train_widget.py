@@ -200,3 +200,12 @@ def test_upscale_widgets_stop_listening_when_closed(make_napari_viewer, qtbot, t
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert len(trained_added) == listeners  # though the Python object lives on
     add_trained("after-close", tmp_path / "best.safetensors", 2)  # reaches no deleted widget
+
+
+def test_nothreads_trains_in_the_gui_thread(viewer_and_widgets, cell, monkeypatch, notifications, tmp_path):
+    _, train, upscale = viewer_and_widgets
+    monkeypatch.setenv("NAPARI_FSRCNN_NOTHREADS", "1")
+    _configure(train, [cell], tmp_path, time_budget=1)
+    train.train()  # returns only when done
+    assert not _errors(notifications), [n.message for n in notifications]
+    assert train.worker is None and train.weights.is_file() and train.weights in upscale["model"].choices
