@@ -48,7 +48,7 @@ _MODELS = [("FSRCNN", "fsrcnn"), ("FSRCNN-s (faster)", "fsrcnn-s")]
 _KERNELS = [("Bicubic (MATLAB)", "bicubic"), ("Area (binning)", "area"), ("Gaussian blur", "gaussian")]
 _NOISES = [("None", "none"), ("Gaussian (read-out)", "gaussian"), ("Poisson (shot)", "poisson")]
 #: A starting noise level per noise: a std as a fraction of full scale, or photons at full scale.
-_NOISE_LEVELS = {"none": 0.0, "gaussian": 0.02, "poisson": 100.0}
+_NOISE_LEVELS = {"gaussian": 0.02, "poisson": 100.0}
 _STARTS = [("Photo weights", "photo"), ("Fluorescence weights", "fluo"), ("Scratch (random)", "scratch")]
 
 
