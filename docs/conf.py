@@ -317,18 +317,19 @@ def _snippet_registry():
     _write("registry.rst", "\n".join(lines) + "\n")
 
 
-def _snippet_napari_screenshot():
-    image = DOCS / "images" / "napari_plugin.png"
-    if image.exists():
-        _write("napari_screenshot.rst", (
-            ".. image:: /images/napari_plugin.png\n"
-            "   :alt: napari with the FSRCNN dock widget and an upscaled layer over its input\n"
-            "   :width: 100%\n"
-        ))
-    else:
-        _write("napari_screenshot.rst", _NOT_YET.format(
-            what="The screenshot of the plugin", command="python scripts/napari_screenshot.py",
-            target="docs/images/napari_plugin.png"))
+def _snippet_napari_screenshots():
+    shots = [
+        ("napari_plugin.png", "napari_screenshot.rst", "python scripts/napari_screenshot.py",
+         "napari with the FSRCNN dock widget and an upscaled layer over its input"),
+        ("napari_train.png", "napari_train_screenshot.rst", "python scripts/napari_screenshot.py --widget train",
+         "napari with the Train FSRCNN dock widget after a run, above the upscale widget offering the trained model"),
+    ]
+    for image, snippet, command, alt in shots:
+        if (DOCS / "images" / image).exists():
+            _write(snippet, f".. image:: /images/{image}\n   :alt: {alt}\n   :width: 100%\n")
+        else:
+            _write(snippet, _NOT_YET.format(what=f"The screenshot {image}", command=command,
+                                            target=f"docs/images/{image}"))
 
 
 def _write_snippets(app):
@@ -341,7 +342,7 @@ def _write_snippets(app):
     _snippet_benchmarks()
     _snippet_reliability()
     _snippet_registry()
-    _snippet_napari_screenshot()
+    _snippet_napari_screenshots()
 
 
 def setup(app):

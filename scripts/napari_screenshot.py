@@ -1,15 +1,24 @@
-"""Screenshot of the napari plugin for the docs: the dock widget and an upscaled layer over its input.
+"""Screenshots of the napari plugin for the docs: the upscale widget, or the training widget.
 
-Opens napari with the plugin's low-resolution cell sample, runs the FSRCNN
-dock widget on it (x2) as a user would, and writes one PNG: the napari window
-(dock widget, layer list, and the upscaled layer overlaying its input), with
-a strip below comparing the input and the FSRCNN result on the same zoomed
-region, each shown alone.
+``--widget upscale`` (the default) opens napari with the plugin's
+low-resolution cell sample, runs the FSRCNN dock widget on it (x2) as a user
+would, and writes one PNG: the napari window (dock widget, layer list, and
+the upscaled layer overlaying its input), with a strip below comparing the
+input and the FSRCNN result on the same zoomed region, each shown alone.
+
+``--widget train`` opens scikit-image's full-resolution cell image, trains
+FSRCNN-s on it with the *Train FSRCNN* widget for ``--budget`` seconds (into
+a temporary folder), and writes the napari window with the training widget
+(progress, validation PSNR, saved weights) above the upscale widget, whose
+model is the one just trained.
 
 Usage::
 
-    python scripts/napari_screenshot.py [--output docs/images/napari_plugin.png]
-                                        [--sample cell|tissue|photo] [--scale 2]
+    python scripts/napari_screenshot.py [--widget upscale|train] [--output PNG]
+                                        [--sample cell|tissue|photo] [--scale 2] [--budget 30]
+
+The default output is ``docs/images/napari_plugin.png`` (upscale) or
+``docs/images/napari_train.png`` (train).
 
 It needs a display. Without one (``DISPLAY`` unset on Linux) it starts a
 virtual X server itself through pyvirtualdisplay (installed with
@@ -19,18 +28,21 @@ pytest-xvfb; Debian package ``xvfb``), or run it under ``xvfb-run -a``.
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW = (1500, 860)
+#: The training screenshot stacks two dock widgets: a taller window.
+TRAIN_WINDOW = (1500, 1180)
 
 
 def _ensure_display():
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         from pyvirtualdisplay import Display
 
-        display = Display(visible=False, size=(WINDOW[0] + 200, WINDOW[1] + 200), color_depth=24)
+        display = Display(visible=False, size=(TRAIN_WINDOW[0] + 200, TRAIN_WINDOW[1] + 200), color_depth=24)
         display.start()
         return display
     return None
@@ -95,75 +107,116 @@ def _labelled(image, text):
     return tile
 
 
+def _upscale_sheet(app, viewer, args):
+    """Run the upscale widget on a sample; the window above an input / result strip."""
+    import numpy as np
+    from PIL import Image
+
+    [source] = viewer.open_sample("skfsrcnn", args.sample)
+    _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")
+    widget["image"].value = source
+    widget["scale"].value = args.scale
+    widget["tile_size"].value = 128  # several tiles, so the progress bar has steps
+    widget.run()
+    _wait(app, lambda: widget.worker is None, args.timeout)
+    name = f"{source.name}_fsrcnn_x{args.scale}"
+    if name not in viewer.layers:
+        raise RuntimeError(f"the widget added no layer {name!r}; status: {widget['status'].value!r}")
+    result = viewer.layers[name]
+
+    # Centre on the most structured region (largest local variance), where the result
+    # sits exactly over the input, and zoom in so that pixels can be told apart.
+    camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
+    rows, cols = source.data.shape[:2]
+    centre = _busiest_point(source.data)
+    _look_at(app, viewer, camera, centre, (rows, cols), 4.0)
+    viewer.layers.selection.active = result
+    _settle(app)
+    window = viewer.window.screenshot(canvas_only=False, flash=False)
+
+    # Input alone and result alone, closer: the overlay is exact, the detail differs.
+    _look_at(app, viewer, camera, centre, (rows, cols), 6.0)
+    result.visible = False
+    _settle(app)
+    alone_input = viewer.screenshot(canvas_only=True, flash=False)
+    result.visible, source.visible = True, False
+    _settle(app)
+    alone_result = viewer.screenshot(canvas_only=True, flash=False)
+    source.visible = True
+
+    height = alone_input.shape[0]
+    width = alone_input.shape[1]
+    crop = (slice(height // 5, height - height // 5), slice(width // 10, width - width // 10))
+    strip = [
+        _labelled(np.ascontiguousarray(alone_input[crop]), f"input: {source.name}, {rows} x {cols}"),
+        _labelled(np.ascontiguousarray(alone_result[crop]), f"FSRCNN x{args.scale}: {name}, {rows * args.scale} x {cols * args.scale}"),
+    ]
+    top = Image.fromarray(window[..., :3])
+    half = top.width // 2
+    strip = [tile.resize((half, round(tile.height * half / tile.width))) for tile in strip]
+    sheet = Image.new("RGB", (top.width, top.height + strip[0].height), (38, 41, 48))
+    sheet.paste(top, (0, 0))
+    sheet.paste(strip[0], (0, top.height))
+    sheet.paste(strip[1], (half, top.height))
+    return sheet
+
+
+def _train_sheet(app, viewer, args, runs):
+    """Train on the full-resolution cell image in ``runs``; the window with both widgets."""
+    from PIL import Image
+    from skimage import data
+
+    examples = viewer.add_image(data.cell(), name="cell (high resolution)")
+    _, train = viewer.window.add_plugin_dock_widget("skfsrcnn", "Train FSRCNN")
+    train["images"].value = [examples]
+    train["scale"].value = args.scale
+    train["model"].value = "fsrcnn-s"
+    train["time_budget"].value = args.budget
+    train["output_dir"].value = runs
+    train.train()
+    _wait(app, lambda: train.worker is None, args.timeout)
+    if train.weights is None:
+        raise RuntimeError(f"the training saved no weights; status: {train['status'].value!r}")
+
+    # The hand-off: the upscale widget, below, has the trained model chosen.
+    _, upscale = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")
+    upscale["image"].value = examples
+    upscale["model"].value = train.weights
+    _settle(app)
+    viewer.reset_view()  # once the docks have their size
+    _settle(app)
+    return Image.fromarray(viewer.window.screenshot(canvas_only=False, flash=False)[..., :3])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "images" / "napari_plugin.png")
-    parser.add_argument("--sample", default="cell", choices=["cell", "tissue", "photo"])
+    parser.add_argument("--widget", default="upscale", choices=["upscale", "train"])
+    parser.add_argument("--output", type=Path, help="default: docs/images/napari_plugin.png or napari_train.png")
+    parser.add_argument("--sample", default="cell", choices=["cell", "tissue", "photo"],
+                        help="the upscale screenshot's sample")
     parser.add_argument("--scale", type=int, default=2, choices=[2, 3, 4])
-    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the upscaling")
+    parser.add_argument("--budget", type=int, default=30, help="seconds of training for the train screenshot")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the upscaling or training")
     args = parser.parse_args(argv)
+    train = args.widget == "train"
+    output = args.output or ROOT / "docs" / "images" / ("napari_train.png" if train else "napari_plugin.png")
 
     display = _ensure_display()
     try:
-        import numpy as np
-        from PIL import Image
+        import napari
         from qtpy.QtWidgets import QApplication
 
-        import napari
-
         viewer = napari.Viewer(title="napari + skfsrcnn", show=True)
-        viewer.window.resize(*WINDOW)
+        viewer.window.resize(*(TRAIN_WINDOW if train else WINDOW))
         app = QApplication.instance()
-
-        [source] = viewer.open_sample("skfsrcnn", args.sample)
-        _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")
-        widget["image"].value = source
-        widget["scale"].value = args.scale
-        widget["tile_size"].value = 128  # several tiles, so the progress bar has steps
-        widget.run()
-        _wait(app, lambda: widget.worker is None, args.timeout)
-        name = f"{source.name}_fsrcnn_x{args.scale}"
-        if name not in viewer.layers:
-            raise RuntimeError(f"the widget added no layer {name!r}; status: {widget['status'].value!r}")
-        result = viewer.layers[name]
-
-        # Centre on the most structured region (largest local variance), where the result
-        # sits exactly over the input, and zoom in so that pixels can be told apart.
-        camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
-        rows, cols = source.data.shape[:2]
-        centre = _busiest_point(source.data)
-        _look_at(app, viewer, camera, centre, (rows, cols), 4.0)
-        viewer.layers.selection.active = result
-        _settle(app)
-        window = viewer.window.screenshot(canvas_only=False, flash=False)
-
-        # Input alone and result alone, closer: the overlay is exact, the detail differs.
-        _look_at(app, viewer, camera, centre, (rows, cols), 6.0)
-        result.visible = False
-        _settle(app)
-        alone_input = viewer.screenshot(canvas_only=True, flash=False)
-        result.visible, source.visible = True, False
-        _settle(app)
-        alone_result = viewer.screenshot(canvas_only=True, flash=False)
-        source.visible = True
-
-        height = alone_input.shape[0]
-        width = alone_input.shape[1]
-        crop = (slice(height // 5, height - height // 5), slice(width // 10, width - width // 10))
-        strip = [
-            _labelled(np.ascontiguousarray(alone_input[crop]), f"input: {source.name}, {rows} x {cols}"),
-            _labelled(np.ascontiguousarray(alone_result[crop]), f"FSRCNN x{args.scale}: {name}, {rows * args.scale} x {cols * args.scale}"),
-        ]
-        top = Image.fromarray(window[..., :3])
-        half = top.width // 2
-        strip = [tile.resize((half, round(tile.height * half / tile.width))) for tile in strip]
-        sheet = Image.new("RGB", (top.width, top.height + strip[0].height), (38, 41, 48))
-        sheet.paste(top, (0, 0))
-        sheet.paste(strip[0], (0, top.height))
-        sheet.paste(strip[1], (half, top.height))
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        sheet.save(args.output, optimize=True)
-        print(f"wrote {args.output} ({sheet.width}x{sheet.height})")
+        if train:
+            with tempfile.TemporaryDirectory() as runs:
+                sheet = _train_sheet(app, viewer, args, Path(runs))
+        else:
+            sheet = _upscale_sheet(app, viewer, args)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(output, optimize=True)
+        print(f"wrote {output} ({sheet.width}x{sheet.height})")
         viewer.close()
     finally:
         if display is not None:

@@ -19,7 +19,7 @@ FAST = {"model": "fsrcnn-s", "tile_size": 16, "device": "cpu"}
 def test_manifest_is_discovered_and_valid():
     manifest = npe2.PluginManifest.from_distribution("skfsrcnn")
     assert manifest.name == "skfsrcnn"
-    assert [w.display_name for w in manifest.contributions.widgets] == ["FSRCNN super-resolution"]
+    assert [w.display_name for w in manifest.contributions.widgets] == ["FSRCNN super-resolution", "Train FSRCNN"]
     assert {s.key for s in manifest.contributions.sample_data} == {"cell", "tissue", "photo"}
     manifest.validate_imports()
 
@@ -35,7 +35,7 @@ def test_npe2_validate_cli():
 
 def test_import_is_light():
     code = (
-        "import sys, napari_fsrcnn, napari_fsrcnn._compute, napari_fsrcnn._sample_data; "
+        "import sys, napari_fsrcnn, napari_fsrcnn._compute, napari_fsrcnn._sample_data, napari_fsrcnn._trained; "
         "print(sorted(m for m in ('torch', 'qtpy', 'PyQt6', 'PyQt5', 'PySide6') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -75,7 +75,8 @@ def test_widget_is_a_plugin_contribution(viewer_and_widget):
     assert widget._image.value is None and not widget._current_slice.enabled and not widget._lazy.enabled
     assert widget["scale"] is widget._scale and widget["run_button"] is widget._run_button
     assert widget._scale.choices == (2, 3, 4)
-    assert widget._model.choices == ("fsrcnn", "fsrcnn-s", "weights-file")
+    assert widget._model.choices[:4] == ("fsrcnn", "fsrcnn-s", "fsrcnn-fluo", "fsrcnn-s-fluo")
+    assert widget._model.choices[-1] == "weights-file"  # session-trained weights, if any, come between
     layer = viewer.add_image(np.zeros((2, 8, 8)), name="stack")
     assert widget._image.value is layer and widget._current_slice.enabled  # choices follow the layer list
 

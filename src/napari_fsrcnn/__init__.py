@@ -2,6 +2,8 @@
 
 Open it from ``Plugins > FSRCNN super-resolution`` (or ``Layers > Transform``)
 in napari; ``File > Open Sample > FSRCNN super-resolution`` has images to try.
+``Plugins > FSRCNN super-resolution > Train FSRCNN`` fine-tunes the network on
+your own images; the result joins the upscale widget's models.
 
 run_fsrcnn
     Layer data and options in, a ``LayerDataTuple`` out; no viewer needed.
@@ -10,15 +12,18 @@ run_fsrcnn_steps
 output_geometry
     ``scale`` and ``translate`` that overlay an upscaled layer on its input.
 FSRCNNWidget
-    The dock widget (magicgui ``Container``).
+    The upscale dock widget (magicgui ``Container``).
+TrainWidget
+    The *Train FSRCNN* dock widget: fine-tune on image layers or a folder.
 
 Nothing heavy (torch, Qt) is imported until it is used.
 """
 
-__all__ = ["FSRCNNWidget", "output_geometry", "run_fsrcnn", "run_fsrcnn_steps"]
+__all__ = ["FSRCNNWidget", "TrainWidget", "output_geometry", "run_fsrcnn", "run_fsrcnn_steps"]
 
 _LAZY = {
     "FSRCNNWidget": "._widget",
+    "TrainWidget": "._train_widget",
     "output_geometry": "._compute",
     "run_fsrcnn": "._compute",
     "run_fsrcnn_steps": "._compute",

@@ -34,6 +34,7 @@ from magicgui.widgets import (
 )
 
 from ._compute import _is_dask, run_fsrcnn_steps
+from ._trained import trained_added, trained_weights
 
 if TYPE_CHECKING:
     import napari
@@ -42,7 +43,8 @@ __all__ = ["FSRCNNWidget"]
 
 WEIGHTS_FILE = "weights-file"
 _MODELS = [("FSRCNN", "fsrcnn"), ("FSRCNN-s (faster)", "fsrcnn-s"), ("FSRCNN fluorescence", "fsrcnn-fluo"),
-           ("FSRCNN-s fluorescence (faster)", "fsrcnn-s-fluo"), ("Weights file...", WEIGHTS_FILE)]
+           ("FSRCNN-s fluorescence (faster)", "fsrcnn-s-fluo")]
+_WEIGHTS_FILE_CHOICE = ("Weights file...", WEIGHTS_FILE)
 _NOTHREADS_ENV = "NAPARI_FSRCNN_NOTHREADS"
 
 
@@ -131,6 +133,37 @@ def _notify_warning(showwarning_args):
     notification_manager.receive_warning(*showwarning_args)
 
 
+def _nothreads():
+    """Whether ``NAPARI_FSRCNN_NOTHREADS`` asks to run the work in the GUI thread."""
+    return os.environ.get(_NOTHREADS_ENV, "").lower() in ("1", "true", "yes")
+
+
+def _create_worker(steps):
+    """A napari generator worker (not started) over ``steps`` whose errors and warnings reach notifications."""
+    from napari.qt.threading import create_worker
+
+    # _ignore_errors: superqt would otherwise re-raise in the GUI thread, which reaches the
+    # user only where napari's excepthook is installed (napari.run); notify explicitly instead.
+    worker = create_worker(_drive, steps, _start_thread=False, _ignore_errors=True)
+    if not _napari_relays_errors():
+        worker.errored.connect(_notify_error)
+        worker.warned.connect(_notify_warning)
+    return worker
+
+
+def _run_in_gui_thread(steps, on_step, on_returned, on_finished):
+    """Drain ``steps`` here, calling what a worker's signals would."""
+    try:
+        while True:
+            try:
+                on_step(next(steps))
+            except StopIteration as stop:
+                on_returned(stop.value)
+                break
+    finally:
+        on_finished()
+
+
 class FSRCNNWidget(Container):
     """FSRCNN super-resolution of an image layer.
 
@@ -144,6 +177,9 @@ class FSRCNNWidget(Container):
     The controls can be reached by name for scripting, e.g. ``widget["scale"].value = 3``:
     ``image``, ``scale``, ``model``, ``weights``, ``tile_size``, ``device``,
     ``current_slice``, ``lazy``, ``run_button``, ``cancel_button``, ``progress``, ``status``.
+    Weights trained in this session by the *Train FSRCNN* widget join the
+    ``model`` choices as ``Trained: <name>``, whose value is the weights
+    file; choosing one sets ``scale`` to the scale it was trained for.
     ``lazy`` (*Compute as you browse*) is offered for stacks (layers with
     leading axes) that are not multiscale, and is ticked by default when
     the layer's data are a dask array.
@@ -167,7 +203,7 @@ class FSRCNNWidget(Container):
 
         self._image = ComboBox(name="image", label="Image", choices=self._image_layers, nullable=False)
         self._scale = ComboBox(name="scale", label="Scale", choices=[("x2", 2), ("x3", 3), ("x4", 4)], value=2)
-        self._model = ComboBox(name="model", label="Model", choices=_MODELS, value="fsrcnn")
+        self._model = ComboBox(name="model", label="Model", choices=self._model_choices, value="fsrcnn")
         self._weights = FileEdit(
             name="weights", label="Weights file", mode="r", filter="Weights (*.safetensors *.pt *.pth)", visible=False
         )
@@ -196,6 +232,10 @@ class FSRCNNWidget(Container):
         self._run_button.clicked.connect(self.run)
         self._cancel_button.clicked.connect(self.cancel)
         self._on_image_changed(self._image.value)
+        trained_added.connect(self._on_trained)
+        # The Qt widget can go before this object: stop listening with it.
+        on_trained = self._on_trained
+        self.native.destroyed.connect(lambda *_: trained_added.disconnect(on_trained))
 
     # -- options --------------------------------------------------------------------------
 
@@ -204,8 +244,19 @@ class FSRCNNWidget(Container):
 
         return [(layer.name, layer) for layer in self._viewer.layers if isinstance(layer, Image)]
 
+    def _model_choices(self, _widget=None):
+        """The released models, then the weights trained in this session, then "Weights file..."."""
+        trained = [(f"Trained: {entry.name}", entry.path) for entry in trained_weights()]
+        return [*_MODELS, *trained, _WEIGHTS_FILE_CHOICE]
+
+    def _on_trained(self, _entry):
+        self._model.reset_choices()
+
     def _on_model_changed(self, value):
         self._weights.visible = value == WEIGHTS_FILE
+        scales = [entry.scale for entry in trained_weights() if entry.path == value]
+        if scales:  # trained weights work at their own scale only
+            self._scale.value = scales[-1]
 
     def _on_image_changed(self, layer):
         stack = layer is not None and layer.ndim > 2
@@ -226,6 +277,8 @@ class FSRCNNWidget(Container):
             if not path.is_file():
                 raise ValueError(f"Choose a weights file (.safetensors, .pt or .pth); {str(path)!r} is not a file.")
             weights, model = path, "fsrcnn"
+        elif isinstance(model, Path):  # trained in this session
+            weights, model = model, "fsrcnn"
         return {
             "scale": self._scale.value,
             "model": model,
@@ -292,17 +345,10 @@ class FSRCNNWidget(Container):
         self._cancel_button.enabled = True
         self._pbar = cancelable_progress(total=0, desc=description, cancel_callback=self.cancel)
 
-        if os.environ.get(_NOTHREADS_ENV, "").lower() in ("1", "true", "yes"):
-            self._run_in_gui_thread(steps)
+        if _nothreads():
+            _run_in_gui_thread(steps, self._on_step, self._on_returned, self._on_finished)
             return
-        from napari.qt.threading import create_worker
-
-        # _ignore_errors: superqt would otherwise re-raise in the GUI thread, which reaches the
-        # user only where napari's excepthook is installed (napari.run); notify explicitly instead.
-        worker = create_worker(_drive, steps, _start_thread=False, _ignore_errors=True)
-        if not _napari_relays_errors():
-            worker.errored.connect(_notify_error)
-            worker.warned.connect(_notify_warning)
+        worker = _create_worker(steps)
         worker.yielded.connect(self._on_step)
         worker.returned.connect(self._on_returned)
         worker.errored.connect(self._on_errored)
@@ -310,17 +356,6 @@ class FSRCNNWidget(Container):
         worker.finished.connect(self._on_finished)
         self._worker = worker
         worker.start()
-
-    def _run_in_gui_thread(self, steps):
-        try:
-            while True:
-                try:
-                    self._on_step(next(steps))
-                except StopIteration as stop:
-                    self._on_returned(stop.value)
-                    break
-        finally:
-            self._on_finished()
 
     def cancel(self):
         """Stop at the next tile and add nothing (the Cancel button).
