@@ -149,7 +149,7 @@ def fit_steps(images, scale, *, model="fsrcnn", start="photo", degradation=None,
         name=name, model=model, scale=scale, train_folders=[], val_data=None, time_budget=time_budget,
         init_from=None if start == "scratch" else f"{model}{'-fluo' if start == 'fluo' else ''}-x{scale}",
         lr=1e-3 if start == "scratch" else 5e-4, schedule="constant", iterations=10**9,  # the budget ends it
-        downscales=[1.0], flips=True, val_every=250, checkpoint_every=1000, log_every=50,
+        downscales=[1.0], flips=True, val_every=100, checkpoint_every=1000, log_every=50,
         degradation=degradation.kernel, blur_sigma=degradation.sigma, noise=degradation.noise,
         noise_level=degradation.noise_level, seed=seed, device=device, threads=threads,
         output_dir=os.fspath(output_dir),
