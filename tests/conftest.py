@@ -63,13 +63,13 @@ def network_calls(monkeypatch):
     import skfsrcnn._dask
 
     calls = []
-    real = skfsrcnn._dask.upscale_steps
+    real = skfsrcnn._dask.steps
 
     def counted(block, *args, **kwargs):
         calls.append(block.shape)
         return real(block, *args, **kwargs)
 
-    monkeypatch.setattr(skfsrcnn._dask, "upscale_steps", counted)
+    monkeypatch.setattr(skfsrcnn._dask, "steps", counted)
     return calls
 
 

@@ -1,5 +1,7 @@
 from . import datasets, degradation, evaluate, metrics, models, pretrained, resize, train
-from ._upscale import upscale, upscale_steps
+from ._front import upscale
+from ._progress import run_to_end
+from ._upscale import upscale_steps
 
 __all__ = [
     "datasets",
@@ -9,6 +11,7 @@ __all__ = [
     "models",
     "pretrained",
     "resize",
+    "run_to_end",
     "train",
     "upscale",
     "upscale_steps",

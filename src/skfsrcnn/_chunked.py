@@ -160,7 +160,8 @@ def upscale_to_zarr(image, output, *, scale, source, model="fsrcnn", weights=Non
     from dask.callbacks import Callback
     from tqdm.auto import tqdm
 
-    from ._dask import upscale_dask
+    from ._dask import upscale_lazy
+    from ._options import UpscaleOptions
     from ._upscale import output_dtype
 
     import torch
@@ -193,8 +194,9 @@ def upscale_to_zarr(image, output, *, scale, source, model="fsrcnn", weights=Non
         done = set()
         target = None
 
-    upscaled = upscale_dask(image, scale, channel_axis=channel_axis, model=model, weights=weights,
-                            preserve_range=True, tile_size=tile_size, device=device, value_range=value_range)
+    options = UpscaleOptions(channel_axis=channel_axis, model=model, weights=weights, preserve_range=True,
+                             tile_size=tile_size, device=device)
+    upscaled = upscale_lazy(image, scale, options, value_range=value_range)
     if target is None:
         target = zarr.open_array(
             str(output), mode="w-", shape=upscaled.shape, chunks=tuple(c[0] for c in upscaled.chunks),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._upscale import DEFAULT_TILE_SIZE
+from ._options import DEFAULT_TILE_SIZE
 from .pretrained import available_models
 
 _TIFF = (".tif", ".tiff")
@@ -118,6 +118,7 @@ def _check_output(output, source, overwrite, resume=False):
 def _run(image, args):
     from tqdm.auto import tqdm
 
+    from ._progress import run_to_end
     from ._upscale import upscale_steps
 
     steps = upscale_steps(
@@ -125,13 +126,13 @@ def _run(image, args):
         weights=args.weights, preserve_range=True, tile_size=args.tile_size, device=args.device,
     )
     with tqdm(desc="upscaling", unit="tile", disable=None, leave=False) as bar:
-        try:
-            while True:
-                done, total = next(steps)
-                bar.total = total
-                bar.update(done - bar.n)
-        except StopIteration as stop:
-            return stop.value
+
+        def advance(step):
+            done, total = step
+            bar.total = total
+            bar.update(done - bar.n)
+
+        return run_to_end(steps, on_step=advance)
 
 
 def upscale_command(args):

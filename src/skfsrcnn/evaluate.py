@@ -128,7 +128,7 @@ def library_upscaler(weights, scale, *, device=None):
     >>> library_upscaler("fsrcnn-s-x2", 2)(np.zeros((10, 8))).shape
     (20, 16)
     """
-    from ._upscale import upscale
+    from ._front import upscale
 
     return lambda lr: upscale(lr, scale, weights=weights, device=device)
 
