@@ -194,7 +194,7 @@ def test_upscale_with_srcnn_weights_tiles_exactly(srcnn_file, scale):
 
 
 def test_evaluate_srcnn_weights(srcnn_file, capsys):
-    from skfsrcnn.cli import sample_path
+    from skfsrcnn.io import sample_path
     from skfsrcnn.evaluate import main
 
     path, _ = srcnn_file(3)

@@ -7,6 +7,8 @@ upscale
 
 Modules (imported on first use)
 -------------------------------
+io
+    Read and write PNG, JPEG, TIFF and zarr images; the bundled sample.
 models
     The FSRCNN network and its fast inference form.
 pretrained

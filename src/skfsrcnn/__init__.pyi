@@ -1,4 +1,4 @@
-from . import datasets, degradation, evaluate, metrics, models, pretrained, resize, train
+from . import datasets, degradation, evaluate, io, metrics, models, pretrained, resize, train
 from ._front import upscale
 from ._progress import run_to_end
 from ._upscale import upscale_steps
@@ -7,6 +7,7 @@ __all__ = [
     "datasets",
     "degradation",
     "evaluate",
+    "io",
     "metrics",
     "models",
     "pretrained",

@@ -3,51 +3,22 @@
 Image files are upscaled in memory, tile by tile. When INPUT or OUTPUT is a
 zarr array (``*.zarr``), the image is processed lazily with dask and written
 chunk by chunk, so it may be far larger than memory; an interrupted run is
-finished with ``--resume`` (see :mod:`skfsrcnn._chunked`).
+finished with ``--resume`` (see :mod:`skfsrcnn._chunked`). Files are read
+and written with :mod:`skfsrcnn.io`.
 """
 
 import argparse
 import os
 import sys
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ._options import DEFAULT_TILE_SIZE
+from . import io
+from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from .pretrained import available_models
 
-_TIFF = (".tif", ".tiff")
-_EIGHT_BIT_ONLY = (".jpg", ".jpeg")
-#: Output suffix -> the dtypes its format holds (TIFF holds any).
-_FORMAT_DTYPES = {".png": ("uint8", "uint16"), ".jpg": ("uint8",), ".jpeg": ("uint8",)}
-
-
-def sample_path():
-    """Path of the bundled sample: a 128x128 RGB crop of ``skimage.data.astronaut`` reduced x3."""
-    return Path(resources.files("skfsrcnn") / "data" / "astronaut_lr.png")
-
-
-def read_image(path):
-    """Read PNG/JPEG (imageio) or TIFF (tifffile) as an array, keeping its dtype."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file; check the path.")
-    if path.stat().st_size == 0:
-        raise ValueError(f"INPUT {str(path)!r} is empty (0 bytes); was it copied or downloaded completely?")
-    try:
-        if path.suffix.lower() in _TIFF:
-            import tifffile
-
-            return tifffile.imread(path)
-        import imageio.v3 as iio
-
-        return iio.imread(path)
-    except Exception as error:  # imageio/tifffile raise many types for unreadable files
-        raise ValueError(
-            f"INPUT {str(path)!r} could not be read as an image ({error}); "
-            "pass a complete PNG, JPEG or TIFF file."
-        ) from error
+_FILE_SUFFIXES = io.TIFF_SUFFIXES + (".jpg", ".jpeg", ".png")
 
 
 def _channel_axis(image):
@@ -55,8 +26,10 @@ def _channel_axis(image):
     return -1 if image.ndim == 3 and image.shape[-1] in (2, 3, 4) else None
 
 
-def _is_rgb(image):
-    return image.ndim == 3 and image.shape[-1] in (3, 4)
+def _options(image, args):
+    """The :func:`skfsrcnn.upscale` options the command uses for ``image``: original units."""
+    return UpscaleOptions(channel_axis=_channel_axis(image), model=args.model, weights=args.weights,
+                          preserve_range=True, tile_size=args.tile_size, device=args.device)
 
 
 def _to_file_dtype(upscaled, dtype):
@@ -68,46 +41,14 @@ def _to_file_dtype(upscaled, dtype):
     return upscaled
 
 
-def _check_format(output, dtype):
-    """Refuse, before any work, an OUTPUT format that cannot hold the input's dtype."""
-    suffix = Path(output).suffix.lower()
-    allowed = _FORMAT_DTYPES.get(suffix)
-    if allowed is not None and np.dtype(dtype).name not in allowed:
-        kind = "JPEG holds only 8-bit data" if suffix in _EIGHT_BIT_ONLY else "PNG holds only 8- and 16-bit data"
-        raise ValueError(f"OUTPUT {str(output)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
-
-
-def write_image(path, image):
-    """Write atomically (temporary file, then rename), so a failure leaves nothing half-written."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial{path.suffix}")
-    try:
-        if path.suffix.lower() in _TIFF:
-            import tifffile
-
-            tifffile.imwrite(tmp, image, photometric="rgb" if _is_rgb(image) else None)
-        else:
-            import imageio.v3 as iio
-
-            iio.imwrite(tmp, image)
-        os.replace(tmp, path)
-    except OSError as error:
-        raise OSError(
-            f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
-            "choose a writable folder with free space."
-        ) from error
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _check_output(output, source, overwrite, resume=False):
     output = Path(output)
     if source is not None and output.resolve() == Path(source).resolve():
         raise ValueError("OUTPUT is the same file as INPUT; choose another OUTPUT name.")
-    if output.is_dir() and not _is_zarr(output):
+    if output.is_dir() and not io.is_zarr(output):
         raise ValueError(f"OUTPUT {str(output)!r} is a folder; give a file name, e.g. {str(output / 'out.png')!r}.")
     if output.exists() and not (overwrite or resume):
-        hint = " (or --resume to finish an interrupted run)" if _is_zarr(output) else ""
+        hint = " (or --resume to finish an interrupted run)" if io.is_zarr(output) else ""
         raise ValueError(f"OUTPUT {str(output)!r} exists; pass --overwrite to replace it{hint}.")
     if not output.parent.is_dir():
         raise ValueError(f"The folder of OUTPUT {str(output)!r} does not exist; create it first.")
@@ -115,16 +56,13 @@ def _check_output(output, source, overwrite, resume=False):
         raise ValueError(f"The folder of OUTPUT {str(output)!r} is not writable; choose another folder.")
 
 
-def _run(image, args):
+def _upscale_in_memory(image, args):
+    """:func:`skfsrcnn.upscale` of ``image`` with a progress bar over its tiles."""
     from tqdm.auto import tqdm
 
     from ._progress import run_to_end
-    from ._upscale import upscale_steps
+    from ._upscale import steps
 
-    steps = upscale_steps(
-        image, args.scale, channel_axis=_channel_axis(image), model=args.model,
-        weights=args.weights, preserve_range=True, tile_size=args.tile_size, device=args.device,
-    )
     with tqdm(desc="upscaling", unit="tile", disable=None, leave=False) as bar:
 
         def advance(step):
@@ -132,45 +70,43 @@ def _run(image, args):
             bar.total = total
             bar.update(done - bar.n)
 
-        return run_to_end(steps, on_step=advance)
+        return run_to_end(steps(image, args.scale, _options(image, args)), on_step=advance)
+
+
+def _paths(args):
+    """INPUT and OUTPUT from the positional arguments (and ``--sample``)."""
+    if args.sample:
+        if len(args.paths) != 1:
+            raise ValueError("With --sample give only OUTPUT: skfsrcnn upscale --sample OUTPUT.")
+        return io.sample_path(), args.paths[0]
+    if len(args.paths) != 2:
+        raise ValueError("Give INPUT and OUTPUT: skfsrcnn upscale INPUT OUTPUT --scale 3.")
+    return tuple(args.paths)
 
 
 def upscale_command(args):
     """Run ``skfsrcnn upscale``; return the output path."""
-    if args.sample:
-        if len(args.paths) != 1:
-            raise ValueError("With --sample give only OUTPUT: skfsrcnn upscale --sample OUTPUT.")
-        source, output = sample_path(), args.paths[0]
-    elif len(args.paths) != 2:
-        raise ValueError("Give INPUT and OUTPUT: skfsrcnn upscale INPUT OUTPUT --scale 3.")
-    else:
-        source, output = args.paths
+    source, output = _paths(args)
     if args.resume and args.overwrite:
         raise ValueError("Pass either --resume or --overwrite, not both.")
-    if _is_zarr(source) or _is_zarr(output):
+    if io.is_zarr(source) or io.is_zarr(output):
         return _upscale_chunked(source, output, args)
     if args.resume:
         raise ValueError("--resume works only with a zarr OUTPUT (e.g. out.zarr).")
     _check_output(output, source, args.overwrite)
-    image = read_image(source)
-    if Path(output).suffix.lower() not in _TIFF + _EIGHT_BIT_ONLY + (".png",):
+    image = io.read_image(source)
+    if Path(output).suffix.lower() not in _FILE_SUFFIXES:
         raise ValueError(f"OUTPUT {output!r} must end in .png, .jpg, .jpeg, .tif, .tiff or .zarr.")
-    _check_format(output, image.dtype)
-    write_image(output, _to_file_dtype(_run(image, args), image.dtype))
+    io.check_format(output, image.dtype)
+    io.write_image(output, _to_file_dtype(_upscale_in_memory(image, args), image.dtype))
     return output
-
-
-def _is_zarr(path):
-    from ._chunked import is_zarr
-
-    return is_zarr(path)
 
 
 def _upscale_chunked(source, output, args):
     """zarr OUTPUT (from zarr, TIFF or any image INPUT): lazy, chunk by chunk, resumable."""
     from . import _chunked
 
-    if not _is_zarr(output):
+    if not io.is_zarr(output):
         raise ValueError(
             f"OUTPUT {str(output)!r}: a zarr INPUT is written to a zarr OUTPUT; name it e.g. 'out.zarr'."
         )
@@ -179,19 +115,11 @@ def _upscale_chunked(source, output, args):
     _check_output(output, source, args.overwrite, args.resume)
     if args.chunk_size is not None and args.chunk_size < 16:
         raise ValueError(f"--chunk-size {args.chunk_size} is too small; use at least 16 (1024 is a good default).")
-    if _is_zarr(source) or Path(source).suffix.lower() in _TIFF:
-        image = _chunked.open_lazy(source, args.chunk_size)
-    else:
-        import dask.array as da
-
-        image = read_image(source)
-        image = _chunked.rechunk_spatial(da.from_array(image, chunks=image.shape), args.chunk_size)
+    image = io.read_lazy(source, args.chunk_size)
     if args.overwrite and Path(output).exists():
         _chunked.remove_zarr(output)
     computed = _chunked.upscale_to_zarr(
-        image, output, scale=args.scale, source=source, model=args.model, weights=args.weights,
-        channel_axis=_channel_axis(image), tile_size=args.tile_size, device=args.device,
-        resume=args.resume, jobs=args.jobs,
+        image, output, args.scale, _options(image, args), source=source, resume=args.resume, jobs=args.jobs,
     )
     if args.resume:
         print(f"computed {computed} chunk(s); the others were already written")
@@ -237,7 +165,7 @@ def main(argv=None):
     except (ValueError, TypeError, OSError, MemoryError) as error:
         parser.exit(2, f"skfsrcnn: error: {error}\n")
     except KeyboardInterrupt:
-        hint = " rerun with --resume to finish it" if args.paths and _is_zarr(args.paths[-1]) else ""
+        hint = " rerun with --resume to finish it" if args.paths and io.is_zarr(args.paths[-1]) else ""
         parser.exit(130, f"skfsrcnn: interrupted;{hint or ' nothing was written'}\n")
     print(f"wrote {output}")
     return 0

@@ -272,7 +272,7 @@ def main(argv=None):
     --------
     Score the bicubic baseline on the bundled sample's folder:
 
-    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.io import sample_path
     >>> from skfsrcnn.evaluate import main
     >>> main(["--bicubic", "--data", str(sample_path().parent), "--scale", "3"])  # doctest: +ELLIPSIS
     bicubic (MATLAB) on ... x3
