@@ -97,3 +97,17 @@ def randomise():
         return model
 
     return fill
+
+
+@pytest.fixture
+def hr_folder(tmp_path):
+    """Three small HR images (RGB and greyscale, sizes not multiples of 3 or 4)."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    iio.imwrite(folder / "astronaut.png", data.astronaut()[100:147, 150:205])
+    iio.imwrite(folder / "camera.png", data.camera()[200:250, 220:263])
+    iio.imwrite(folder / "coffee.png", data.coffee()[50:101, 300:349])
+    return folder

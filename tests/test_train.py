@@ -20,7 +20,7 @@ from skfsrcnn.datasets import augment, degraded_pairs, load_folder
 from skfsrcnn.pretrained import load_model, read_tensors
 from skfsrcnn.train import TrainConfig, Trainer, load_config
 from skfsrcnn.train import trainer as trainer_module
-from skfsrcnn.train.cli import main
+from skfsrcnn.cli.train import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -605,7 +605,7 @@ def test_two_step_fine_tuning_on_extra_data(data_dirs, tmp_path):
 
 def test_srcnn_trains_evaluates_and_upscales(data_dirs, tmp_path, capsys):
     from skfsrcnn import upscale
-    from skfsrcnn.evaluate import main as evaluate_main
+    from skfsrcnn.cli.eval import main as evaluate_main
     from skfsrcnn.models import SRCNN
 
     config = _config(data_dirs, tmp_path, model="srcnn", patch_size=8, batch_size=4, iterations=4,
@@ -790,9 +790,12 @@ def test_cli_errors(argv, message, capsys, tmp_path, monkeypatch):
 
 
 def _train_command(config_path, *options):
-    script = Path(sys.executable).with_name("skfsrcnn-train")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "skfsrcnn.train.cli"]
-    return command + [str(config_path), "--no-progress", *options]
+    """``skfsrcnn-train`` in a process of its own, as its console script starts it.
+
+    The installed script may belong to another checkout, so run what it runs.
+    """
+    script = "import sys; from skfsrcnn.cli.train import main; sys.exit(main())"
+    return [sys.executable, "-c", script, str(config_path), "--no-progress", *options]
 
 
 def _wait_for(condition, process, what, timeout=120, pause=0.0):

@@ -1,9 +1,10 @@
-from . import datasets, degradation, evaluate, io, metrics, models, pretrained, resize, train
+from . import cli, datasets, degradation, evaluate, io, metrics, models, pretrained, resize, train
 from ._front import upscale
 from ._progress import run_to_end
 from ._upscale import upscale_steps
 
 __all__ = [
+    "cli",
     "datasets",
     "degradation",
     "evaluate",

@@ -7,17 +7,20 @@ finished with ``--resume`` (see :mod:`skfsrcnn._chunked`). Files are read
 and written with :mod:`skfsrcnn.io`.
 """
 
-import argparse
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from . import io
-from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
-from .pretrained import available_models
+from .. import io
+from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
+from ..pretrained import available_models
+from ._common import fail, interrupted
 
+DESCRIPTION = (
+    "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), or a zarr array "
+    "larger than memory (INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable)."
+)
 _FILE_SUFFIXES = io.TIFF_SUFFIXES + (".jpg", ".jpeg", ".png")
 
 
@@ -35,7 +38,7 @@ def _options(image, args):
 def _to_file_dtype(upscaled, dtype):
     """Convert upscale's output (original units) back to the input's integer dtype."""
     if np.issubdtype(dtype, np.integer):
-        from ._integers import to_integer
+        from .._integers import to_integer
 
         return to_integer(upscaled, dtype)
     return upscaled
@@ -60,8 +63,8 @@ def _upscale_in_memory(image, args):
     """:func:`skfsrcnn.upscale` of ``image`` with a progress bar over its tiles."""
     from tqdm.auto import tqdm
 
-    from ._progress import run_to_end
-    from ._upscale import steps
+    from .._progress import run_to_end
+    from .._upscale import steps
 
     with tqdm(desc="upscaling", unit="tile", disable=None, leave=False) as bar:
 
@@ -104,7 +107,7 @@ def upscale_command(args):
 
 def _upscale_chunked(source, output, args):
     """zarr OUTPUT (from zarr, TIFF or any image INPUT): lazy, chunk by chunk, resumable."""
-    from . import _chunked
+    from .. import _chunked
 
     if not io.is_zarr(output):
         raise ValueError(
@@ -126,26 +129,19 @@ def _upscale_chunked(source, output, args):
     return output
 
 
-def build_parser():
-    """The argument parser of the ``skfsrcnn`` command."""
-    parser = argparse.ArgumentParser(prog="skfsrcnn", description="FSRCNN super-resolution.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser(
-        "upscale", help="upscale an image file",
-        description="Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), or a zarr array "
-        "larger than memory (INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable).",
-    )
-    up.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files (or .zarr arrays)")
-    up.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
-    up.add_argument("--model", default="fsrcnn", choices=available_models(),
-                    help="pretrained network (the -fluo models: fluorescence microscopy)")
-    up.add_argument("--weights", help="weights file (from skfsrcnn-train) instead of --model")
-    up.add_argument("--tile-size", type=int, default=DEFAULT_TILE_SIZE,
-                    help=f"tile side in input pixels (default {DEFAULT_TILE_SIZE})")
-    up.add_argument("--device", help="cpu, cuda or mps (default: best available)")
-    up.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
-    up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    chunked = up.add_argument_group("zarr output (images larger than memory)")
+def add_arguments(parser):
+    """Add the arguments of ``skfsrcnn upscale`` to ``parser``."""
+    parser.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files (or .zarr arrays)")
+    parser.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
+    parser.add_argument("--model", default="fsrcnn", choices=available_models(),
+                        help="pretrained network (the -fluo models: fluorescence microscopy)")
+    parser.add_argument("--weights", help="weights file (from skfsrcnn train) instead of --model")
+    parser.add_argument("--tile-size", type=int, default=DEFAULT_TILE_SIZE,
+                        help=f"tile side in input pixels (default {DEFAULT_TILE_SIZE})")
+    parser.add_argument("--device", help="cpu, cuda or mps (default: best available)")
+    parser.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    chunked = parser.add_argument_group("zarr output (images larger than memory)")
     chunked.add_argument("--resume", action="store_true",
                          help="finish an interrupted zarr OUTPUT; chunks already written are kept")
     chunked.add_argument("--chunk-size", type=int, metavar="N",
@@ -153,23 +149,28 @@ def build_parser():
                               "else 1024)")
     chunked.add_argument("--jobs", type=int, metavar="N",
                          help="chunks computed at once (default: CPU cores, 1 on a GPU)")
-    return parser
 
 
-def main(argv=None):
-    """Entry point of the ``skfsrcnn`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def run(args, program):
+    """Run ``skfsrcnn upscale`` with parsed ``args``; errors are reported as ``program``'s.
+
+    Returns
+    -------
+    int
+        0 once OUTPUT is written.
+
+    Raises
+    ------
+    SystemExit
+        Status 2 with a one-line message for bad arguments, input or
+        output; 130 when interrupted.
+    """
     try:
         output = upscale_command(args)
     except (ValueError, TypeError, OSError, MemoryError) as error:
-        parser.exit(2, f"skfsrcnn: error: {error}\n")
+        fail(program, error)
     except KeyboardInterrupt:
         hint = " rerun with --resume to finish it" if args.paths and io.is_zarr(args.paths[-1]) else ""
-        parser.exit(130, f"skfsrcnn: interrupted;{hint or ' nothing was written'}\n")
+        interrupted(program, f"interrupted;{hint or ' nothing was written'}")
     print(f"wrote {output}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
