@@ -99,6 +99,24 @@ def randomise():
     return fill
 
 
+@pytest.fixture(scope="module")
+def data_dirs(tmp_path_factory):
+    """A training folder of small crops and a validation folder of HR images (``test_train_*``)."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("data")
+    train, val = root / "train", root / "val"
+    train.mkdir()
+    val.mkdir()
+    iio.imwrite(train / "camera.png", data.camera()[100:180, 200:290])
+    iio.imwrite(train / "astronaut.png", data.astronaut()[20:100, 180:260])
+    iio.imwrite(train / "coffee.png", data.coffee()[120:210, 250:330])
+    iio.imwrite(val / "chelsea.png", data.chelsea()[60:120, 120:185])
+    iio.imwrite(val / "moon.png", data.moon()[200:251, 200:260])
+    return train, val
+
+
 @pytest.fixture
 def hr_folder(tmp_path):
     """Three small HR images (RGB and greyscale, sizes not multiples of 3 or 4)."""
