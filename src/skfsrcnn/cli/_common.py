@@ -7,9 +7,9 @@ import sys
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EPILOG = (
-    "exit status: 0 success; 1 failure (an unexpected error, reported with a traceback); "
-    "2 bad usage (bad arguments, input files, data or settings; a one-line message says "
-    "which and how to fix it); 130 interrupted (Ctrl-C)."
+    "exit status: 0 success; 1 failure (an unexpected error, with a traceback); "
+    "2 bad usage (bad arguments, input files, data or settings, with a message "
+    "naming the problem and its fix); 130 interrupted (Ctrl-C)."
 )
 
 

@@ -12,7 +12,7 @@ from ..evaluate import (
 )
 from ._common import fail, new_parser
 
-DESCRIPTION = "Score super-resolution weights (or bicubic) on a benchmark set."
+DESCRIPTION = "Score super-resolution weights, or the bicubic or cubic-spline baseline, on a benchmark set."
 
 
 def add_arguments(parser):
