@@ -1,8 +1,9 @@
-"""Dask front end of :func:`~skfsrcnn.upscale`: lazy, chunked, exact.
+"""The dask engine of :func:`~skfsrcnn.upscale`: lazy, chunked, exact.
 
 Every block is extended by the network's receptive-field radius (the halo)
 on the two spatial axes with :func:`dask.array.overlap.overlap`, upscaled by
-the numpy :func:`~skfsrcnn.upscale_steps`, and cropped by ``halo * scale``
+the numpy engine (:func:`skfsrcnn._upscale.steps`, with the same
+:class:`~skfsrcnn._options.UpscaleOptions`), and cropped by ``halo * scale``
 on each side that was extended. Array edges get no padding, exactly as the
 numpy path (the network zero-pads there), so the result equals the numpy
 result for any chunking. Intensity scaling and clipping use the global
