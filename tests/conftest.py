@@ -63,13 +63,13 @@ def network_calls(monkeypatch):
     import skfsrcnn._dask
 
     calls = []
-    real = skfsrcnn._dask.upscale_steps
+    real = skfsrcnn._dask.steps
 
     def counted(block, *args, **kwargs):
         calls.append(block.shape)
         return real(block, *args, **kwargs)
 
-    monkeypatch.setattr(skfsrcnn._dask, "upscale_steps", counted)
+    monkeypatch.setattr(skfsrcnn._dask, "steps", counted)
     return calls
 
 
@@ -97,3 +97,35 @@ def randomise():
         return model
 
     return fill
+
+
+@pytest.fixture(scope="module")
+def data_dirs(tmp_path_factory):
+    """A training folder of small crops and a validation folder of HR images (``test_train_*``)."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    root = tmp_path_factory.mktemp("data")
+    train, val = root / "train", root / "val"
+    train.mkdir()
+    val.mkdir()
+    iio.imwrite(train / "camera.png", data.camera()[100:180, 200:290])
+    iio.imwrite(train / "astronaut.png", data.astronaut()[20:100, 180:260])
+    iio.imwrite(train / "coffee.png", data.coffee()[120:210, 250:330])
+    iio.imwrite(val / "chelsea.png", data.chelsea()[60:120, 120:185])
+    iio.imwrite(val / "moon.png", data.moon()[200:251, 200:260])
+    return train, val
+
+
+@pytest.fixture
+def hr_folder(tmp_path):
+    """Three small HR images (RGB and greyscale, sizes not multiples of 3 or 4)."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    iio.imwrite(folder / "astronaut.png", data.astronaut()[100:147, 150:205])
+    iio.imwrite(folder / "camera.png", data.camera()[200:250, 220:263])
+    iio.imwrite(folder / "coffee.png", data.coffee()[50:101, 300:349])
+    return folder

@@ -194,8 +194,8 @@ def test_upscale_with_srcnn_weights_tiles_exactly(srcnn_file, scale):
 
 
 def test_evaluate_srcnn_weights(srcnn_file, capsys):
-    from skfsrcnn.cli import sample_path
-    from skfsrcnn.evaluate import main
+    from skfsrcnn.io import sample_path
+    from skfsrcnn.cli.eval import main
 
     path, _ = srcnn_file(3)
     assert main(["--weights", str(path), "--data", str(sample_path().parent), "--scale", "3",

@@ -12,7 +12,7 @@ import yaml
 from skfsrcnn.pretrained import REGISTRY, load_model
 from skfsrcnn.train import Trainer
 from skfsrcnn.train import recipe as recipe_module
-from skfsrcnn.train.cli import main
+from skfsrcnn.cli.train import main
 from skfsrcnn.train.recipe import expand_stage, load_recipe, plan, stage_status
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -139,7 +139,7 @@ class Env:
 
     def train(self, config=None, *options, **settings):
         """``skfsrcnn-train`` on a tiny valid setup, changed by ``settings`` and ``options``."""
-        from skfsrcnn.train.cli import main
+        from skfsrcnn.cli.train import main
 
         if config is None:
             values = {"name": "run", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(self.good_folder())],
@@ -157,7 +157,7 @@ class Env:
     # -- skfsrcnn-eval
 
     def evaluate(self, *argv):
-        from skfsrcnn.evaluate import main
+        from skfsrcnn.cli.eval import main
 
         _command(main, *argv)
 

@@ -4,9 +4,15 @@ Upscaling
 ---------
 upscale
     Super-resolve a grey, RGB(A), multichannel or nD image (numpy or dask).
+upscale_steps
+    The same as a generator that reports progress after every tile.
+run_to_end
+    Drive a progress generator (``upscale_steps``, ``train.fit_steps``) to its result.
 
 Modules (imported on first use)
 -------------------------------
+io
+    Read and write PNG, JPEG, TIFF and zarr images; the bundled sample.
 models
     The FSRCNN network and its fast inference form.
 pretrained
@@ -20,9 +26,11 @@ datasets
 degradation
     How LR images are made: MATLAB bicubic, camera binning, blur, noise.
 evaluate
-    Benchmark evaluation (``skfsrcnn-eval``).
+    Benchmark evaluation (``skfsrcnn eval``).
 train
-    Training (``skfsrcnn-train``).
+    Training (``skfsrcnn train``).
+cli
+    The ``skfsrcnn`` command: ``skfsrcnn upscale | train | eval``.
 """
 
 import lazy_loader as _lazy

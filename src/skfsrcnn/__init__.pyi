@@ -1,14 +1,19 @@
-from . import datasets, degradation, evaluate, metrics, models, pretrained, resize, train
-from ._upscale import upscale, upscale_steps
+from . import cli, datasets, degradation, evaluate, io, metrics, models, pretrained, resize, train
+from ._front import upscale
+from ._progress import run_to_end
+from ._upscale import upscale_steps
 
 __all__ = [
+    "cli",
     "datasets",
     "degradation",
     "evaluate",
+    "io",
     "metrics",
     "models",
     "pretrained",
     "resize",
+    "run_to_end",
     "train",
     "upscale",
     "upscale_steps",

@@ -1,4 +1,6 @@
-"""Out-of-core upscaling for the CLI: lazy inputs, chunk-by-chunk resumable zarr output.
+"""Out-of-core upscaling for the CLI: chunk-by-chunk resumable zarr output.
+
+Inputs are opened lazily by :func:`skfsrcnn.io.read_lazy`.
 
 The output zarr array's attributes hold, under ``"skfsrcnn"``, the settings
 that made it, the input's global value range and the finished chunks (as
@@ -15,79 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import _has_zarr_metadata
+
 STATE_KEY = "skfsrcnn"
-#: Default spatial chunk side (input pixels) when the input's own chunks don't suit.
-DEFAULT_CHUNK = 1024
-_MIN_CHUNK, _MAX_CHUNK = 64, 4096
-
-
-def is_zarr(path):
-    """True for a path named ``*.zarr`` or a folder holding zarr metadata."""
-    path = Path(path)
-    return path.suffix.lower() == ".zarr" or _has_zarr_metadata(path)
-
-
-def _has_zarr_metadata(path):
-    return any((Path(path) / name).is_file() for name in ("zarr.json", ".zarray", ".zgroup"))
-
-
-def open_lazy(path, chunk_size=None):
-    """Open a zarr array or a TIFF file as a dask array without reading its pixels.
-
-    Spatial chunks (the two last axes, or the two before a 3/4-channel last
-    axis) are ``chunk_size``; by default a zarr array keeps its chunks unless
-    they are smaller than 64 or larger than 4096 pixels.
-    """
-    import dask.array as da
-    import zarr
-
-    path = Path(path)
-    if is_zarr(path):
-        if not path.is_dir():
-            raise ValueError(f"INPUT {str(path)!r} is not a zarr store (no such folder).")
-        try:
-            node = zarr.open(str(path), mode="r")
-        except Exception as error:  # zarr raises several types for non-stores
-            raise ValueError(f"INPUT {str(path)!r} could not be opened as zarr: {error}") from error
-        if not hasattr(node, "shape"):
-            raise ValueError(
-                f"INPUT {str(path)!r} is a zarr group, not an array; give the path of an array "
-                f"inside it, e.g. {str(path / '0')!r}."
-            )
-        array = da.from_zarr(node)
-    else:
-        import tifffile
-
-        try:  # uncompressed, contiguous: a memory map reads only the chunks asked for
-            return rechunk_spatial(da.from_array(tifffile.memmap(path, mode="r"), chunks=-1),
-                                   chunk_size or DEFAULT_CHUNK)
-        except Exception:  # compressed or tiled (or not a TIFF): read through tifffile's zarr store
-            pass
-        try:
-            store = tifffile.imread(path, aszarr=True)
-            node = zarr.open(store, mode="r")
-        except Exception as error:  # tifffile/zarr raise many types for unreadable files
-            raise ValueError(f"INPUT {str(path)!r} could not be read as a TIFF: {error}") from error
-        if not hasattr(node, "shape"):  # a pyramid: level 0 is full resolution
-            node = node["0"]
-        array = da.from_zarr(node)
-    return rechunk_spatial(array, chunk_size)
-
-
-def _spatial(array):
-    channel = array.ndim - 1 if array.ndim == 3 and array.shape[-1] in (3, 4) else None
-    return tuple(a for a in range(array.ndim) if a != channel)[-2:]
-
-
-def rechunk_spatial(array, chunk_size=None):
-    """Spatial chunks of ``chunk_size``, or the array's own when they are reasonable."""
-    spatial = _spatial(array)
-    if chunk_size is None:
-        if all(_MIN_CHUNK <= array.chunks[a][0] <= _MAX_CHUNK or len(array.chunks[a]) == 1
-               and array.shape[a] <= _MAX_CHUNK for a in spatial):
-            return array
-        chunk_size = DEFAULT_CHUNK
-    return array.rechunk({a: chunk_size for a in spatial})
 
 
 def _to_ranges(numbers):
@@ -140,14 +72,33 @@ def _jobs(device, jobs):
     return jobs, max(1, (os.cpu_count() or 1) // jobs) if cpu else None
 
 
-def upscale_to_zarr(image, output, *, scale, source, model="fsrcnn", weights=None, channel_axis=None,
-                    tile_size=None, device=None, resume=False, jobs=None, progress=None):
+def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs=None, progress=None):
     """Upscale the dask array ``image`` into the zarr array ``output``, chunk by chunk.
 
     The output has ``image``'s dtype for integer input (original units,
     rounded) and upscale's float dtype otherwise, and chunks of the input's
     spatial chunks times ``scale``. With ``resume``, an existing output made
     with the same settings is completed: recorded chunks are not recomputed.
+
+    Parameters
+    ----------
+    image : dask array
+        The input, e.g. from :func:`skfsrcnn.io.read_lazy`.
+    output : path-like
+        The zarr array to write (or, with ``resume``, to complete).
+    scale : int
+        Upscaling factor.
+    options : skfsrcnn._options.UpscaleOptions
+        The options of :func:`skfsrcnn.upscale`; the output is computed in
+        original units (``preserve_range=True``), whatever they say.
+    source : path-like
+        The input's path, recorded so that a resume with another input is refused.
+    resume : bool
+        Complete an existing ``output`` instead of creating it.
+    jobs : int, optional
+        Chunks computed at once (default: CPU cores, 1 on a GPU).
+    progress : bool, optional
+        Show a progress bar (default: when writing to a terminal).
 
     Returns
     -------
@@ -160,18 +111,20 @@ def upscale_to_zarr(image, output, *, scale, source, model="fsrcnn", weights=Non
     from dask.callbacks import Callback
     from tqdm.auto import tqdm
 
-    from ._dask import upscale_dask
+    from ._dask import upscale_lazy
     from ._upscale import output_dtype
 
     import torch
 
-    jobs, torch_threads = _jobs(device, jobs)
+    options = options.replace(preserve_range=True)
+    jobs, torch_threads = _jobs(options.device, jobs)
     file_dtype = image.dtype if np.issubdtype(image.dtype, np.integer) else output_dtype(image.dtype)
     settings = {
         "source": str(Path(source).resolve()), "shape": list(image.shape), "dtype": str(image.dtype),
         "chunks": [c[0] for c in image.chunks], "scale": scale,
-        "model": None if weights else model, "weights": None if weights is None else str(Path(weights).resolve()),
-        "channel_axis": channel_axis,
+        "model": None if options.weights else options.model,
+        "weights": None if options.weights is None else str(Path(options.weights).resolve()),
+        "channel_axis": options.channel_axis,
     }
     output = Path(output)
     if resume and output.exists():
@@ -193,8 +146,7 @@ def upscale_to_zarr(image, output, *, scale, source, model="fsrcnn", weights=Non
         done = set()
         target = None
 
-    upscaled = upscale_dask(image, scale, channel_axis=channel_axis, model=model, weights=weights,
-                            preserve_range=True, tile_size=tile_size, device=device, value_range=value_range)
+    upscaled = upscale_lazy(image, scale, options, value_range=value_range)
     if target is None:
         target = zarr.open_array(
             str(output), mode="w-", shape=upscaled.shape, chunks=tuple(c[0] for c in upscaled.chunks),

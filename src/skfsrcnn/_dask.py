@@ -1,8 +1,9 @@
-"""Dask front end of :func:`~skfsrcnn.upscale`: lazy, chunked, exact.
+"""The dask engine of :func:`~skfsrcnn.upscale`: lazy, chunked, exact.
 
 Every block is extended by the network's receptive-field radius (the halo)
 on the two spatial axes with :func:`dask.array.overlap.overlap`, upscaled by
-the numpy :func:`~skfsrcnn.upscale_steps`, and cropped by ``halo * scale``
+the numpy engine (:func:`skfsrcnn._upscale.steps`, with the same
+:class:`~skfsrcnn._options.UpscaleOptions`), and cropped by ``halo * scale``
 on each side that was extended. Array edges get no padding, exactly as the
 numpy path (the network zero-pads there), so the result equals the numpy
 result for any chunking. Intensity scaling and clipping use the global
@@ -12,13 +13,17 @@ worker process loads it once and keeps it (``pretrained.load_model`` caches
 per process).
 """
 
-from pathlib import Path
-
 import numpy as np
 
 from . import _validate
+from ._options import UpscaleOptions
 from ._progress import run_to_end
-from ._upscale import DEFAULT_TILE_SIZE, output_dtype, upscale_steps
+from ._upscale import output_dtype, steps
+
+
+def is_dask(image):
+    """Whether ``image`` is a dask array (without importing dask)."""
+    return type(image).__module__.startswith("dask.")
 
 
 def spatial_axes(ndim, channel):
@@ -26,17 +31,17 @@ def spatial_axes(ndim, channel):
     return tuple(axis for axis in range(ndim) if axis != channel)[-2:]
 
 
-def _network_halo(model, weights, scale):
+def _network_halo(options, scale):
     """Halo of the network, read on the client (CPU); also checks the weights early."""
     from .pretrained import load_model
 
-    return load_model(weights or f"{model}-x{scale}", scale=scale, device="cpu").halo
+    return load_model(options.weights_name(scale), scale=scale, device="cpu").halo
 
 
 def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, block_id=None):
     """Upscale one overlapped block and crop the halo from its interior sides."""
     value_range = (extrema[0].item(), extrema[1].item()) if extrema else None
-    out = run_to_end(upscale_steps(block, scale, _value_range=value_range, **options))
+    out = run_to_end(steps(block, scale, options, value_range=value_range))
     crop = [slice(None)] * out.ndim
     for axis in spatial:
         left = halo * scale if block_id[axis] > 0 else 0
@@ -45,23 +50,12 @@ def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, bloc
     return out[tuple(crop)]
 
 
-def upscale_dask(
-    image,
-    scale,
-    *,
-    channel_axis=None,
-    model="fsrcnn",
-    weights=None,
-    preserve_range=False,
-    clip=True,
-    tile_size=DEFAULT_TILE_SIZE,
-    device=None,
-    rgb=None,
-    value_range=None,
-):
+def upscale_dask(image, scale, *, value_range=None, **options):
     """Lazy :func:`~skfsrcnn.upscale` of a dask array.
 
-    Parameters are those of :func:`~skfsrcnn.upscale`, plus:
+    Parameters are those of :func:`~skfsrcnn.upscale` (the keyword options
+    are gathered into an :class:`~skfsrcnn._options.UpscaleOptions`; see
+    :func:`upscale_lazy`), plus:
 
     value_range : (float, float) or (dask array, dask array), optional
         The image's known global ``(minimum, maximum)``, or lazy extrema
@@ -100,20 +94,19 @@ def upscale_dask(
     >>> big.chunks
     ((200, 200, 200), (200, 200))
     """
+    return upscale_lazy(image, scale, UpscaleOptions.from_kwargs(options), value_range=value_range)
+
+
+def upscale_lazy(image, scale, options, *, value_range=None):
+    """:func:`upscale_dask` with the keyword options as one :class:`~skfsrcnn._options.UpscaleOptions`."""
     import dask.array as da
     from dask.array.overlap import ensure_minimum_chunksize, overlap
 
     _validate.image_dtype(image.dtype)
-    channel = _validate.channel_axis(channel_axis, image.ndim)
-    _validate.spatial_shape(image.shape, channel)
-    scale = _validate.scale(scale) if weights is None else int(_validate.scale(scale, range(2, 9)))
-    if weights is None:
-        _validate.model_name(model)
-    tile_size = _validate.tile_size(tile_size)
-    _validate.flags(preserve_range=preserve_range, clip=clip, rgb=rgb)
-    if weights is not None:  # workers may run elsewhere: an absolute path, or a registry name
-        weights = str(Path(weights).expanduser().resolve()) if Path(weights).expanduser().is_file() else str(weights)
-    halo = _network_halo(model, weights, scale)
+    options, scale = options.validate(image.shape, scale)
+    options = options.portable()  # workers may run elsewhere: an absolute path, or a registry name
+    halo = _network_halo(options, scale)
+    channel = options.channel_axis
 
     spatial = spatial_axes(image.ndim, channel)
     wanted = tuple(
@@ -130,7 +123,7 @@ def upscale_dask(
     extrema = ()
     if value_range is not None:
         extrema = tuple(v if isinstance(v, da.Array) else np.asarray(v, dtype=image.dtype) for v in value_range)
-    elif clip or image.dtype != np.uint8:
+    elif options.clip or image.dtype != np.uint8:
         # A clone reads the input again for the extrema: sharing its chunks with
         # the upscaling would keep every chunk in memory until both are done.
         from dask.graph_manipulation import clone
@@ -146,8 +139,6 @@ def upscale_dask(
     # No overlap along an axis held in one chunk (which may be shorter than the halo).
     depth = {axis: halo if len(work.chunks[axis]) > 1 else 0 for axis in spatial}
     extended = overlap(work, depth=depth, boundary="none")
-    options = dict(channel_axis=channel, model=model, weights=weights, preserve_range=preserve_range,
-                   clip=clip, tile_size=tile_size, device=device, rgb=rgb)
     result = da.map_blocks(
         _upscale_block, extended, *extrema,
         scale=scale, halo=halo, spatial=spatial, nblocks=work.numblocks, options=options,

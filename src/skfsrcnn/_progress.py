@@ -1,20 +1,42 @@
 """Driving the progress generators (``upscale_steps``, ``Trainer.run_steps``) to their result."""
 
 
-def run_to_end(steps):
+def run_to_end(steps, on_step=None):
     """Exhaust the generator ``steps`` and return its return value.
+
+    Parameters
+    ----------
+    steps : generator
+        A progress generator such as :func:`skfsrcnn.upscale_steps` or
+        :func:`skfsrcnn.train.fit_steps`: it yields progress and returns its
+        result.
+    on_step : callable, optional
+        Called with every value ``steps`` yields (e.g. to move a progress
+        bar), before the next step runs.
+
+    Returns
+    -------
+    result : object
+        The generator's return value (the ``StopIteration`` value).
 
     Examples
     --------
-    >>> from skfsrcnn._progress import run_to_end
+    >>> from skfsrcnn import run_to_end
     >>> def count():
     ...     yield 1
+    ...     yield 2
     ...     return "done"
     >>> run_to_end(count())
+    'done'
+    >>> run_to_end(count(), on_step=print)
+    1
+    2
     'done'
     """
     while True:
         try:
-            next(steps)
+            step = next(steps)
         except StopIteration as stop:
             return stop.value
+        if on_step is not None:
+            on_step(step)

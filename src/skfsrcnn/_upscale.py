@@ -1,4 +1,10 @@
-"""``upscale``: validation, intensity scaling, colour, planes, tiles, network, merge."""
+"""The numpy engine of ``upscale``: validation, intensity scaling, colour, planes, tiles, network, merge.
+
+:func:`upscale_steps` is the public generator; :func:`steps` is the same
+computation taking the options as one :class:`~skfsrcnn._options.UpscaleOptions`
+(the dask front end runs it on every block). :func:`skfsrcnn.upscale` itself,
+which dispatches numpy and dask arrays, lives in :mod:`skfsrcnn._front`.
+"""
 
 import functools
 
@@ -6,10 +12,8 @@ import numpy as np
 
 from . import _memory, _validate
 from ._colour import merge_luma, rgb_to_y
-from ._progress import run_to_end
+from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ._tiling import upscale_planes
-
-DEFAULT_TILE_SIZE = 512
 
 
 def _network(weights, model, scale, device):
@@ -127,18 +131,6 @@ def _colour_mode(channels, rgb):
     return "rgb"
 
 
-def _check(image, scale, channel_axis, tile_size, model, weights):
-    image = _validate.as_array(image)
-    _validate.image_dtype(image.dtype)
-    channel = _validate.channel_axis(channel_axis, image.ndim)
-    _validate.spatial_shape(image.shape, channel)
-    scale = _validate.scale(scale) if weights is None else int(_validate.scale(scale, range(2, 9)))
-    if weights is None:
-        _validate.model_name(model)
-    _validate.finite(image)
-    return image, scale, channel, _validate.tile_size(tile_size)
-
-
 def upscale_steps(
     image,
     scale,
@@ -190,17 +182,35 @@ def upscale_steps(
     >>> next(steps)
     (1, 9)
     """
-    image, scale, channel, tile_size = _check(image, scale, channel_axis, tile_size, model, weights)
-    _validate.flags(preserve_range=preserve_range, clip=clip, rgb=rgb)
+    return steps(
+        image, scale,
+        UpscaleOptions(channel_axis=channel_axis, model=model, weights=weights, preserve_range=preserve_range,
+                       clip=clip, tile_size=tile_size, device=device, rgb=rgb),
+        value_range=_value_range,
+    )
+
+
+def steps(image, scale, options, *, value_range=None):
+    """:func:`upscale_steps` with the keyword options as one :class:`~skfsrcnn._options.UpscaleOptions`.
+
+    ``value_range``, the extrema of a larger image that ``image`` is a
+    block of, replaces the block's own for intensity scaling and clipping
+    (the dask front end scales every block alike with it).
+    """
+    image = _validate.as_array(image)
+    _validate.image_dtype(image.dtype)
+    options, scale = options.validate(image.shape, scale)
+    _validate.finite(image)
     _memory.check_output_fits(image, scale)
-    device = _validate.device(device)
-    network, (net_low, net_high) = _network(weights and str(weights), model, scale, device)
-    if _value_range is None:
+    device = _validate.device(options.device)
+    network, (net_low, net_high) = _network(options.weights and str(options.weights), options.model, scale, device)
+    channel, preserve_range, clip = options.channel_axis, options.preserve_range, options.clip
+    if value_range is None:
         low, high = intensity_range(image)
     else:
-        low, high = _range_from_extrema(image.dtype, *_value_range)
+        low, high = _range_from_extrema(image.dtype, *value_range)
     work = np.moveaxis(image, channel, -1) if channel is not None else image
-    mode = _colour_mode(work.shape[-1] if channel is not None else None, rgb)
+    mode = _colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
 
     if mode == "rgb":
         colour = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
@@ -219,7 +229,7 @@ def upscale_steps(
         # [low, high] -> [net_low, net_high], the intensities the weights were trained on.
         span, start = net_high - net_low, net_low
         run = _run_network(network, device, (low, high), (net_low, net_high))
-    tile = tile_size or max(rows, cols)
+    tile = options.tile_size or max(rows, cols)
     upscaled = yield from upscale_planes(planes, scale, run, tile, network.halo)
     lead = work.shape[:-3] if mode != "grey" else work.shape[:-2]
     big = (rows * scale, cols * scale)
@@ -234,7 +244,7 @@ def upscale_steps(
     units = _output_units(image, preserve_range)
     bounds = None
     if clip:
-        low_bound, high_bound = (float(v) / units for v in (_value_range or (image.min(), image.max())))
+        low_bound, high_bound = (float(v) / units for v in (value_range or (image.min(), image.max())))
         if image.dtype.kind == "i" and not preserve_range:
             low_bound = max(low_bound, -1.0)  # as skimage: the most negative integer maps to -1
         bounds = (low_bound, high_bound)
@@ -243,102 +253,3 @@ def upscale_steps(
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
     return out.astype(output_dtype(image.dtype), copy=False)
-
-
-def upscale(
-    image,
-    scale,
-    *,
-    channel_axis=None,
-    model="fsrcnn",
-    weights=None,
-    preserve_range=False,
-    clip=True,
-    tile_size=DEFAULT_TILE_SIZE,
-    device=None,
-    rgb=None,
-):
-    """Super-resolve an image with FSRCNN.
-
-    Parameters
-    ----------
-    image : (..., M, N[, C]) ndarray or dask array
-        Image to upscale. The last two non-channel axes are spatial (rows,
-        columns); every leading axis (planes, time) is upscaled plane by plane.
-    scale : {2, 3, 4}
-        Upscaling factor of both spatial axes.
-    channel_axis : int or None, optional
-        Axis of the channels; ``None`` means greyscale. With 3 channels the
-        image is RGB and with 4 RGBA (see ``rgb``); any other count has each
-        channel upscaled on its own.
-    model : {'fsrcnn', 'fsrcnn-s', 'fsrcnn-fluo', 'fsrcnn-s-fluo'}, optional
-        Pretrained network: the full FSRCNN (56-12-4) or the real-time
-        FSRCNN-s (32-5-1), trained on photographs; the ``-fluo`` models are
-        the same networks fine-tuned on fluorescence microscopy (see
-        :func:`skfsrcnn.pretrained.available_models`).
-    weights : str or path-like, optional
-        A registry name or a weights file (e.g. from ``skfsrcnn-train``)
-        instead of the pretrained ``model``; its scale must equal ``scale``.
-    preserve_range : bool, optional
-        Keep the original units for integer input instead of mapping the
-        dtype's range to [0, 1] (as in scikit-image).
-    clip : bool, optional
-        Clip the output to the input's value range (upscaling overshoots at edges).
-    tile_size : int or None, optional
-        Side, in input pixels, of the tiles processed at once; bounds memory.
-        Tiles overlap by the network's receptive field, so the result equals
-        the untiled one. A plane of at most ``tile_size**2`` pixels, and any
-        plane with ``None``, is processed whole.
-    device : str or torch.device, optional
-        ``'cpu'``, ``'cuda'``, ``'mps'``; by default CUDA, then MPS, then CPU.
-    rgb : bool, optional
-        Treat 3/4 channels as RGB/RGBA (default) or, with ``False``, as
-        independent channels (e.g. three fluorescence stains).
-
-    Returns
-    -------
-    upscaled : ndarray or dask array
-        Float image, ``scale`` times larger on the two spatial axes. float32,
-        or float64 for float64 input. Integer input is mapped to [0, 1]
-        (signed: [-1, 1]) by its dtype's range unless ``preserve_range``;
-        float input keeps its units.
-
-    Notes
-    -----
-    Colour images are converted to YCbCr (ITU-R BT.601): the network
-    upscales the luma, the chroma is upscaled with MATLAB's bicubic kernel,
-    and alpha likewise. Before the network, intensities are mapped to [0, 1]
-    once for the whole image: uint8 by its dtype range, floats in [0, 1] as
-    they are, other data by the image's global minimum and maximum.
-
-    Grey, multichannel and nD images are then mapped into the intensity
-    range the weights were trained on (:func:`skfsrcnn.pretrained.input_range`)
-    and the network's output back: the released photo weights learned on
-    the luma of photographs, which BT.601 keeps within 16..235 of 255, and a
-    black background fed to them as 0 lies outside anything they saw (on
-    fluorescence images that made them worse than spline interpolation).
-    The luma of RGB images already lies in that range and reaches the
-    network as it is.
-
-    .. versionchanged:: 0.2
-       Non-RGB images are mapped into the weights' ``input_range``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skimage import data
-    >>> from skfsrcnn import upscale
-    >>> image = data.camera()[::4, ::4]
-    >>> upscale(image, 2).shape
-    (256, 256)
-    >>> upscale(data.astronaut()[::8, ::8], 3, channel_axis=-1).shape
-    (192, 192, 3)
-    """
-    options = dict(channel_axis=channel_axis, model=model, weights=weights,
-                   preserve_range=preserve_range, clip=clip, tile_size=tile_size,
-                   device=device, rgb=rgb)
-    if type(image).__module__.startswith("dask."):
-        from ._dask import upscale_dask
-
-        return upscale_dask(image, scale, **options)
-    return run_to_end(upscale_steps(image, scale, **options))

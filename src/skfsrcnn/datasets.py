@@ -95,7 +95,7 @@ def load_folder(folder):
 
     Examples
     --------
-    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.io import sample_path
     >>> from skfsrcnn.datasets import load_folder
     >>> images = load_folder(sample_path().parent)  # the bundled sample's folder
     >>> len(images), images[0].shape, images[0].dtype
@@ -138,7 +138,7 @@ def load_paired_folders(hr_folder, lr_folder):
 
     Examples
     --------
-    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.io import sample_path
     >>> from skfsrcnn.datasets import load_paired_folders
     >>> folder = sample_path().parent
     >>> [(hr.shape, lr.shape) for hr, lr in load_paired_folders(folder, folder)]
@@ -340,7 +340,7 @@ def load_benchmark(folder, scale):
 
     Examples
     --------
-    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.io import sample_path
     >>> from skfsrcnn.datasets import load_benchmark
     >>> [(name, hr.shape) for name, hr in load_benchmark(sample_path().parent, 3)]
     [('astronaut_lr', (126, 126))]

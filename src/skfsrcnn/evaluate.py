@@ -1,4 +1,4 @@
-"""Benchmark evaluation with the literature's protocol, and ``skfsrcnn-eval``.
+"""Benchmark evaluation with the literature's protocol (the ``skfsrcnn eval`` command runs it).
 
 Protocol: the HR image is mod-cropped to the scale and reduced to its BT.601
 luma (MATLAB ``rgb2ycbcr``, rounded to uint8); the LR input is MATLAB's
@@ -7,14 +7,11 @@ to uint8 and scored by PSNR and SSIM (11x11 Gaussian, sigma 1.5) with
 ``scale`` pixels shaved from every border.
 """
 
-import argparse
 import os
-import sys
 
 import numpy as np
 
 from .datasets import degrade, load_benchmark
-from .degradation import KERNELS, NOISES, Degradation
 from .metrics import psnr, ssim
 from .resize import imresize
 
@@ -22,14 +19,14 @@ __all__ = [
     "PROTOCOL",
     "bicubic_upscaler",
     "evaluate",
+    "format_table",
     "library_upscaler",
-    "main",
     "model_upscaler",
     "spline_upscaler",
 ]
 
 #: One-line summary of the evaluation protocol, printed under every
-#: ``skfsrcnn-eval`` table; fill in the shaved border with
+#: ``skfsrcnn eval`` table; fill in the shaved border with
 #: ``PROTOCOL.format(scale=3)``.
 #:
 #: Examples
@@ -128,7 +125,7 @@ def library_upscaler(weights, scale, *, device=None):
     >>> library_upscaler("fsrcnn-s-x2", 2)(np.zeros((10, 8))).shape
     (20, 16)
     """
-    from ._upscale import upscale
+    from ._front import upscale
 
     return lambda lr: upscale(lr, scale, weights=weights, device=device)
 
@@ -235,7 +232,31 @@ def evaluate(upscaler, benchmark, scale, *, with_ssim=True, degradation=None):
 
 
 def format_table(rows, title):
-    """Format ``evaluate`` rows and their mean as a plain-text table."""
+    """Format :func:`evaluate` rows and their mean as a plain-text table.
+
+    Parameters
+    ----------
+    rows : list of (str, float, float)
+        Per image: its name, PSNR in dB and SSIM, as :func:`evaluate` returns them.
+    title : str
+        The table's first line.
+
+    Returns
+    -------
+    str
+        The title, a header, one line per image and the mean, as
+        ``skfsrcnn eval`` prints them.
+
+    Examples
+    --------
+    >>> from skfsrcnn.evaluate import format_table
+    >>> print(format_table([("a", 30.0, 0.9), ("b", 32.0, 0.8)], "bicubic on Set2 x2"))
+    bicubic on Set2 x2
+    image     PSNR    SSIM
+    a       30.00  0.9000
+    b       32.00  0.8000
+    mean    31.00  0.8500
+    """
     width = max([len("mean")] + [len(name) for name, _, _ in rows])
     lines = [title, f"{'image':<{width}}  {'PSNR':>7}  {'SSIM':>6}"]
     lines += [f"{name:<{width}}  {p:7.2f}  {s:6.4f}" for name, p, s in rows]
@@ -243,118 +264,3 @@ def format_table(rows, title):
     mean_s = np.mean([s for _, _, s in rows])
     lines.append(f"{'mean':<{width}}  {mean_p:7.2f}  {mean_s:6.4f}")
     return "\n".join(lines)
-
-
-def main(argv=None):
-    """Entry point of ``skfsrcnn-eval``: print a benchmark's PSNR/SSIM table.
-
-    ``skfsrcnn-eval (--weights NAME_OR_FILE | --bicubic | --spline) --data
-    FOLDER --scale S [--pipeline network|upscale] [--device DEVICE]`` scores
-    registered weights, a weights file, the MATLAB bicubic or the cubic
-    spline baseline with :func:`evaluate`, and prints one row per image,
-    their mean and the :data:`PROTOCOL`. With ``--pipeline upscale`` the
-    weights run as :func:`library_upscaler` (as ``skfsrcnn.upscale`` on a
-    grey image) instead of :func:`model_upscaler` (the literature's way).
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Command-line arguments without the program name; ``sys.argv[1:]``
-        when None.
-
-    Returns
-    -------
-    int
-        0 on success. Bad arguments, data or weights exit with status 2 and
-        a one-line message instead (``SystemExit``).
-
-    Examples
-    --------
-    Score the bicubic baseline on the bundled sample's folder:
-
-    >>> from skfsrcnn.cli import sample_path
-    >>> from skfsrcnn.evaluate import main
-    >>> main(["--bicubic", "--data", str(sample_path().parent), "--scale", "3"])  # doctest: +ELLIPSIS
-    bicubic (MATLAB) on ... x3
-    image            PSNR    SSIM
-    astronaut_lr    24.01  0.7862
-    mean            24.01  0.7862
-    protocol: PSNR/SSIM on Y ..., 3 px shaved from each border, SSIM 11x11 Gaussian sigma 1.5
-    0
-
-    and released weights on Set5 (``skfsrcnn-eval --weights fsrcnn-x3
-    --data ../shared/datasets/Set5 --scale 3`` in a shell):
-
-    >>> main(["--weights", "fsrcnn-x3", "--data", "../shared/datasets/Set5",
-    ...       "--scale", "3"])  # doctest: +SKIP
-    """
-    parser = argparse.ArgumentParser(
-        prog="skfsrcnn-eval",
-        description="Score super-resolution weights (or bicubic) on a benchmark set.",
-    )
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--weights", help="registry name (e.g. fsrcnn-x3) or a weights file")
-    what.add_argument("--bicubic", action="store_true", help="score MATLAB bicubic instead")
-    what.add_argument("--spline", action="store_true",
-                      help="score cubic splines instead (skimage.transform.rescale, order=3)")
-    parser.add_argument("--data", required=True, help="SelfExSR folder (image_SRF_<s>/) or HR folder")
-    parser.add_argument("--scale", type=int, required=True, help="upscaling factor")
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
-    parser.add_argument(
-        "--pipeline", choices=("network", "upscale"), default="network",
-        help="network: the literature's protocol, the network fed the luma as it is (default); "
-             "upscale: skfsrcnn.upscale as on a grey image, mapped into the intensity range the "
-             "weights were trained on (for greyscale data such as microscopy)",
-    )
-    _add_degradation_options(parser)
-    args = parser.parse_args(argv)
-
-    from . import _validate
-
-    try:
-        if args.scale < 2:
-            raise ValueError(
-                f"`--scale` {args.scale} is not an upscaling factor; use 2, 3 or 4 "
-                "(any integer from 2 with --bicubic)."
-            )
-        if args.bicubic:
-            upscaler, label = bicubic_upscaler(args.scale), "bicubic (MATLAB)"
-        elif args.spline:
-            upscaler, label = spline_upscaler(args.scale), "cubic spline (skimage)"
-        elif args.pipeline == "upscale":
-            from .pretrained import load_model
-
-            device = _validate.device(args.device)
-            load_model(args.weights, scale=args.scale, device=device)  # a clear error before any work
-            upscaler, label = library_upscaler(args.weights, args.scale, device=device), f"{args.weights} (upscale)"
-        else:
-            from .pretrained import load_model
-
-            device = _validate.device(args.device)
-            network = load_model(args.weights, scale=args.scale, device=device)
-            upscaler, label = model_upscaler(network, device), args.weights
-        degradation = Degradation(args.degradation, args.blur_sigma, args.noise, args.noise_level, args.seed)
-        rows = evaluate(upscaler, args.data, args.scale, degradation=degradation)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        parser.exit(2, f"skfsrcnn-eval: error: {error}\n")
-    print(format_table(rows, f"{label} on {args.data} x{args.scale}"))
-    print("protocol: " + PROTOCOL.format(scale=args.scale))
-    if degradation != Degradation():
-        print(f"degradation: {degradation} instead of MATLAB bicubic (seed {args.seed})")
-    return 0
-
-
-def _add_degradation_options(parser):
-    """``--degradation``, ``--blur-sigma``, ``--noise``, ``--noise-level`` and ``--seed`` (see :class:`Degradation`)."""
-    group = parser.add_argument_group("degradation (how LR images are made; default: MATLAB bicubic)")
-    group.add_argument("--degradation", choices=KERNELS, default="bicubic",
-                       help="bicubic (MATLAB imresize), area (camera binning), gaussian (blur, then sampling)")
-    group.add_argument("--blur-sigma", type=float, default=0.0, help="sigma of the gaussian blur, in HR pixels")
-    group.add_argument("--noise", choices=NOISES, default="none", help="noise added to the LR image")
-    group.add_argument("--noise-level", type=float, default=0.0,
-                       help="gaussian: std as a fraction of full scale; poisson: photons at full scale")
-    group.add_argument("--seed", type=int, default=0, help="seed of the noise")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -102,7 +102,7 @@ class Trainer:
     Train a tiny model for four iterations on the bundled sample:
 
     >>> import tempfile
-    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.io import sample_path
     >>> from skfsrcnn.train import TrainConfig, Trainer
     >>> folder = str(sample_path().parent)  # one 128x128 image
     >>> runs = tempfile.TemporaryDirectory()
@@ -267,7 +267,7 @@ class Trainer:
         Examples
         --------
         >>> import tempfile
-        >>> from skfsrcnn.cli import sample_path
+        >>> from skfsrcnn.io import sample_path
         >>> from skfsrcnn.train import TrainConfig, Trainer
         >>> folder = str(sample_path().parent)
         >>> runs = tempfile.TemporaryDirectory()
@@ -478,7 +478,7 @@ def train(config, resume=False, progress=True):
     Examples
     --------
     >>> import dataclasses, tempfile
-    >>> from skfsrcnn.cli import sample_path
+    >>> from skfsrcnn.io import sample_path
     >>> from skfsrcnn.train import load_config, train
     >>> runs = tempfile.TemporaryDirectory()
     >>> config = load_config(None, [

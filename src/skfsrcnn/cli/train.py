@@ -1,11 +1,17 @@
-"""``skfsrcnn-train CONFIG.yaml|RECIPE.yaml [--set key=value ...] [--resume] [--stage NAME] [--dry-run]``."""
+"""``skfsrcnn train`` (and ``skfsrcnn-train``): ``CONFIG.yaml|RECIPE.yaml [--set key=value ...] [--resume] [--stage NAME] [--dry-run]``."""
 
-import argparse
 import signal
-import sys
 
-from .config import load_config
-from .recipe import format_plan, is_recipe, load_recipe, plan, run_stage, select_stage
+from ..train.config import load_config
+from ..train.recipe import format_plan, is_recipe, load_recipe, plan, run_stage, select_stage
+from ._common import fail, interrupted, new_parser
+
+DESCRIPTION = (
+    "Train FSRCNN (or the SRCNN baseline) from a YAML config (one run; see configs/) "
+    "or a recipe (a chain of runs; see recipes/)."
+)
+#: The errors reported as bad usage (status 2) with a one-line message.
+_USAGE_ERRORS = (ValueError, TypeError, FileNotFoundError)
 
 
 def _interrupt(signum, frame):
@@ -13,12 +19,8 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="skfsrcnn-train",
-        description="Train FSRCNN (or the SRCNN baseline) from a YAML config (one run; see configs/) "
-                    "or a recipe (a chain of runs; see recipes/).",
-    )
+def add_arguments(parser):
+    """Add the arguments of ``skfsrcnn train`` to ``parser``."""
     parser.add_argument("config", nargs="?", help="YAML config or recipe (defaults if omitted)")
     parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
                         metavar="KEY=VALUE", help="override settings (one or more; repeatable); "
@@ -29,7 +31,6 @@ def _parser():
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (stages, parents, iterations, estimated time) and exit")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser
 
 
 def _stages(args):
@@ -43,37 +44,67 @@ def _stages(args):
     return [load_config(args.config, args.overrides)], False
 
 
-def _run_config(parser, config, resume, progress):
+def _run_config(program, config, resume, progress):
     """Train a single-run config as ``skfsrcnn-train CONFIG.yaml`` always has."""
-    from .trainer import Trainer
+    from ..train.trainer import Trainer
 
     try:
         trainer = Trainer(config, resume=resume, progress=progress)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        parser.exit(2, f"skfsrcnn-train: error: {error}\n")
+    except _USAGE_ERRORS as error:
+        fail(program, error)
     try:
         best = trainer.run()
     except KeyboardInterrupt:
-        parser.exit(130, f"skfsrcnn-train: interrupted at iteration {trainer.iteration}; "
-                         "checkpoint saved, continue with --resume\n")
+        interrupted(program, f"interrupted at iteration {trainer.iteration}; "
+                             "checkpoint saved, continue with --resume")
     print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB "
           f"at iteration {trainer.best_iteration})")
 
 
-def _run_recipe(parser, stages, progress):
+def _run_recipe(program, stages, progress):
     """Train the stages in order, skipping finished ones and resuming a partial one."""
     for config in stages:
         try:
             run_stage(config, progress=progress)
-        except (ValueError, TypeError, FileNotFoundError) as error:
-            parser.exit(2, f"skfsrcnn-train: error: {error}\n")
+        except _USAGE_ERRORS as error:
+            fail(program, error)
         except KeyboardInterrupt:
-            parser.exit(130, f"skfsrcnn-train: interrupted in stage {config.name}; checkpoint saved, "
-                             "run the same command again to resume\n")
+            interrupted(program, f"interrupted in stage {config.name}; checkpoint saved, "
+                                 "run the same command again to resume")
+
+
+def run(args, program):
+    """Run ``skfsrcnn train`` with parsed ``args``; errors are reported as ``program``'s.
+
+    Returns
+    -------
+    int
+        0 when training finished (or the plan was printed).
+
+    Raises
+    ------
+    SystemExit
+        Status 2 with a one-line message for a bad config, recipe, setting
+        or folder (or an existing run without ``--resume``); 130 when
+        interrupted.
+    """
+    try:
+        stages, recipe = _stages(args)
+        if args.dry_run:
+            print(format_plan(plan(stages), args.config or "defaults"))
+            return 0
+    except _USAGE_ERRORS as error:
+        fail(program, error)
+    signal.signal(signal.SIGTERM, _interrupt)
+    if recipe:
+        _run_recipe(program, stages, not args.no_progress)
+    else:
+        _run_config(program, stages[0], args.resume, not args.no_progress)
+    return 0
 
 
 def main(argv=None):
-    """Entry point of ``skfsrcnn-train``: train FSRCNN (or SRCNN) from a YAML config or a recipe.
+    """Entry point of ``skfsrcnn-train`` (the same as ``skfsrcnn train``): train from a YAML config or a recipe.
 
     ``skfsrcnn-train [CONFIG.yaml] [--set KEY=VALUE ...] [--resume]
     [--no-progress]`` reads the settings of one run with
@@ -112,7 +143,7 @@ def main(argv=None):
 
     Examples
     --------
-    >>> from skfsrcnn.train.cli import main
+    >>> from skfsrcnn.cli.train import main
     >>> main(["--set", "scale=5"])  # prints the reason to stderr
     Traceback (most recent call last):
     ...
@@ -123,22 +154,6 @@ def main(argv=None):
 
     >>> main(["recipes/fsrcnn-x3.yaml", "--dry-run"])  # doctest: +SKIP
     """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        stages, recipe = _stages(args)
-        if args.dry_run:
-            print(format_plan(plan(stages), args.config or "defaults"))
-            return 0
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        parser.exit(2, f"skfsrcnn-train: error: {error}\n")
-    signal.signal(signal.SIGTERM, _interrupt)
-    if recipe:
-        _run_recipe(parser, stages, not args.no_progress)
-    else:
-        _run_config(parser, stages[0], args.resume, not args.no_progress)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    parser = new_parser("skfsrcnn-train", DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser.prog)

@@ -1,0 +1,314 @@
+"""Reading and writing images: PNG, JPEG, TIFF and zarr, and the bundled sample.
+
+This is what the ``skfsrcnn upscale`` command reads and writes with, as
+functions: files keep their dtype (16-bit stays 16-bit), writing is atomic,
+and zarr arrays and large TIFF files open lazily as dask arrays, so an
+image larger than memory is read chunk by chunk. Error messages call the
+file INPUT or OUTPUT, as the command does.
+
+Files: :func:`read_image` reads PNG, JPEG and TIFF as an ndarray;
+:func:`write_image` writes them atomically, or a zarr array;
+:func:`check_format` says, before any work, whether a format holds a dtype.
+
+Larger than memory: :func:`read_lazy` opens a zarr array or a TIFF file
+(or any image file) as a dask array; :func:`is_zarr` says whether a path
+names a zarr array.
+
+Sample data: :func:`sample_path` is the path of the bundled sample image.
+"""
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["check_format", "is_zarr", "read_image", "read_lazy", "sample_path", "write_image"]
+
+#: Suffixes read and written with tifffile (all others with imageio).
+TIFF_SUFFIXES = (".tif", ".tiff")
+#: Output suffix -> the dtypes its format holds (TIFF holds any).
+FORMAT_DTYPES = {".png": ("uint8", "uint16"), ".jpg": ("uint8",), ".jpeg": ("uint8",)}
+#: Default spatial chunk side (input pixels) when the input's own chunks don't suit.
+DEFAULT_CHUNK = 1024
+_MIN_CHUNK, _MAX_CHUNK = 64, 4096
+
+
+def sample_path():
+    """Path of the bundled sample image.
+
+    Returns
+    -------
+    path : pathlib.Path
+        A 128x128 RGB PNG: a crop of ``skimage.data.astronaut`` reduced x3
+        with MATLAB's bicubic. Its folder holds nothing else, so it also
+        serves as a one-image training or benchmark folder.
+
+    Examples
+    --------
+    >>> from skfsrcnn.io import read_image, sample_path
+    >>> sample_path().name
+    'astronaut_lr.png'
+    >>> read_image(sample_path()).shape
+    (128, 128, 3)
+    """
+    return Path(resources.files("skfsrcnn") / "data" / "astronaut_lr.png")
+
+
+def read_image(path):
+    """Read a PNG, JPEG or TIFF file, keeping its dtype.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. ``.tif`` and ``.tiff`` are read with tifffile, everything
+        else with imageio.
+
+    Returns
+    -------
+    image : ndarray
+        The pixels: (M, N) grey, (M, N, C) colour, or the TIFF's full stack.
+
+    Raises
+    ------
+    ValueError
+        The file does not exist, is empty or is not a readable image.
+
+    Examples
+    --------
+    >>> from skfsrcnn.io import read_image, sample_path
+    >>> image = read_image(sample_path())
+    >>> image.dtype, image.shape
+    (dtype('uint8'), (128, 128, 3))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file; check the path.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"INPUT {str(path)!r} is empty (0 bytes); was it copied or downloaded completely?")
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            import tifffile
+
+            return tifffile.imread(path)
+        import imageio.v3 as iio
+
+        return iio.imread(path)
+    except Exception as error:  # imageio/tifffile raise many types for unreadable files
+        raise ValueError(
+            f"INPUT {str(path)!r} could not be read as an image ({error}); "
+            "pass a complete PNG, JPEG or TIFF file."
+        ) from error
+
+
+def check_format(path, dtype):
+    """Refuse, before any work, an output format that cannot hold ``dtype``.
+
+    PNG holds uint8 and uint16, JPEG only uint8; TIFF and zarr hold any dtype.
+
+    Raises
+    ------
+    ValueError
+        The suffix of ``path`` names a format that cannot hold ``dtype``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfsrcnn.io import check_format
+    >>> check_format("out.tif", np.float32)
+    >>> check_format("out.jpg", np.uint16)
+    Traceback (most recent call last):
+    ...
+    ValueError: OUTPUT 'out.jpg': JPEG holds only 8-bit data, but INPUT is uint16; use .tif.
+    """
+    suffix = Path(path).suffix.lower()
+    allowed = FORMAT_DTYPES.get(suffix)
+    if allowed is not None and np.dtype(dtype).name not in allowed:
+        kind = "JPEG holds only 8-bit data" if suffix in (".jpg", ".jpeg") else "PNG holds only 8- and 16-bit data"
+        raise ValueError(f"OUTPUT {str(path)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
+
+
+def _is_rgb(image):
+    return image.ndim == 3 and image.shape[-1] in (3, 4)
+
+
+def write_image(path, image):
+    """Write ``image`` as PNG, JPEG or TIFF (by the suffix of ``path``), or as a zarr array.
+
+    Files are written atomically: to a temporary file in the same folder,
+    then renamed, so a failure leaves nothing half-written and an existing
+    file is replaced only by a complete one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output. ``.tif``/``.tiff`` are written with tifffile (RGB(A)
+        images as ``photometric='rgb'``), ``.zarr`` as a zarr array (a dask
+        ``image`` chunk by chunk), anything else with imageio.
+    image : ndarray or dask array
+        The pixels, written with their dtype (see :func:`check_format`).
+
+    Raises
+    ------
+    OSError
+        The file could not be written (no such folder, no space, no rights).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from skfsrcnn.io import read_image, write_image
+    >>> path = tempfile.mkdtemp() + "/ramp.tif"
+    >>> write_image(path, np.arange(30, dtype=np.uint16).reshape(5, 6))
+    >>> read_image(path)[1]
+    array([ 6,  7,  8,  9, 10, 11], dtype=uint16)
+    """
+    path = Path(path)
+    if is_zarr(path):
+        return _write_zarr(path, image)
+    tmp = path.with_name(f".{path.name}.partial{path.suffix}")
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            import tifffile
+
+            tifffile.imwrite(tmp, image, photometric="rgb" if _is_rgb(image) else None)
+        else:
+            import imageio.v3 as iio
+
+            iio.imwrite(tmp, image)
+        os.replace(tmp, path)
+    except OSError as error:
+        raise OSError(
+            f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
+            "choose a writable folder with free space."
+        ) from error
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_zarr(path, image):
+    """Write ``image`` (numpy or dask) as a new zarr array at ``path``, replacing one there."""
+    import zarr
+
+    if type(image).__module__.startswith("dask."):
+        image.to_zarr(str(path), overwrite=True)
+        return
+    image = np.asarray(image)
+    target = zarr.open_array(str(path), mode="w", shape=image.shape, dtype=image.dtype)
+    target[...] = image
+
+
+def is_zarr(path):
+    """Whether ``path`` names a zarr array: a name ending in ``.zarr``, or a folder with zarr metadata.
+
+    Examples
+    --------
+    >>> from skfsrcnn.io import is_zarr
+    >>> is_zarr("big.zarr"), is_zarr("big.tif")
+    (True, False)
+    """
+    path = Path(path)
+    return path.suffix.lower() == ".zarr" or _has_zarr_metadata(path)
+
+
+def _has_zarr_metadata(path):
+    return any((Path(path) / name).is_file() for name in ("zarr.json", ".zarray", ".zgroup"))
+
+
+def read_lazy(path, chunk_size=None):
+    """Open an image as a dask array; zarr arrays and TIFF files without reading their pixels.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A zarr array, a TIFF file (a plain one is memory-mapped; a tiled
+        or compressed one, or a pyramid's full-resolution level, is read
+        through tifffile's zarr store) or any file :func:`read_image`
+        reads (read into memory, then wrapped).
+    chunk_size : int, optional
+        Side, in pixels, of the chunks on the two spatial axes (the last
+        two, or the two before a 3/4-channel last axis). By default a zarr
+        array (or a tiled TIFF) keeps its chunks unless they are smaller
+        than 64 or larger than 4096 pixels (then 1024), a plain TIFF gets
+        1024 and another image file is one chunk when it is at most 4096
+        pixels a side.
+
+    Returns
+    -------
+    image : dask array
+        The lazy image, with the file's dtype.
+
+    Raises
+    ------
+    ValueError
+        The path is not a zarr array (e.g. a group) or readable image.
+
+    Examples
+    --------
+    >>> from skfsrcnn.io import read_lazy, sample_path
+    >>> read_lazy(sample_path(), chunk_size=64).chunks
+    ((64, 64), (64, 64), (3,))
+    """
+    import dask.array as da
+
+    path = Path(path)
+    if is_zarr(path):
+        return _rechunk_spatial(da.from_zarr(_open_zarr(path)), chunk_size)
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        return _read_lazy_tiff(path, chunk_size)
+    image = read_image(path)
+    return _rechunk_spatial(da.from_array(image, chunks=image.shape), chunk_size)
+
+
+def _open_zarr(path):
+    """The zarr array at ``path``, opened read-only."""
+    import zarr
+
+    if not path.is_dir():
+        raise ValueError(f"INPUT {str(path)!r} is not a zarr store (no such folder).")
+    try:
+        node = zarr.open(str(path), mode="r")
+    except Exception as error:  # zarr raises several types for non-stores
+        raise ValueError(f"INPUT {str(path)!r} could not be opened as zarr: {error}") from error
+    if not hasattr(node, "shape"):
+        raise ValueError(
+            f"INPUT {str(path)!r} is a zarr group, not an array; give the path of an array "
+            f"inside it, e.g. {str(path / '0')!r}."
+        )
+    return node
+
+
+def _read_lazy_tiff(path, chunk_size):
+    import dask.array as da
+    import tifffile
+    import zarr
+
+    try:  # uncompressed, contiguous: a memory map reads only the chunks asked for
+        return _rechunk_spatial(da.from_array(tifffile.memmap(path, mode="r"), chunks=-1),
+                                chunk_size or DEFAULT_CHUNK)
+    except Exception:  # compressed or tiled (or not a TIFF): read through tifffile's zarr store
+        pass
+    try:
+        store = tifffile.imread(path, aszarr=True)
+        node = zarr.open(store, mode="r")
+    except Exception as error:  # tifffile/zarr raise many types for unreadable files
+        raise ValueError(f"INPUT {str(path)!r} could not be read as a TIFF: {error}") from error
+    if not hasattr(node, "shape"):  # a pyramid: level 0 is full resolution
+        node = node["0"]
+    return _rechunk_spatial(da.from_zarr(node), chunk_size)
+
+
+def _spatial(array):
+    channel = array.ndim - 1 if array.ndim == 3 and array.shape[-1] in (3, 4) else None
+    return tuple(a for a in range(array.ndim) if a != channel)[-2:]
+
+
+def _rechunk_spatial(array, chunk_size=None):
+    """Spatial chunks of ``chunk_size``, or the array's own when they are reasonable."""
+    spatial = _spatial(array)
+    if chunk_size is None:
+        if all(_MIN_CHUNK <= array.chunks[a][0] <= _MAX_CHUNK or len(array.chunks[a]) == 1
+               and array.shape[a] <= _MAX_CHUNK for a in spatial):
+            return array
+        chunk_size = DEFAULT_CHUNK
+    return array.rechunk({a: chunk_size for a in spatial})
