@@ -234,3 +234,15 @@ def test_run_fsrcnn_user_weights(random_weights):
     out, kwargs, _ = run_fsrcnn(np.zeros((10, 10), np.uint8), 3, weights=path, tile_size=16, device="cpu")
     assert out.shape == (30, 30)
     assert kwargs["metadata"]["skfsrcnn"]["model"] == str(path)
+
+
+def test_the_plugin_uses_only_public_skfsrcnn():
+    """napari_fsrcnn imports no private module of skfsrcnn (issue 54): the library's API is enough."""
+    import re
+    from pathlib import Path
+
+    import napari_fsrcnn
+
+    sources = {path.name: path.read_text() for path in Path(napari_fsrcnn.__file__).parent.glob("*.py")}
+    private = {name: re.findall(r"(?:from|import) skfsrcnn(?:\.\w+)*\._\w+", text) for name, text in sources.items()}
+    assert not any(private.values()), private

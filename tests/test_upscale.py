@@ -445,3 +445,18 @@ def test_rewritten_weights_file_is_reloaded(random_weights, tmp_path):
     after = upscale(image, 2, weights=path)
     assert_array_equal(after, upscale(image, 2, weights=random_weights("fsrcnn-s", 2, seed=1)))
     assert np.abs(after - before).max() > 1e-3
+
+
+def test_value_range_scales_a_plane_like_the_whole(weights):
+    """A plane upscaled with the whole image's extrema equals that plane of the whole."""
+    stack = _image("uint16", (2, 14, 12), seed=30)
+    whole = upscale(stack, 2, weights=weights, preserve_range=True)
+    plane = upscale(stack[1], 2, weights=weights, preserve_range=True,
+                    value_range=(stack.min(), stack.max()))
+    assert_allclose(plane, whole[1], rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [(1.0, 0.0), (0.0, np.nan), "ab", (0.0,)])
+def test_bad_value_range_is_a_clear_error(weights, bad):
+    with pytest.raises(ValueError, match=r"`value_range` must be \(minimum, maximum\)"):
+        upscale(np.zeros((10, 10)), 2, weights=weights, value_range=bad)

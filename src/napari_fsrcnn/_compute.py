@@ -10,6 +10,7 @@ that it overlays its input.
 from __future__ import annotations
 
 import numpy as np
+from skfsrcnn import DEFAULT_TILE_SIZE
 
 __all__ = ["output_geometry", "run_fsrcnn", "run_fsrcnn_steps"]
 
@@ -76,7 +77,7 @@ def output_geometry(ndim, factor, *, scale=None, translate=None, rotate=None, sh
 def _to_input_dtype(out, dtype):
     """Integer input gets integer output (rounded, in range); floats stay float."""
     if dtype.kind in "ui":
-        from skfsrcnn._integers import to_integer
+        from skfsrcnn.io import to_integer
 
         return to_integer(out, dtype)
     return out
@@ -104,7 +105,7 @@ def _lazy_upscale(data, scale, rgb, **options):
     """
     import dask.array as da
 
-    from skfsrcnn._dask import upscale_dask
+    from skfsrcnn import upscale
 
     ndim = len(data.shape) - bool(rgb)
     leading = {axis: 1 for axis in range(ndim - 2)}
@@ -115,7 +116,7 @@ def _lazy_upscale(data, scale, rgb, **options):
         image = da.from_array(data, chunks={**leading, **whole}, name=False)
     plane = tuple(range(ndim - 2, image.ndim))  # the spatial axes, and the RGB axis
     extrema = (image.min(axis=plane, keepdims=True), image.max(axis=plane, keepdims=True))
-    upscaled = upscale_dask(
+    upscaled = upscale(
         image, scale, channel_axis=-1 if rgb else None, rgb=True if rgb else None,
         preserve_range=True, clip=True, value_range=extrema, **options,
     )
@@ -184,7 +185,7 @@ def run_fsrcnn_steps(
     *,
     model="fsrcnn",
     weights=None,
-    tile_size=512,
+    tile_size=DEFAULT_TILE_SIZE,
     device=None,
     current_slice=None,
     lazy=False,
@@ -323,9 +324,6 @@ def run_fsrcnn(data, scale=2, **options):
     >>> type(lazy).__name__, lazy.chunksize  # a dask array; nothing computed yet
     ('Array', (1, 40, 60))
     """
-    steps = run_fsrcnn_steps(data, scale, **options)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as stop:
-            return stop.value
+    from skfsrcnn import run_to_end
+
+    return run_to_end(run_fsrcnn_steps(data, scale, **options))

@@ -33,6 +33,8 @@ from magicgui.widgets import (
     SpinBox,
 )
 
+from skfsrcnn import DEFAULT_TILE_SIZE
+
 from ._compute import _is_dask, run_fsrcnn_steps
 from ._trained import trained_added, trained_weights
 
@@ -153,13 +155,10 @@ def _create_worker(steps):
 
 def _run_in_gui_thread(steps, on_step, on_returned, on_finished):
     """Drain ``steps`` here, calling what a worker's signals would."""
+    from skfsrcnn import run_to_end
+
     try:
-        while True:
-            try:
-                on_step(next(steps))
-            except StopIteration as stop:
-                on_returned(stop.value)
-                break
+        on_returned(run_to_end(steps, on_step))
     finally:
         on_finished()
 
@@ -207,7 +206,7 @@ class FSRCNNWidget(Container):
         self._weights = FileEdit(
             name="weights", label="Weights file", mode="r", filter="Weights (*.safetensors *.pt *.pth)", visible=False
         )
-        self._tile_size = SpinBox(name="tile_size", label="Tile size", min=16, max=8192, step=16, value=512,
+        self._tile_size = SpinBox(name="tile_size", label="Tile size", min=16, max=8192, step=16, value=DEFAULT_TILE_SIZE,
                                   tooltip="Side of the tiles processed at once, in input pixels; lower it if memory runs out.")
         self._device = ComboBox(name="device", label="Device", choices=_devices(), value="auto")
         self._current_slice = CheckBox(name="current_slice", text="Current slice only", value=False,

@@ -1,9 +1,11 @@
 from . import cli, datasets, degradation, evaluate, io, metrics, models, pretrained, resize, train
 from ._front import upscale
+from ._options import DEFAULT_TILE_SIZE
 from ._progress import run_to_end
 from ._upscale import upscale_steps
 
 __all__ = [
+    "DEFAULT_TILE_SIZE",
     "cli",
     "datasets",
     "degradation",

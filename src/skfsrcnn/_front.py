@@ -6,6 +6,8 @@ Both engines take the keyword options as one
 ``_upscale`` (every dask block is upscaled by the numpy engine).
 """
 
+import math
+
 from ._dask import is_dask, upscale_lazy
 from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ._progress import run_to_end
@@ -24,6 +26,7 @@ def upscale(
     tile_size=DEFAULT_TILE_SIZE,
     device=None,
     rgb=None,
+    value_range=None,
 ):
     """Super-resolve an image with FSRCNN.
 
@@ -61,6 +64,13 @@ def upscale(
     rgb : bool, optional
         Treat 3/4 channels as RGB/RGBA (default) or, with ``False``, as
         independent channels (e.g. three fluorescence stains).
+    value_range : (float, float), optional
+        The ``(minimum, maximum)`` intensities are mapped from, and the
+        output clipped to, instead of the image's own: for a plane or block
+        of a larger image that must be scaled like the rest, or a known
+        acquisition range. For a dask array it may also be lazy extrema
+        that broadcast against it with one value per block (e.g. per-plane
+        extrema with ``keepdims=True`` of an image chunked one plane deep).
 
     Returns
     -------
@@ -105,5 +115,21 @@ def upscale(
                              preserve_range=preserve_range, clip=clip, tile_size=tile_size,
                              device=device, rgb=rgb)
     if is_dask(image):
-        return upscale_lazy(image, scale, options)
-    return run_to_end(steps(image, scale, options))
+        return upscale_lazy(image, scale, options, value_range=value_range)
+    return run_to_end(steps(image, scale, options, value_range=_checked_range(value_range)))
+
+
+def _checked_range(value_range):
+    """``value_range`` as two finite floats, minimum first, or None."""
+    if value_range is None:
+        return None
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        low = high = float("nan")
+    if not low <= high or not all(map(math.isfinite, (low, high))):
+        raise ValueError(
+            f"`value_range` must be (minimum, maximum), two finite numbers with minimum <= maximum, "
+            f"got {value_range!r}; or None to use the image's own."
+        )
+    return low, high

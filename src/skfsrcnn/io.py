@@ -23,7 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["check_format", "is_zarr", "read_image", "read_lazy", "sample_path", "write_image"]
+from ._integers import to_integer
+
+__all__ = ["check_format", "is_zarr", "read_image", "read_lazy", "sample_path", "to_integer", "write_image"]
 
 #: Suffixes read and written with tifffile (all others with imageio).
 TIFF_SUFFIXES = (".tif", ".tiff")
