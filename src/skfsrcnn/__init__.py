@@ -23,6 +23,8 @@ evaluate
     Benchmark evaluation (``skfsrcnn-eval``).
 train
     Training (``skfsrcnn-train``).
+export
+    Export weights to ONNX, TorchScript or a bioimage.io model package.
 """
 
 import lazy_loader as _lazy
