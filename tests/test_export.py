@@ -51,7 +51,9 @@ def user_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("user")
     torch.manual_seed(0)
     fsrcnn, srcnn = folder / "mine-fsrcnn.safetensors", folder / "mine-srcnn.safetensors"
-    save_weights(FSRCNN(2, d=16, s=4, m=1), fsrcnn, input_range=(0.0, 1.0))
+    network = FSRCNN(2, d=16, s=4, m=1)
+    torch.nn.init.normal_(network.deconv.weight, std=0.05)  # an output of some range, unlike a fresh FSRCNN's
+    save_weights(network, fsrcnn, input_range=(0.0, 1.0))
     save_weights(SRCNN(3, n1=16, n2=8), srcnn, input_range=(0.0, 1.0))
     return {"fsrcnn": str(fsrcnn), "srcnn": str(srcnn)}
 

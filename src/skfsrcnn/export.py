@@ -354,7 +354,7 @@ def _package_files(model, info, weights):
         "test_input.npy": _npy(image[None, None]),
         "test_output.npy": _npy(upscaled[None, None].astype(np.float32)),
         "cover.png": _cover(image, upscaled, info["scale"]),
-        "README.md": _readme(info).encode(),
+        "README.md": _readme(info, _min_size(model)).encode(),
     }
 
 
@@ -389,9 +389,16 @@ def _cover(image, upscaled, scale):
 
 
 def _processing(info):
-    """bioimage.io pre- and post-processing that reproduce ``upscale`` on one channel."""
+    """bioimage.io pre- and post-processing that reproduce ``upscale`` on one channel.
+
+    The image's minimum and maximum go to 0 and 1 (``scale_range``), then
+    to the weights' input range and back around the network
+    (``scale_linear``, left out for full-range weights, where it is the identity).
+    """
     low, high = info["input_range"]
     to_unit = {"id": "scale_range", "kwargs": {"axes": ["y", "x"], "min_percentile": 0.0, "max_percentile": 100.0}}
+    if (low, high) == (0.0, 1.0):
+        return [to_unit], []
     to_network = {"id": "scale_linear", "kwargs": {"gain": high - low, "offset": low}}
     from_network = {"id": "scale_linear", "kwargs": {"gain": 1 / (high - low), "offset": -low / (high - low)}}
     return [to_unit, to_network], [from_network]
@@ -402,12 +409,17 @@ def _halo(model):
     return int(model.halo)
 
 
+def _min_size(model):
+    """The smallest input side of the package: one pixel beyond the halo on both sides."""
+    return 2 * _halo(model) + 1
+
+
 def _axes(info, model, tensor):
     """The (batch, channel, y, x) axes of the ``'input'`` or ``'output'`` tensor."""
     scale = info["scale"]
     channel = {"type": "channel", "channel_names": ["intensity"]}
     if tensor == "input":
-        space = [{"type": "space", "id": axis, "size": {"min": 2 * _halo(model) + 1, "step": 1}, "scale": scale}
+        space = [{"type": "space", "id": axis, "size": {"min": _min_size(model), "step": 1}, "scale": scale}
                  for axis in ("y", "x")]
     else:
         space = [{"type": "space", "id": axis, "size": {"tensor_id": "input", "axis_id": axis},
@@ -469,6 +481,15 @@ def _weights(info, files):
     }
 
 
+def _tolerance(test_output):
+    """bioimage.io's reproducibility tolerance: 1e-4 of the test output's range."""
+    import numpy as np
+
+    output = np.load(io.BytesIO(test_output))
+    span = float(output.max() - output.min())
+    return {"absolute_tolerance": 1e-4 * span, "relative_tolerance": 1e-4}
+
+
 def _rdf(model, info, files):
     """The ``rdf.yaml`` content (bioimage.io model spec :data:`BIOIMAGEIO_FORMAT_VERSION`) as a dict."""
     inputs, outputs = _tensors(info, model, files)
@@ -490,13 +511,24 @@ def _rdf(model, info, files):
         "outputs": outputs,
         "weights": _weights(info, files),
         "config": {
-            "bioimageio": {"reproducibility_tolerance": [{"absolute_tolerance": 1e-4, "relative_tolerance": 1e-4}]},
+            "bioimageio": {"reproducibility_tolerance": [_tolerance(files["test_output.npy"])]},
             "skfsrcnn": {key: info[key] for key in ("source", "scale", "input_range", "sha256", "skfsrcnn_version")},
         },
     }
 
 
-def _readme(info):
+def _intensity_text(low, high):
+    """How the package's pre- and post-processing handle intensities, for its README."""
+    if (low, high) == (0.0, 1.0):
+        return ("The network was trained on full-range intensities: the pre-processing maps the "
+                "image's minimum to 0 and its maximum to 1 (`scale_range`).")
+    return (f"The network was trained on intensities in [{low:.6g}, {high:.6g}]. The pre-processing "
+            f"maps the image's minimum to {low:.6g} and its maximum to {high:.6g} (`scale_range`, then "
+            f"`scale_linear` with gain {high - low:.6g} and offset {low:.6g}); the post-processing maps "
+            "the result back so that the input's minimum reads 0 and its maximum 1 (`scale_linear`).")
+
+
+def _readme(info, min_size):
     """The package's README.md."""
     low, high = info["input_range"]
     network = info["network"]
@@ -507,18 +539,14 @@ def _readme(info):
 from `{info['source']}` (sha256 `{info['sha256']}`).
 
 - Training data: {info['training_data']}.
-- Input: one channel, any size from {2 * info['scale']} pixels (axes batch, channel, y, x).
+- Input: one channel (axes batch, channel, y, x), at least {min_size} pixels a side.
 - Output: {info['scale']} times the input's height and width.
 
 ## Intensities
 
-The network was trained on intensities in [{low:.6g}, {high:.6g}]. The
-pre-processing maps the image's minimum to {low:.6g} and its maximum to
-{high:.6g} (`scale_range`, then `scale_linear` with gain {high - low:.6g} and
-offset {low:.6g}); the post-processing maps the result back so that the
-input's minimum reads 0 and its maximum 1 (`scale_linear`). The output is not
-clipped: edges may overshoot slightly. This is what `skfsrcnn.upscale` does
-for a float image in [0, 1] with `clip=False`.
+{_intensity_text(low, high)} The output is not clipped: edges may overshoot
+slightly. This is what `skfsrcnn.upscale` does for a float image in [0, 1]
+with `clip=False`.
 
 Colour photographs: upscale the luma (Y of YCbCr) and resize the chroma
 bicubically, as `skfsrcnn.upscale` does; this package handles one channel.
