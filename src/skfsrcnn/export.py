@@ -81,6 +81,7 @@ BIOIMAGEIO_FORMAT_VERSION = "0.5.4"
 _SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt", "bioimageio": ".zip"}
 _EXAMPLE_SIZE = (17, 13)  # traced and exported with this input; any size works afterwards
 _TEST_SIZE = 45  # the bioimage.io package's test image: odd, and square for a 2:1 cover
+_MIN_SIZE = 16  # the smallest input side a bioimage.io package declares (the network takes any)
 _DONG_2016 = {
     "text": "Dong, C., Loy, C. C. and Tang, X. Accelerating the Super-Resolution Convolutional "
     "Neural Network. ECCV 2016, LNCS 9906, 391-407.",
@@ -158,9 +159,9 @@ def export(weights, path, format, *, overwrite=False):
     """
     _check_format(format)
     target = _check_path(path, format, overwrite)
-    model, info = _load(weights)
+    model, info, source = _load(weights)
     if format == "bioimageio":
-        _atomic_write(target, lambda tmp: _write_bioimageio(model, info, _weights_id(weights), tmp))
+        _atomic_write(target, lambda tmp: _write_bioimageio(model, info, source, tmp))
     else:
         writer = _write_onnx if format == "onnx" else _write_torchscript
         _atomic_write(target, lambda tmp: writer(model, info, tmp))
@@ -207,25 +208,29 @@ def _atomic_write(path, write):
 
 
 def _load(weights):
-    """``(model, info)``: a private copy of the network of ``weights`` and the metadata to record."""
+    """``(model, info, source)``: a copy of the network, the metadata to record, and ``upscale``'s ``weights``.
+
+    ``source`` is the registry name, or the weights file's resolved path.
+    """
     from . import __version__
     from .pretrained import REGISTRY, input_range, load_model, weights_path
 
     model = copy.deepcopy(load_model(weights)).cpu().eval()
     name = os.fspath(weights)
-    source = weights_path(name) if name in REGISTRY else Path(name).expanduser()
+    registered = name in REGISTRY
+    file = weights_path(name) if registered else Path(name).expanduser().resolve()
     info = {
-        "name": name if name in REGISTRY else source.stem,
+        "name": name if registered else file.stem,
         "network": type(model).__name__,
         "architecture": model.config,
         "scale": model.scale,
         "input_range": list(input_range(weights)),
-        "sha256": _sha256(source),
+        "sha256": _sha256(file),
         "skfsrcnn_version": __version__,
-        "source": name if name in REGISTRY else source.name,
-        "training_data": REGISTRY.get(name, {}).get("training_data", "unknown (a user-trained file)"),
+        "source": name if registered else file.name,
+        "training_data": REGISTRY[name]["training_data"] if registered else "unknown (a user-trained file)",
     }
-    return model, info
+    return model, info, name if registered else str(file)
 
 
 def _sha256(path):
@@ -311,34 +316,30 @@ def _write_torchscript(model, info, path):
         torch.jit.save(_traced(model), os.fspath(path), _extra_files={"skfsrcnn.json": json.dumps(info)})
 
 
-def _weights_id(weights):
-    """``weights`` as ``upscale`` takes it: a registry name, or the file's resolved path."""
-    from .pretrained import REGISTRY
-
-    name = os.fspath(weights)
-    return name if name in REGISTRY else str(Path(name).expanduser().resolve())
-
-
-def _write_bioimageio(model, info, weights, path):
-    """A bioimage.io model package: ``rdf.yaml`` and its files, zipped."""
+def _write_bioimageio(model, info, source, path):
+    """A bioimage.io model package: ``rdf.yaml`` and its files, zipped (``source``: see :func:`_load`)."""
     import yaml
 
-    files = _package_files(model, info, weights)
-    files["rdf.yaml"] = yaml.safe_dump(_rdf(model, info, files), sort_keys=False).encode()
+    files = _package_files(model, info, source)
+    files["rdf.yaml"] = yaml.safe_dump(_rdf(info, files), sort_keys=False).encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
         for name, data in files.items():
             package.writestr(name, data)
 
 
-def _package_files(model, info, weights):
-    """``{file name: bytes}`` of the package's files other than ``rdf.yaml``."""
+def _package_files(model, info, source):
+    """``{file name: bytes}`` of the package's files other than ``rdf.yaml``.
+
+    The expected test output is ``upscale``'s, so the package's own model
+    test checks each weights format against it.
+    """
     import numpy as np
     import torch
 
     from ._upscale import upscale
 
     image = _test_image()
-    upscaled = upscale(image, info["scale"], weights=weights, clip=False, tile_size=None)
+    upscaled = upscale(image, info["scale"], weights=source, clip=False, tile_size=None)
     state = io.BytesIO()
     torch.save(model.state_dict(), state)
     with tempfile.TemporaryDirectory() as folder:
@@ -354,7 +355,7 @@ def _package_files(model, info, weights):
         "test_input.npy": _npy(image[None, None]),
         "test_output.npy": _npy(upscaled[None, None].astype(np.float32)),
         "cover.png": _cover(image, upscaled, info["scale"]),
-        "README.md": _readme(info, _min_size(model)).encode(),
+        "README.md": _readme(info).encode(),
     }
 
 
@@ -404,36 +405,32 @@ def _processing(info):
     return [to_unit, to_network], [from_network]
 
 
-def _halo(model):
-    """Input pixels per side that one output pixel depends on (a bioimage.io output halo / scale)."""
-    return int(model.halo)
+def _axes(info, tensor):
+    """The (batch, channel, y, x) axes of the ``'input'`` or ``'output'`` tensor.
 
-
-def _min_size(model):
-    """The smallest input side of the package: one pixel beyond the halo on both sides."""
-    return 2 * _halo(model) + 1
-
-
-def _axes(info, model, tensor):
-    """The (batch, channel, y, x) axes of the ``'input'`` or ``'output'`` tensor."""
-    scale = info["scale"]
+    The output's ``y`` and ``x`` are the input's times the scale (their
+    ``scale``, the pixel size, is the input's divided by the upscaling
+    factor). No halo is declared: bioimageio.core would then pad the input
+    by mirroring, where ``upscale`` (and the network's training) pads with
+    zeros, changing the outermost pixels.
+    """
     channel = {"type": "channel", "channel_names": ["intensity"]}
     if tensor == "input":
-        space = [{"type": "space", "id": axis, "size": {"min": _min_size(model), "step": 1}, "scale": scale}
+        space = [{"type": "space", "id": axis, "size": {"min": _MIN_SIZE, "step": 1}, "scale": info["scale"]}
                  for axis in ("y", "x")]
     else:
-        space = [{"type": "space", "id": axis, "size": {"tensor_id": "input", "axis_id": axis},
-                  "scale": 1.0, "halo": _halo(model) * scale} for axis in ("y", "x")]
+        space = [{"type": "space", "id": axis, "size": {"tensor_id": "input", "axis_id": axis}, "scale": 1.0}
+                 for axis in ("y", "x")]
     return [{"type": "batch"}, channel, *space]
 
 
-def _tensors(info, model, files):
+def _tensors(info, files):
     preprocessing, postprocessing = _processing(info)
     low, high = info["input_range"]
     inputs = [{
         "id": "input",
         "description": f"Grey image; its minimum and maximum are mapped to [{low:.4g}, {high:.4g}].",
-        "axes": _axes(info, model, "input"),
+        "axes": _axes(info, "input"),
         "test_tensor": {"source": "test_input.npy", "sha256": _sha256_bytes(files["test_input.npy"])},
         "data": {"type": "float32"},
         "preprocessing": preprocessing,
@@ -441,7 +438,7 @@ def _tensors(info, model, files):
     outputs = [{
         "id": "output",
         "description": f"x{info['scale']} super-resolution; the input's minimum reads 0, its maximum 1.",
-        "axes": _axes(info, model, "output"),
+        "axes": _axes(info, "output"),
         "test_tensor": {"source": "test_output.npy", "sha256": _sha256_bytes(files["test_output.npy"])},
         "data": {"type": "float32"},
         "postprocessing": postprocessing,
@@ -490,9 +487,9 @@ def _tolerance(test_output):
     return {"absolute_tolerance": 1e-4 * span, "relative_tolerance": 1e-4}
 
 
-def _rdf(model, info, files):
+def _rdf(info, files):
     """The ``rdf.yaml`` content (bioimage.io model spec :data:`BIOIMAGEIO_FORMAT_VERSION`) as a dict."""
-    inputs, outputs = _tensors(info, model, files)
+    inputs, outputs = _tensors(info, files)
     network = "SRCNN" if info["network"] == "SRCNN" else "FSRCNN"
     return {
         "format_version": BIOIMAGEIO_FORMAT_VERSION,
@@ -528,7 +525,7 @@ def _intensity_text(low, high):
             "the result back so that the input's minimum reads 0 and its maximum 1 (`scale_linear`).")
 
 
-def _readme(info, min_size):
+def _readme(info):
     """The package's README.md."""
     low, high = info["input_range"]
     network = info["network"]
@@ -539,7 +536,7 @@ def _readme(info, min_size):
 from `{info['source']}` (sha256 `{info['sha256']}`).
 
 - Training data: {info['training_data']}.
-- Input: one channel (axes batch, channel, y, x), at least {min_size} pixels a side.
+- Input: one channel (axes batch, channel, y, x), at least {_MIN_SIZE} pixels a side.
 - Output: {info['scale']} times the input's height and width.
 
 ## Intensities
