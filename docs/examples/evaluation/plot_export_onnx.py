@@ -22,7 +22,6 @@ from skimage import data
 
 from skfsrcnn import upscale
 from skfsrcnn.export import export
-from skfsrcnn.pretrained import input_range
 
 ######################################################################
 # Export
