@@ -15,7 +15,7 @@ ones). It stays outside the graph because the same network also runs
 without it: ``upscale`` feeds the luma of a colour photograph, which is
 already in the photo range, to the network as it is; and a bioimage.io
 package expresses the mapping in its own pre- and post-processing
-(``scale_linear``), which Fiji/deepImageJ, QuPath and ilastik apply.
+(``scale_linear``), which the programs that read packages apply.
 
 Formats (:data:`FORMATS`):
 
@@ -25,7 +25,8 @@ Formats (:data:`FORMATS`):
     ``onnxscript``: ``pip install skfsrcnn[export]``). Dynamic batch,
     height and width. ``metadata_props`` record ``name``, ``network``,
     ``architecture``, ``scale``, ``input_range`` (JSON ``[low, high]``),
-    ``sha256`` (of the source weights file) and ``skfsrcnn_version``.
+    ``sha256`` (of the source weights file), ``source`` (the registry name
+    or file name), ``training_data`` and ``skfsrcnn_version``.
     Runs in ONNX Runtime and OpenCV's ``cv2.dnn.readNetFromONNX``.
 ``'torchscript'``
     A traced TorchScript file for ``torch.jit.load``, with no need for
