@@ -315,6 +315,11 @@ def test_weights_that_are_not_a_network_are_refused(tmp_path):
 # ------------------------------------------------------------------------ the command
 
 
+def test_importing_the_module_loads_no_torch():
+    code = "import sys, skfsrcnn.export; sys.exit('torch' in sys.modules or 'onnx' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
 def _command(*argv):
     return run_export_command(add_export_arguments(argparse.ArgumentParser(prog="skfsrcnn export")).parse_args(argv))
 

@@ -574,9 +574,10 @@ BSD-3-Clause, as skfsrcnn.
 def add_export_arguments(parser):
     """Add the arguments of ``skfsrcnn export`` to the ``argparse`` ``parser``.
 
-    ``WEIGHTS`` (a registry name or a weights file), ``--format``
-    (:data:`FORMATS`), ``OUTPUT`` and ``--overwrite``; run the parsed
-    arguments with :func:`run_export_command`.
+    ``NAME|PATH`` (a registry name or a weights file), ``--format``
+    (:data:`FORMATS`), ``OUTPUT`` and ``--overwrite``; also sets the
+    parser's description. Run the parsed arguments with
+    :func:`run_export_command`.
 
     Parameters
     ----------
