@@ -292,6 +292,15 @@ def test_a_failed_export_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_onnx_without_its_packages_says_what_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # import onnxscript fails
+    with pytest.raises(ImportError, match=r"onnx and onnxscript.*pip install 'skfsrcnn\[export\]'"):
+        export("fsrcnn-s-x2", tmp_path / "m.onnx", "onnx")
+    assert list(tmp_path.iterdir()) == []
+    assert _command("fsrcnn-s-x2", "--format", "onnx", str(tmp_path / "m.onnx")) == 2
+    assert "pip install 'skfsrcnn[export]'" in capsys.readouterr().err
+
+
 def test_weights_that_are_not_a_network_are_refused(tmp_path):
     from safetensors.torch import save_file
 
