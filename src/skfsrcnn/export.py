@@ -53,6 +53,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import warnings
 import zipfile
 from contextlib import contextmanager
@@ -323,9 +324,12 @@ def _write_bioimageio(model, info, source, path):
 
     files = _package_files(model, info, source)
     files["rdf.yaml"] = yaml.safe_dump(_rdf(info, files), sort_keys=False).encode()
+    now = time.localtime()[:6]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
         for name, data in files.items():
-            package.writestr(name, data)
+            entry = zipfile.ZipInfo(name, date_time=now)
+            entry.external_attr = 0o644 << 16  # readable by all when unzipped
+            package.writestr(entry, data, zipfile.ZIP_DEFLATED)
 
 
 def _package_files(model, info, source):
@@ -495,7 +499,7 @@ def _rdf(info, files):
     return {
         "format_version": BIOIMAGEIO_FORMAT_VERSION,
         "type": "model",
-        "name": f"skfsrcnn {info['name']} x{info['scale']} super-resolution",
+        "name": f"skfsrcnn {info['name']} super-resolution",
         "description": f"{network} single-image super-resolution (x{info['scale']}) of grey images, "
         f"exported by skfsrcnn {info['skfsrcnn_version']} from {info['source']}.",
         "authors": [{"name": "skfsrcnn developers"}],
