@@ -111,7 +111,8 @@ def test_onnx_metadata_record_the_source(tmp_path):
 
     assert props["sha256"] == REGISTRY["fsrcnn-x3"]["sha256"]
     assert props["skfsrcnn_version"]
-    assert [dim.dim_param for dim in model.graph.input[0].type.tensor_type.shape.dim] == ["batch", "", "height", "width"]
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [dim.dim_param for dim in dims] == ["batch", "", "height", "width"]
     assert not list(tmp_path.glob("*.data"))  # one self-contained file
 
 
