@@ -144,6 +144,7 @@ API_MODULES = {
     "skfsrcnn.datasets": "api/datasets.rst",
     "skfsrcnn.evaluate": "api/evaluate.rst",
     "skfsrcnn.train": "api/train.rst",
+    "skfsrcnn.export": "api/export.rst",
     "napari_fsrcnn": "api/napari_fsrcnn.rst",
 }
 

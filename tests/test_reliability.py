@@ -117,6 +117,15 @@ class Env:
         save_file(load_file(str(self.weights)), str(path), metadata={**header, **metadata})
         return path
 
+    def edited_weights_of_another_network(self):
+        """A safetensors file of tensors that are no FSRCNN or SRCNN."""
+        import torch
+        from safetensors.torch import save_file
+
+        path = self.tmp_path / "other.safetensors"
+        save_file({"encoder.weight": torch.zeros(4, 4)}, str(path))
+        return path
+
     def truncated(self, name, data):
         path = self.file(name, data)
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -155,6 +164,11 @@ class Env:
         return self.file("good/a.png", _uint8((40, 40, 3))).parent
 
     # -- skfsrcnn-eval
+
+    def export(self, *argv):
+        from skfsrcnn.cli import main
+
+        _command(main, "export", *argv)
 
     def evaluate(self, *argv):
         from skfsrcnn.cli.eval import main
@@ -292,6 +306,7 @@ def _int64_wide():
 # ------------------------------------------------------------------------------ CASES
 
 UPSCALE, CLI, TRAIN, EVAL, WIDGET = "upscale", "skfsrcnn upscale", "skfsrcnn-train", "skfsrcnn-eval", "napari widget"
+EXPORT = "skfsrcnn export"
 
 CASES = [
     # ---- skfsrcnn.upscale: types
@@ -509,6 +524,18 @@ CASES = [
          lambda env: env.evaluate("--bicubic", "--data", env.good_folder(), "--scale", 2, "--degradation", "area",
                                   "--blur-sigma", 1),
          Raises(CommandFailed, r"`blur_sigma`=1\.0 is only used by the 'gaussian' degradation, not 'area'")),
+    Case("export-tflite", EXPORT, "``--format tflite``",
+         lambda env: env.export(env.weights, "--format", "tflite", env.tmp_path / "m.tflite"),
+         Raises(CommandFailed, r"argument --format: invalid choice: 'tflite'")),
+    Case("export-existing", EXPORT, "an OUTPUT that exists, without ``--overwrite``",
+         lambda env: env.export(env.weights, "--format", "onnx", env.file("m.onnx", raw=b"mine")),
+         Raises(CommandFailed, r"exists; pass overwrite=True \(--overwrite\)")),
+    Case("export-no-folder", EXPORT, "an OUTPUT in a folder that does not exist",
+         lambda env: env.export(env.weights, "--format", "torchscript", env.tmp_path / "nope" / "m.pt"),
+         Raises(CommandFailed, r"does not exist; create it first")),
+    Case("export-not-a-network", EXPORT, "a safetensors file of some other network",
+         lambda env: env.export(env.edited_weights_of_another_network(), "--format", "onnx", env.tmp_path / "m.onnx"),
+         Raises(CommandFailed, r"does not hold FSRCNN \(or SRCNN\) weights")),
     Case("eval-wrong-scale", EVAL, "x2 weights with ``--scale 3``",
          lambda env: env.evaluate("--weights", env.weights, "--data", env.good_folder(), "--scale", 3),
          Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3; use scale=2 or "
@@ -613,7 +640,7 @@ def test_ids_are_unique_and_the_matrix_is_large():
     ids = [case.id for case in CASES]
     assert len(set(ids)) == len(ids)
     assert len(CASES) >= 40
-    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET}
+    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET, EXPORT}
 
 
 def test_docs_table_lists_every_case():

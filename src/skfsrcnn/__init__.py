@@ -31,6 +31,8 @@ train
     Training (``skfsrcnn train``).
 cli
     The ``skfsrcnn`` command: ``skfsrcnn upscale | train | eval``.
+export
+    Export weights to ONNX, TorchScript or a bioimage.io model package.
 """
 
 import lazy_loader as _lazy

@@ -1,4 +1,4 @@
-from . import cli, datasets, degradation, evaluate, io, metrics, models, pretrained, resize, train
+from . import cli, datasets, degradation, evaluate, export, io, metrics, models, pretrained, resize, train
 from ._front import upscale
 from ._options import DEFAULT_TILE_SIZE
 from ._progress import run_to_end
@@ -10,6 +10,7 @@ __all__ = [
     "datasets",
     "degradation",
     "evaluate",
+    "export",
     "io",
     "metrics",
     "models",

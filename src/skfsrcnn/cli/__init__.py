@@ -1,4 +1,4 @@
-"""The ``skfsrcnn`` command: ``skfsrcnn upscale | train | eval``.
+"""The ``skfsrcnn`` command: ``skfsrcnn upscale | train | eval | export``.
 
 Each subcommand lives in its own module, which adds its arguments
 (``add_arguments``) and runs them (``run``):
@@ -7,7 +7,9 @@ Each subcommand lives in its own module, which adds its arguments
 - :mod:`skfsrcnn.cli.train`: train from a config or a recipe (also the
   ``skfsrcnn-train`` program, :func:`skfsrcnn.cli.train.main`);
 - :mod:`skfsrcnn.cli.eval`: score weights on a benchmark (also the
-  ``skfsrcnn-eval`` program, :func:`skfsrcnn.cli.eval.main`).
+  ``skfsrcnn-eval`` program, :func:`skfsrcnn.cli.eval.main`);
+- :mod:`skfsrcnn.cli.export`: export weights to ONNX, TorchScript or a
+  bioimage.io model package.
 
 Exit status, for every command: 0 success; 1 failure (an unexpected error,
 reported with a traceback); 2 bad usage (bad arguments, input files, data
@@ -16,6 +18,7 @@ interrupted.
 """
 
 from . import eval as eval_command
+from . import export as export_command
 from . import train as train_command
 from . import upscale as upscale_command
 from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, new_parser
@@ -27,13 +30,14 @@ _COMMANDS = {
     "upscale": (upscale_command, "upscale an image file or a zarr array"),
     "train": (train_command, "train weights from a config or a recipe (also: skfsrcnn-train)"),
     "eval": (eval_command, "score weights or a baseline on a benchmark (also: skfsrcnn-eval)"),
+    "export": (export_command, "export weights to ONNX, TorchScript or a bioimage.io package"),
 }
 
 
 def build_parser():
     """The argument parser of the ``skfsrcnn`` command, with one subparser per subcommand."""
     parser = new_parser("skfsrcnn", "FSRCNN super-resolution.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{upscale,train,eval}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{upscale,train,eval,export}")
     for name, (module, summary) in _COMMANDS.items():
         sub = new_parser(name, module.DESCRIPTION, parent=commands, help=summary)
         module.add_arguments(sub)

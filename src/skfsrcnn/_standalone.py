@@ -1,0 +1,96 @@
+"""FSRCNN and SRCNN for bioimage.io's ``pytorch_state_dict`` weights: PyTorch alone, no skfsrcnn.
+
+A bioimage.io model package ships the network's source with its state dict,
+and the consumer (bioimageio.core, deepImageJ's engines) imports that one
+file on its own. :func:`skfsrcnn.export.export` copies this module into the
+package as ``skfsrcnn_architecture.py``; it therefore imports nothing from
+skfsrcnn. Its classes hold the same parameters under the same names as
+:class:`skfsrcnn.models.FSRCNN` and :class:`skfsrcnn.models.SRCNN` and
+compute the same function (checked by ``tests/test_export.py``).
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+_DECONV_KERNEL = 9
+_BICUBIC_REACH = 2
+
+
+def _conv_prelu(in_channels, out_channels, kernel_size):
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
+        nn.PReLU(out_channels),
+    )
+
+
+class FSRCNN(nn.Module):
+    """FSRCNN (Dong, Loy & Tang, ECCV 2016) on one channel: (B, 1, M, N) -> (B, 1, M * scale, N * scale).
+
+    Parameters
+    ----------
+    scale : int
+        Upscaling factor; the deconvolution stride.
+    d, s, m : int, optional
+        Feature channels, shrunk channels and 3x3 mapping layers.
+    """
+
+    def __init__(self, scale, d=56, s=12, m=4):
+        super().__init__()
+        self.feature = _conv_prelu(1, d, 5)
+        self.shrink = _conv_prelu(d, s, 1)
+        self.mapping = nn.Sequential(*[_conv_prelu(s, s, 3) for _ in range(m)])
+        self.expand = _conv_prelu(s, d, 1)
+        self.deconv = nn.ConvTranspose2d(
+            d, 1, _DECONV_KERNEL, stride=scale, padding=_DECONV_KERNEL // 2, output_padding=scale - 1
+        )
+
+    def forward(self, x):
+        """Upscale ``x`` of shape (B, 1, M, N)."""
+        return self.deconv(self.expand(self.mapping(self.shrink(self.feature(x)))))
+
+
+def _keys_cubic(t):
+    """Keys' cubic convolution kernel (a = -0.5), as MATLAB's ``imresize`` uses it."""
+    t = t.abs()
+    near = (1.5 * t**3 - 2.5 * t**2 + 1) * (t <= 1)
+    far = (-0.5 * t**3 + 2.5 * t**2 - 4 * t + 2) * ((t > 1) & (t <= 2))
+    return near + far
+
+
+def _bicubic_kernel(scale):
+    """(scale**2, 1, 5, 5) convolution whose output channels are the phases of bicubic upsampling."""
+    offsets = torch.arange(-_BICUBIC_REACH, _BICUBIC_REACH + 1, dtype=torch.float64)
+    centres = (torch.arange(scale, dtype=torch.float64) + 0.5) / scale - 0.5
+    phases = _keys_cubic(centres[:, None] - offsets[None, :])
+    phases = phases / phases.sum(dim=1, keepdim=True)
+    kernel = phases[:, None, :, None] * phases[None, :, None, :]
+    return kernel.reshape(scale * scale, 1, 2 * _BICUBIC_REACH + 1, 2 * _BICUBIC_REACH + 1).float()
+
+
+class SRCNN(nn.Module):
+    """SRCNN (Dong et al., ECCV 2014) after MATLAB-bicubic upsampling: (B, 1, M, N) -> (B, 1, M * scale, N * scale).
+
+    Parameters
+    ----------
+    scale : int
+        Upscaling factor of the bicubic step.
+    n1, n2 : int, optional
+        Channels of the patch extraction and the non-linear mapping.
+    f1, f2, f3 : int, optional
+        Kernel sizes (odd) of the three convolutions.
+    """
+
+    def __init__(self, scale, n1=64, n2=32, f1=9, f2=1, f3=5):
+        super().__init__()
+        self.scale = scale
+        self.register_buffer("kernel", _bicubic_kernel(scale), persistent=False)
+        self.extraction = nn.Conv2d(1, n1, f1, padding=f1 // 2)
+        self.mapping = nn.Conv2d(n1, n2, f2, padding=f2 // 2)
+        self.reconstruction = nn.Conv2d(n2, 1, f3, padding=f3 // 2)
+
+    def forward(self, x):
+        """Upscale ``x`` of shape (B, 1, M, N)."""
+        x = F.pad(x, (_BICUBIC_REACH,) * 4, mode="replicate")
+        x = F.pixel_shuffle(F.conv2d(x, self.kernel), self.scale)
+        return self.reconstruction(F.relu(self.mapping(F.relu(self.extraction(x)))))
