@@ -64,6 +64,63 @@ REGISTRY = {
             ]
         }
     },
+    "fsrcnn-s-fluo-x2": {
+        "file": "fsrcnn_s_fluo_x2.safetensors",
+        "sha256": "610b50395889f640170542a8d5cc751b91995828aba795df4a7bf29f57148e4e",
+        "architecture": "fsrcnn-s",
+        "scale": 2,
+        "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
+        "recipe": "recipes/fsrcnn-s-fluo-x2.yaml",
+        "stage": "fsrcnn-s-fluo-x2",
+        "input_range": [
+            0.0,
+            1.0
+        ],
+        "scores": {
+            "DSB2018-fluo/val": [
+                50.04,
+                0.9931
+            ]
+        }
+    },
+    "fsrcnn-s-fluo-x3": {
+        "file": "fsrcnn_s_fluo_x3.safetensors",
+        "sha256": "bc4e9f402ca38d0fca73f82622ef325a38c45621086b92b10f5110122ea5b4ae",
+        "architecture": "fsrcnn-s",
+        "scale": 3,
+        "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
+        "recipe": "recipes/fsrcnn-s-fluo-x3.yaml",
+        "stage": "fsrcnn-s-fluo-x3",
+        "input_range": [
+            0.0,
+            1.0
+        ],
+        "scores": {
+            "DSB2018-fluo/val": [
+                47.35,
+                0.9894
+            ]
+        }
+    },
+    "fsrcnn-s-fluo-x4": {
+        "file": "fsrcnn_s_fluo_x4.safetensors",
+        "sha256": "366172ded22bf8ebe50a224de68428e8bfba5de15d15e32ad982e2f616dd6b17",
+        "architecture": "fsrcnn-s",
+        "scale": 4,
+        "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
+        "recipe": "recipes/fsrcnn-s-fluo-x4.yaml",
+        "stage": "fsrcnn-s-fluo-x4",
+        "input_range": [
+            0.0,
+            1.0
+        ],
+        "scores": {
+            "DSB2018-fluo/val": [
+                45.47,
+                0.9857
+            ]
+        }
+    },
     "fsrcnn-s-x2": {
         "file": "fsrcnn_s_x2.safetensors",
         "sha256": "04774873ed798e25a33e95de17fb87f952addcd233bbcd851546c8d308f94185",
