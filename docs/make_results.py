@@ -275,7 +275,7 @@ def _render_microscopy(rows, out):
         return
     by = {(r["method"], int(r["scale"])): r for r in rows}
     scales = sorted({int(r["scale"]) for r in rows})
-    order = ["bicubic", "skimage-rescale", "fsrcnn-raw"]
+    order = ["bicubic", "skimage-rescale", "fsrcnn-raw", "fsrcnn-upscale", "fsrcnn-s-upscale"]
     methods = {r["method"]: r["label"] for r in rows}
     body = []
     for method in order + sorted(set(methods) - set(order)):
