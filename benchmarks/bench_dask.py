@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from _report import Report, cpu_name
 
 #: Worker environment per ``--malloc`` choice, on top of dask's ``pre-spawn-environ``.
@@ -61,7 +62,7 @@ def make_input(path, size, chunk, seed=0):
         rows = np.arange(start, min(start + chunk, size), dtype=np.float32)[:, None]
         smooth = 0.5 + 0.25 * np.sin(rows / 37.0) * np.cos(cols / 53.0) + 0.15 * np.sin((rows + cols) / 400.0)
         noisy = smooth + 0.03 * rng.standard_normal(smooth.shape, dtype=np.float32)
-        array[start:start + rows.shape[0]] = np.clip(noisy * 65535, 0, 65535).astype(np.uint16)
+        array[start : start + rows.shape[0]] = np.clip(noisy * 65535, 0, 65535).astype(np.uint16)
     return array
 
 
@@ -103,8 +104,12 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     parser.add_argument("--memory-limit", default="2GB", help="per worker (default 2GB)")
-    parser.add_argument("--malloc", default="tuned", choices=tuple(MALLOC_ENV),
-                        help="glibc allocator settings of the workers (default tuned; see above)")
+    parser.add_argument(
+        "--malloc",
+        default="tuned",
+        choices=tuple(MALLOC_ENV),
+        help="glibc allocator settings of the workers (default tuned; see above)",
+    )
     parser.add_argument("--workdir", type=Path, help="where in.zarr/out.zarr go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the output (the input is always kept in --workdir)")
     parser.add_argument("--output", type=Path, help="also write the report to this file")
@@ -123,22 +128,33 @@ def main(argv=None):
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     source = make_input(workdir / "in.zarr", args.size, args.chunk)
-    report(f"input: {args.size}x{args.size} uint16 zarr, chunks {args.chunk}, {source.nbytes / 1e9:.2f} GB "
-           f"(ready in {time.perf_counter() - started:.1f} s)")
+    report(
+        f"input: {args.size}x{args.size} uint16 zarr, chunks {args.chunk}, {source.nbytes / 1e9:.2f} GB "
+        f"(ready in {time.perf_counter() - started:.1f} s)"
+    )
     output = workdir / "out.zarr"
     shutil.rmtree(output, ignore_errors=True)
 
     environ = _worker_env(args.malloc)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
-            LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                         memory_limit=args.memory_limit, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
+        LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            memory_limit=args.memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         threads = client.run(_warm_up, args.model, args.scale, args.device)
         pids = client.run(os.getpid)
         before = client.run(_usage)
         image = da.from_zarr(source)
-        upscaled = skfsrcnn.upscale(image, args.scale, model=args.model, preserve_range=True,
-                                    tile_size=args.tile_size, device=args.device)
+        upscaled = skfsrcnn.upscale(
+            image, args.scale, model=args.model, preserve_range=True, tile_size=args.tile_size, device=args.device
+        )
         result = upscaled.map_blocks(_to_uint16, dtype=np.uint16)
         started = time.perf_counter()
         # A path (not a zarr.Array): dask would rechunk writes into an existing array to 128 MiB.
@@ -149,20 +165,27 @@ def main(argv=None):
 
     pixels = result.shape[0] * result.shape[1]
     malloc = ", ".join(f"{k}={v}" for k, v in sorted(environ.items()) if k.startswith("MALLOC_"))
-    report(f"output: {result.shape[0]}x{result.shape[1]} uint16, {result.nbytes / 1e9:.2f} GB, "
-           f"chunks {result.chunksize[0]}")
-    report(f"model {args.model} x{args.scale} on {args.device}, tile {args.tile_size}, "
-           f"{args.workers} workers x 1 thread (torch threads per worker: {sorted(set(threads.values()))}), "
-           f"memory limit {args.memory_limit} per worker")
+    report(
+        f"output: {result.shape[0]}x{result.shape[1]} uint16, {result.nbytes / 1e9:.2f} GB, "
+        f"chunks {result.chunksize[0]}"
+    )
+    report(
+        f"model {args.model} x{args.scale} on {args.device}, tile {args.tile_size}, "
+        f"{args.workers} workers x 1 thread (torch threads per worker: {sorted(set(threads.values()))}), "
+        f"memory limit {args.memory_limit} per worker"
+    )
     report(f"worker allocator (--malloc {args.malloc}): {malloc}")
-    report(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; "
-           f"dask {dask.__version__}, skfsrcnn {skfsrcnn.__version__}")
+    report(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; dask {dask.__version__}, skfsrcnn {skfsrcnn.__version__}")
     report(f"wall time: {wall:.1f} s")
-    report(f"throughput: {pixels / wall / 1e6:.2f} output Mpx/s ({pixels / args.scale**2 / wall / 1e6:.2f} input Mpx/s)")
+    report(
+        f"throughput: {pixels / wall / 1e6:.2f} output Mpx/s ({pixels / args.scale**2 / wall / 1e6:.2f} input Mpx/s)"
+    )
     for n, address in enumerate(sorted(after)):
         user, system, faults = (a - b for a, b in zip(after[address][:3], before.get(address, (0, 0, 0))))
-        report(f"worker {n} ({address}): peak memory {after[address][3]:.0f} MiB, "
-               f"CPU {user:.1f} s user + {system:.1f} s system, {faults / 1e6:.2f} M minor page faults")
+        report(
+            f"worker {n} ({address}): peak memory {after[address][3]:.0f} MiB, "
+            f"CPU {user:.1f} s user + {system:.1f} s system, {faults / 1e6:.2f} M minor page faults"
+        )
     report(f"workers restarted: {'yes' if restarted else 'no'}")
     report(f"load average at end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if args.output:

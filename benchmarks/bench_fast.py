@@ -108,8 +108,18 @@ def child(variant, preset, scale, calls, threads):
 
 
 def _run(variant, preset, scale, args):
-    command = [sys.executable, __file__, "--child", variant, preset, str(scale),
-               "--calls", str(args.calls), "--threads", str(args.threads)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        variant,
+        preset,
+        str(scale),
+        "--calls",
+        str(args.calls),
+        "--threads",
+        str(args.threads),
+    ]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 

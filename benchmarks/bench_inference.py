@@ -46,6 +46,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from _report import Report, cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,9 +71,14 @@ def frame(rows, cols):
 #: One worker process per library, each peer in its library's process, as its users run it.
 #: skfsrcnn's process also times OpenCV's models, to show what sharing a process does to them.
 PROCESSES = {
-    "skfsrcnn": ("skfsrcnn FSRCNN", "skfsrcnn FSRCNN-s", "skfsrcnn FSRCNN network",
-                 "skfsrcnn FSRCNN-s network", "OpenCV FSRCNN, in skfsrcnn's process",
-                 "OpenCV FSRCNN-small, in skfsrcnn's process"),
+    "skfsrcnn": (
+        "skfsrcnn FSRCNN",
+        "skfsrcnn FSRCNN-s",
+        "skfsrcnn FSRCNN network",
+        "skfsrcnn FSRCNN-s network",
+        "OpenCV FSRCNN, in skfsrcnn's process",
+        "OpenCV FSRCNN-small, in skfsrcnn's process",
+    ),
     "opencv": ("OpenCV FSRCNN", "OpenCV FSRCNN-small", "bicubic OpenCV"),
     "skimage": ("bicubic skimage",),
 }
@@ -312,9 +318,11 @@ def mps_section(report, args, workers):
     for name in names:
         cells = (f"{table[s][name]:10.1f}" if name in table[s] else f"{'-':>10s}" for s in sides)
         report(f"{name:28s}" + "".join(cells))
-    report(f"(repeats: {args.repeats} rounds up to 512^2, fewer at 1024^2, one call from 2048^2; skimage "
-           "only up to 1024^2 (0.7 MP/s); OpenCV dnn_superres only up to 2048^2: it does not tile and "
-           "needs about 1.1 KiB per input pixel, 18 GiB at 4096^2)")
+    report(
+        f"(repeats: {args.repeats} rounds up to 512^2, fewer at 1024^2, one call from 2048^2; skimage "
+        "only up to 1024^2 (0.7 MP/s); OpenCV dnn_superres only up to 2048^2: it does not tile and "
+        "needs about 1.1 KiB per input pixel, 18 GiB at 4096^2)"
+    )
     report()
     return table
 
@@ -376,8 +384,9 @@ def gpu_section(report, args):
     runs = {}
     for model in ("fsrcnn", "fsrcnn-s"):
         name = "FSRCNN" if model == "fsrcnn" else "FSRCNN-s"
-        runs[f"skfsrcnn {name} upscale"] = (
-            lambda model=model: upscale(rgb, 3, channel_axis=-1, model=model, device="cuda"))
+        runs[f"skfsrcnn {name} upscale"] = lambda model=model: upscale(
+            rgb, 3, channel_axis=-1, model=model, device="cuda"
+        )
         for half in (False, True):
             fast = FastFSRCNN(load_model(f"{model}-x3", scale=3, device="cuda"), half=half).eval()
             x = torch.rand(1, 1, 720, 1280, device="cuda")
@@ -399,8 +408,9 @@ def gpu_section(report, args):
 
 
 def memory_section(report, args):
-    report(f"## Peak memory, {MEMORY_SIDE}x{MEMORY_SIDE} greyscale uint8, x2, default tiling "
-           "(fresh subprocess per peer)")
+    report(
+        f"## Peak memory, {MEMORY_SIDE}x{MEMORY_SIDE} greyscale uint8, x2, default tiling (fresh subprocess per peer)"
+    )
     report()
     report(f"{'peer':28s}{'peak RSS':>12s}{'baseline':>12s}{'peak - base':>13s}{'output':>10s}{'time':>9s}")
     for name in MEMORY_PEERS:
@@ -409,17 +419,24 @@ def memory_section(report, args):
             env["OMP_NUM_THREADS"] = str(args.threads)
         done = subprocess.run(
             [sys.executable, __file__, "--memory-child", name],
-            capture_output=True, text=True, env=env, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         if done.returncode != 0:
             report(f"{name:28s} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
         baseline, peak, seconds, nbytes = done.stdout.split()[-4:]
         baseline, peak = int(baseline) / 2**20, int(peak) / 2**20  # KiB
-        report(f"{name:28s}{peak:9.2f} GiB{baseline:9.2f} GiB{peak - baseline:10.2f} GiB"
-               f"{int(nbytes) / 2**30:7.2f} GiB{float(seconds):8.1f} s")
-    report("OpenCV dnn_superres is not run here: it does not tile; its first layer's 56 feature maps of "
-           f"{MEMORY_SIDE}^2 float32 alone take {56 * MEMORY_SIDE**2 * 4 / 2**30:.0f} GiB.")
+        report(
+            f"{name:28s}{peak:9.2f} GiB{baseline:9.2f} GiB{peak - baseline:10.2f} GiB"
+            f"{int(nbytes) / 2**30:7.2f} GiB{float(seconds):8.1f} s"
+        )
+    report(
+        "OpenCV dnn_superres is not run here: it does not tile; its first layer's 56 feature maps of "
+        f"{MEMORY_SIDE}^2 float32 alone take {56 * MEMORY_SIDE**2 * 4 / 2**30:.0f} GiB."
+    )
     report()
 
 
@@ -442,10 +459,16 @@ def ratios_section(report, fps):
     checks = [
         ("FSRCNN >= 2x OpenCV FSRCNN (upscale)", fps[3]["skfsrcnn FSRCNN"] / fps[3]["OpenCV FSRCNN"], 2),
         ("FSRCNN >= 2x OpenCV FSRCNN (network)", fps[3]["skfsrcnn FSRCNN network"] / fps[3]["OpenCV FSRCNN"], 2),
-        ("FSRCNN-s >= 2x OpenCV FSRCNN-small (upscale)",
-         fps[3]["skfsrcnn FSRCNN-s"] / fps[3]["OpenCV FSRCNN-small"], 2),
-        ("FSRCNN-s >= 2x OpenCV FSRCNN-small (network)",
-         fps[3]["skfsrcnn FSRCNN-s network"] / fps[3]["OpenCV FSRCNN-small"], 2),
+        (
+            "FSRCNN-s >= 2x OpenCV FSRCNN-small (upscale)",
+            fps[3]["skfsrcnn FSRCNN-s"] / fps[3]["OpenCV FSRCNN-small"],
+            2,
+        ),
+        (
+            "FSRCNN-s >= 2x OpenCV FSRCNN-small (network)",
+            fps[3]["skfsrcnn FSRCNN-s network"] / fps[3]["OpenCV FSRCNN-small"],
+            2,
+        ),
         ("FSRCNN-s >= 24 fps (upscale)", fps[3]["skfsrcnn FSRCNN-s"], 24),
         ("FSRCNN-s >= 24 fps (network)", fps[3]["skfsrcnn FSRCNN-s network"], 24),
     ]
@@ -464,12 +487,16 @@ def environment(report, args):
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
     report("# skfsrcnn inference benchmark")
     report()
-    report(f"date {time.strftime('%Y-%m-%d %H:%M')}, {cpu}, {os.cpu_count()} logical CPUs, "
-           f"load average at start {load[0]:.2f}")
-    report(f"python {platform.python_version()}, skfsrcnn {skfsrcnn.__version__}, torch {torch.__version__} "
-           f"({args.threads or torch.get_num_threads()} threads), opencv {cv2.__version__} "
-           f"({args.threads or cv2.getNumThreads()} threads), "
-           f"skimage {skimage.__version__}, numpy {np.__version__}")
+    report(
+        f"date {time.strftime('%Y-%m-%d %H:%M')}, {cpu}, {os.cpu_count()} logical CPUs, "
+        f"load average at start {load[0]:.2f}"
+    )
+    report(
+        f"python {platform.python_version()}, skfsrcnn {skfsrcnn.__version__}, torch {torch.__version__} "
+        f"({args.threads or torch.get_num_threads()} threads), opencv {cv2.__version__} "
+        f"({args.threads or cv2.getNumThreads()} threads), "
+        f"skimage {skimage.__version__}, numpy {np.__version__}"
+    )
     report(f"command: python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}")
     report(f"repeats: {args.repeats} interleaved rounds (fps: 2 timed calls per round)")
     report()

@@ -69,8 +69,12 @@ def adam_step(network, compiled=False, bfloat16=False):
 
 
 #: The trainer's variants: (compiled, bfloat16) for each label.
-VARIANTS = {"float32 eager": (False, False), "float32 compiled": (True, False),
-            "bfloat16 eager": (False, True), "bfloat16 compiled": (True, True)}
+VARIANTS = {
+    "float32 eager": (False, False),
+    "float32 compiled": (True, False),
+    "bfloat16 eager": (False, True),
+    "bfloat16 compiled": (True, True),
+}
 
 
 def compare(model, scale, images, steps, repeats, patch, variants):
@@ -110,10 +114,14 @@ def main():
     variants = [label for label, (_, bf16) in VARIANTS.items() if not bf16 or native]
     images = augment(load_folder(T91)[:20])
     report = Report()
-    report(f"Training throughput, x{args.scale}: LR pixels per second of one Adam step "
-           f"(median of {args.repeats} interleaved rounds of {args.steps} steps)")
-    report(f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-           f"native bfloat16: {'yes' if native else 'no (bfloat16 rows left out)'}")
+    report(
+        f"Training throughput, x{args.scale}: LR pixels per second of one Adam step "
+        f"(median of {args.repeats} interleaved rounds of {args.steps} steps)"
+    )
+    report(
+        f"{cpu_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"native bfloat16: {'yes' if native else 'no (bfloat16 rows left out)'}"
+    )
     report()
     report(f"{'model':10s}{'batch':>10s}  {'step':20s}{'LR px/s':>12s}{'/ naive':>10s}{'compile time':>15s}")
     for model in args.model:
@@ -125,9 +133,11 @@ def main():
                 seconds = f"{compile_seconds[label]:.1f} s" if label in compile_seconds else ""
                 report(f"{model:10s}{batch:>10s}  {label:20s}{rate / 1e3:>8.0f} k{rate / naive:>10.2f}x{seconds:>15s}")
             report()
-    report("naive: ConvTranspose2d, NCHW, float32, 64 patches of 16x16 (the issue's plain recipe); skfsrcnn: "
-           "compact sub-pixel form, channels-last, 32 patches of the size shown, eager or torch.compile "
-           "(configs' compile: true), float32 or bfloat16 mixed precision (configs' precision: bfloat16)")
+    report(
+        "naive: ConvTranspose2d, NCHW, float32, 64 patches of 16x16 (the issue's plain recipe); skfsrcnn: "
+        "compact sub-pixel form, channels-last, 32 patches of the size shown, eager or torch.compile "
+        "(configs' compile: true), float32 or bfloat16 mixed precision (configs' precision: bfloat16)"
+    )
     if args.output:
         report.write(args.output)
 

@@ -152,7 +152,7 @@ _MISSING_MODULES = {}
 for _name in API_MODULES:
     try:
         importlib.import_module(_name)
-    except Exception as error:  # noqa: BLE001 - any import failure drops the page
+    except Exception as error:
         _MISSING_MODULES[_name] = f"{type(error).__name__}: {error}"
 
 _NAPARI_PLACEHOLDER = """\
@@ -200,7 +200,8 @@ def _check_api_coverage(app):
             continue
         module = importlib.import_module(name)
         public = [
-            item for item in getattr(module, "__all__", [])
+            item
+            for item in getattr(module, "__all__", [])
             if not isinstance(getattr(module, item, None), types.ModuleType)
         ]
         documented = _documented_names(page)
@@ -221,9 +222,7 @@ def _skip_missing_pages(app, docname, source):
 
 if _MISSING_MODULES:
     # autosummary reads the files itself: keep it away from unimportable pages.
-    autosummary_generate = [
-        page for name, page in API_MODULES.items() if name not in _MISSING_MODULES
-    ]
+    autosummary_generate = [page for name, page in API_MODULES.items() if name not in _MISSING_MODULES]
 
 # -- Generated snippets: numbers read from docs/results/ ------------------------
 
@@ -252,16 +251,18 @@ def _snippet_include(name, source, what, command):
     if source.exists():
         _write(name, f".. include:: {_rel(source)}\n")
     else:
-        _write(name, _NOT_YET.format(what=what, command=command,
-                                     target=f"docs/results/{source.name}"))
+        _write(name, _NOT_YET.format(what=what, command=command, target=f"docs/results/{source.name}"))
 
 
 def _snippet_benchmarks():
     files = sorted(RESULTS.glob("bench_*.txt")) + sorted(RESULTS.glob("bench_*.rst"))
     if not files:
-        _write("benchmarks.rst", _NOT_YET.format(
-            what="The benchmark output", command="the benchmarks in benchmarks/",
-            target="docs/results/bench_*.txt"))
+        _write(
+            "benchmarks.rst",
+            _NOT_YET.format(
+                what="The benchmark output", command="the benchmarks in benchmarks/", target="docs/results/bench_*.txt"
+            ),
+        )
         return
     parts = []
     for path in files:
@@ -277,10 +278,14 @@ def _snippet_benchmarks():
 def _snippet_reliability():
     files = sorted(RESULTS.glob("reliability*.rst")) + sorted(RESULTS.glob("reliability*.csv"))
     if not files:
-        _write("reliability.rst", _NOT_YET.format(
-            what="The table of bad inputs and their outcomes",
-            command="python docs/make_reliability.py",
-            target="docs/results/reliability.rst or reliability.csv"))
+        _write(
+            "reliability.rst",
+            _NOT_YET.format(
+                what="The table of bad inputs and their outcomes",
+                command="python docs/make_reliability.py",
+                target="docs/results/reliability.rst or reliability.csv",
+            ),
+        )
         return
     parts = []
     for path in files:
@@ -298,14 +303,15 @@ def _snippet_registry():
     """The weights registry as a table: names, architecture, provenance and scores."""
     from skfsrcnn.pretrained import REGISTRY
 
-    benchmarks = sorted({b for entry in REGISTRY.values() for b in entry.get("scores", {})},
-                        key=lambda b: ({"Set5": 0, "Set14": 1}.get(b, 2), b))
+    benchmarks = sorted(
+        {b for entry in REGISTRY.values() for b in entry.get("scores", {})},
+        key=lambda b: ({"Set5": 0, "Set14": 1}.get(b, 2), b),
+    )
     header = ["name", "architecture", "scale", "file"] + [f"{b} PSNR / SSIM" for b in benchmarks]
     rows = []
     for name, entry in sorted(REGISTRY.items()):
         scores = [
-            "{:.2f} / {:.4f}".format(*entry["scores"][b]) if b in entry.get("scores", {}) else "--"
-            for b in benchmarks
+            "{:.2f} / {:.4f}".format(*entry["scores"][b]) if b in entry.get("scores", {}) else "--" for b in benchmarks
         ]
         rows.append([f"``{name}``", entry["architecture"], str(entry["scale"]), f"``{entry['file']}``"] + scores)
     lines = [".. list-table::", "   :header-rows: 1", ""]
@@ -320,26 +326,36 @@ def _snippet_registry():
 
 def _snippet_napari_screenshots():
     shots = [
-        ("napari_plugin.png", "napari_screenshot.rst", "python scripts/napari_screenshot.py",
-         "napari with the FSRCNN dock widget and an upscaled layer over its input"),
-        ("napari_train.png", "napari_train_screenshot.rst", "python scripts/napari_screenshot.py --widget train",
-         "napari with the Train FSRCNN dock widget after a run, above the upscale widget offering the trained model"),
+        (
+            "napari_plugin.png",
+            "napari_screenshot.rst",
+            "python scripts/napari_screenshot.py",
+            "napari with the FSRCNN dock widget and an upscaled layer over its input",
+        ),
+        (
+            "napari_train.png",
+            "napari_train_screenshot.rst",
+            "python scripts/napari_screenshot.py --widget train",
+            "napari with the Train FSRCNN dock widget after a run, above the upscale widget offering the trained model",
+        ),
     ]
     for image, snippet, command, alt in shots:
         if (DOCS / "images" / image).exists():
             _write(snippet, f".. image:: /images/{image}\n   :alt: {alt}\n   :width: 100%\n")
         else:
-            _write(snippet, _NOT_YET.format(what=f"The screenshot {image}", command=command,
-                                            target=f"docs/images/{image}"))
+            _write(
+                snippet, _NOT_YET.format(what=f"The screenshot {image}", command=command, target=f"docs/images/{image}")
+            )
 
 
 def _write_snippets(app):
-    _snippet_include("results.rst", RESULTS / "results.rst", "The results table",
-                     "python docs/make_results.py")
-    _snippet_include("comparison.rst", RESULTS / "comparison.rst", "The comparison table",
-                     "python docs/make_results.py")
-    _snippet_include("microscopy.rst", RESULTS / "microscopy.rst", "The microscopy table",
-                     "python docs/make_results.py --microscopy")
+    _snippet_include("results.rst", RESULTS / "results.rst", "The results table", "python docs/make_results.py")
+    _snippet_include(
+        "comparison.rst", RESULTS / "comparison.rst", "The comparison table", "python docs/make_results.py"
+    )
+    _snippet_include(
+        "microscopy.rst", RESULTS / "microscopy.rst", "The microscopy table", "python docs/make_results.py --microscopy"
+    )
     _snippet_benchmarks()
     _snippet_reliability()
     _snippet_registry()

@@ -31,8 +31,17 @@ def main(argv=None):
     out = args.out.resolve()
     written = out.stat().st_mtime_ns if out.exists() else None
     env = {**os.environ, "SKFSRCNN_RELIABILITY_TABLE": str(out)}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               "tests/test_reliability.py", "-k", "test_bad_input"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_reliability.py",
+        "-k",
+        "test_bad_input",
+    ]
     status = subprocess.run(command, cwd=REPO, env=env).returncode
     if status == 0 and out.exists() and out.stat().st_mtime_ns != written:
         print(f"wrote {out}")

@@ -61,8 +61,14 @@ METHODS = ("bicubic", "skimage", "opencv", "weights")
 FIELDS = ["method", "label", "kind", "weights", "dataset", "scale", "psnr", "ssim", "images", "seconds"]
 
 #: Published FSRCNN results (Dong et al., ECCV 2016, Table 5; 91 images + General-100), PSNR only.
-PAPER = {("Set5", 2): 37.00, ("Set5", 3): 33.16, ("Set5", 4): 30.71,
-         ("Set14", 2): 32.63, ("Set14", 3): 29.43, ("Set14", 4): 27.59}
+PAPER = {
+    ("Set5", 2): 37.00,
+    ("Set5", 3): 33.16,
+    ("Set5", 4): 30.71,
+    ("Set14", 2): 32.63,
+    ("Set14", 3): 29.43,
+    ("Set14", 4): 27.59,
+}
 
 _OPENCV = {"FSRCNN": "fsrcnn-opencv", "FSRCNN-small": "fsrcnn-small-opencv"}
 
@@ -85,7 +91,7 @@ def _opencv(model_file, scale):
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise SystemExit(
             "make_results.py: OpenCV is needed for --only opencv: "
-            "pip install \"opencv-contrib-python-headless<5\" (not together with opencv-python)."
+            'pip install "opencv-contrib-python-headless<5" (not together with opencv-python).'
         ) from error
     sr = cv2.dnn_superres.DnnSuperResImpl_create()
     sr.readModel(str(model_file))
@@ -113,15 +119,20 @@ def _jobs(methods, scales, opencv_dir, device):
         if "bicubic" in methods:
             yield "bicubic", "bicubic (MATLAB imresize)", "baseline", "", scale, lambda s=scale: _bicubic(s)
         if "skimage" in methods:
-            yield ("skimage-rescale", "skimage rescale(order=3)", "baseline", "", scale,
-                   lambda s=scale: _skimage(s))
+            yield ("skimage-rescale", "skimage rescale(order=3)", "baseline", "", scale, lambda s=scale: _skimage(s))
         if "opencv" in methods:
             for prefix, method in _OPENCV.items():
                 path = Path(opencv_dir) / f"{prefix}_x{scale}.pb"
                 if not path.exists():
                     raise SystemExit(f"make_results.py: {path} is missing (see --opencv-dir).")
-                yield (method, f"OpenCV dnn_superres {prefix}", "opencv", path.name, scale,
-                       lambda p=path, s=scale: _opencv(p, s))
+                yield (
+                    method,
+                    f"OpenCV dnn_superres {prefix}",
+                    "opencv",
+                    path.name,
+                    scale,
+                    lambda p=path, s=scale: _opencv(p, s),
+                )
         if "weights" in methods:
             for name in available_weights():
                 entry = REGISTRY[name]
@@ -129,8 +140,7 @@ def _jobs(methods, scales, opencv_dir, device):
                     continue
                 family = re.sub(r"-x\d+$", "", name)
                 label = {"fsrcnn": "skfsrcnn FSRCNN", "fsrcnn-s": "skfsrcnn FSRCNN-s"}.get(family, f"skfsrcnn {family}")
-                yield (family, label, "skfsrcnn", name, scale,
-                       lambda n=name, s=scale: _weights(n, s, device))
+                yield (family, label, "skfsrcnn", name, scale, lambda n=name, s=scale: _weights(n, s, device))
 
 
 def _microscopy_jobs(scales, device):
@@ -140,11 +150,23 @@ def _microscopy_jobs(scales, device):
 
     for scale in scales:
         yield from _jobs(("bicubic", "skimage"), [scale], None, device)
-        yield ("fsrcnn-raw", "FSRCNN fed raw intensities (before the range mapping)", "skfsrcnn",
-               f"fsrcnn-x{scale}", scale, lambda s=scale: _weights(f"fsrcnn-x{s}", s, device))
+        yield (
+            "fsrcnn-raw",
+            "FSRCNN fed raw intensities (before the range mapping)",
+            "skfsrcnn",
+            f"fsrcnn-x{scale}",
+            scale,
+            lambda s=scale: _weights(f"fsrcnn-x{s}", s, device),
+        )
         for model in available_models():
-            yield (f"{model}-upscale", f"skfsrcnn.upscale, model='{model}'", "skfsrcnn", f"{model}-x{scale}", scale,
-                   lambda m=model, s=scale: library_upscaler(f"{m}-x{s}", s, device=device))
+            yield (
+                f"{model}-upscale",
+                f"skfsrcnn.upscale, model='{model}'",
+                "skfsrcnn",
+                f"{model}-x{scale}",
+                scale,
+                lambda m=model, s=scale: library_upscaler(f"{m}-x{s}", s, device=device),
+            )
 
 
 def _read_csv(path):
@@ -168,24 +190,42 @@ def score(args):
     for dataset in [MICROSCOPY] if args.microscopy else args.datasets:
         for scale in args.scales:
             benchmark = load_benchmark(Path(args.data) / dataset, scale)
-            jobs = (_microscopy_jobs([scale], args.device) if args.microscopy
-                    else _jobs(args.only, [scale], args.opencv_dir, args.device))
+            jobs = (
+                _microscopy_jobs([scale], args.device)
+                if args.microscopy
+                else _jobs(args.only, [scale], args.opencv_dir, args.device)
+            )
             for method, label, kind, weights, s, make in jobs:
                 start = time.perf_counter()
                 scores = evaluate(make(), benchmark, s)
                 seconds = time.perf_counter() - start
                 row = {
-                    "method": method, "label": label, "kind": kind, "weights": weights,
-                    "dataset": dataset, "scale": str(s),
+                    "method": method,
+                    "label": label,
+                    "kind": kind,
+                    "weights": weights,
+                    "dataset": dataset,
+                    "scale": str(s),
                     "psnr": f"{np.mean([p for _, p, _ in scores]):.6f}",
                     "ssim": f"{np.mean([q for _, _, q in scores]):.7f}",
-                    "images": str(len(scores)), "seconds": f"{seconds:.1f}",
+                    "images": str(len(scores)),
+                    "seconds": f"{seconds:.1f}",
                 }
                 rows[_key(row)] = row
-                print(f"{dataset:6s} x{s}  {label:34s} PSNR {float(row['psnr']):6.2f}  "
-                      f"SSIM {float(row['ssim']):.4f}  ({seconds:.1f} s)", flush=True)
-    ordered = sorted(rows.values(), key=lambda r: (DATASETS.index(r["dataset"]) if r["dataset"] in DATASETS else 9,
-                                                    int(r["scale"]), r["kind"], r["method"]))
+                print(
+                    f"{dataset:6s} x{s}  {label:34s} PSNR {float(row['psnr']):6.2f}  "
+                    f"SSIM {float(row['ssim']):.4f}  ({seconds:.1f} s)",
+                    flush=True,
+                )
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (
+            DATASETS.index(r["dataset"]) if r["dataset"] in DATASETS else 9,
+            int(r["scale"]),
+            r["kind"],
+            r["method"],
+        ),
+    )
     with open(out / "results.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, FIELDS)
         writer.writeheader()
@@ -303,8 +343,13 @@ def main(argv=None):
     parser.add_argument("--data", default=str(SHARED / "datasets"), help="folder holding Set5/ and Set14/")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--scales", nargs="+", type=int, default=list(SCALES))
-    parser.add_argument("--only", nargs="+", choices=METHODS, default=list(METHODS),
-                        help="methods to score now (the others keep their rows in results.csv)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=METHODS,
+        default=list(METHODS),
+        help="methods to score now (the others keep their rows in results.csv)",
+    )
     parser.add_argument("--opencv-dir", default=str(SHARED / "peers" / "opencv-fsrcnn"))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))

@@ -20,6 +20,7 @@ stops the script with an error (FileExistsError from ``export``) and is
 never overwritten. A file read from a package with another hash stops it
 too (ValueError).
 """
+
 import bz2
 import hashlib
 import io
@@ -41,20 +42,43 @@ SKIMAGE_PHOTOS = ("camera", "coffee", "chelsea", "coins", "brick", "grass", "gra
 # still ships scipy.misc.face's data in its wheel (scipy.datasets downloads
 # it); PyWavelets ships ascent as an npz file, read without pickle.
 PYPI_PHOTOS = {
-    "face": ("scipy==1.11.4", "scipy/misc/face.dat",
-             "9d8b0b4d081313e2b485748c770472e5a95ed1738146883d84c7030493e82886"),
-    "ascent": ("PyWavelets==1.9.0", "pywt/data/ascent.npz",
-               "a6d56bc8e96571d6124f34cedeba49f1d3599507f6c890ad9ba538544454e8f7"),
-    "china": ("scikit-learn==1.9.1", "sklearn/datasets/images/china.jpg",
-              "8378025ad2519d649d02e32bd98990db4ab572357d9f09841c2fbfbb4fefad29"),
-    "flower": ("scikit-learn==1.9.1", "sklearn/datasets/images/flower.jpg",
-               "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638"),
+    "face": (
+        "scipy==1.11.4",
+        "scipy/misc/face.dat",
+        "9d8b0b4d081313e2b485748c770472e5a95ed1738146883d84c7030493e82886",
+    ),
+    "ascent": (
+        "PyWavelets==1.9.0",
+        "pywt/data/ascent.npz",
+        "a6d56bc8e96571d6124f34cedeba49f1d3599507f6c890ad9ba538544454e8f7",
+    ),
+    "china": (
+        "scikit-learn==1.9.1",
+        "sklearn/datasets/images/china.jpg",
+        "8378025ad2519d649d02e32bd98990db4ab572357d9f09841c2fbfbb4fefad29",
+    ),
+    "flower": (
+        "scikit-learn==1.9.1",
+        "sklearn/datasets/images/flower.jpg",
+        "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638",
+    ),
 }
 
 # Any interpreter can fetch these CPython 3.11 Linux wheels: the files read
 # from them are the same in every wheel of a release.
-PIP_DOWNLOAD = ("-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version", "3.11",
-                "--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64")
+PIP_DOWNLOAD = (
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--only-binary=:all:",
+    "--python-version",
+    "3.11",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--platform",
+    "manylinux_2_28_x86_64",
+)
 
 # name: file inside Debian's mate-backgrounds 1.26.0-1 (GPL-2+), its SHA-256.
 MATE_PACKAGE = "mate-backgrounds=1.26.0-1"
@@ -93,8 +117,9 @@ def decode(member, data):
 
 def download_wheels(requirements, folder):
     """Download the wheel of each requirement into ``folder`` with pip; nothing is installed."""
-    subprocess.run([sys.executable, *PIP_DOWNLOAD, "--dest", str(folder), *requirements], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, *PIP_DOWNLOAD, "--dest", str(folder), *requirements], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def _checked(data, sha256, member, package):
@@ -144,8 +169,10 @@ def export(collection, folder):
         path = folder / f"{name}.png"
         if path.exists():
             if not np.array_equal(iio.imread(path), image):
-                raise FileExistsError(f"{path} exists and differs from the {collection} photograph {name!r}: "
-                                      "move it away or choose another folder")
+                raise FileExistsError(
+                    f"{path} exists and differs from the {collection} photograph {name!r}: "
+                    "move it away or choose another folder"
+                )
         else:
             iio.imwrite(path, image)
         paths.append(path)

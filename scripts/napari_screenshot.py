@@ -70,10 +70,7 @@ def _look_at(app, viewer, camera, centre, shape, zoom):
     _settle(app, 0.2)
     canvas = viewer.screenshot(canvas_only=True, flash=False).shape  # (height, width, 4) pixels
     half = [n / 2 / zoom for n in canvas[:2]]
-    clamped = [
-        min(max(c, h - 0.5), n - 0.5 - h) if 2 * h < n else (n - 1) / 2
-        for c, h, n in zip(centre, half, shape)
-    ]
+    clamped = [min(max(c, h - 0.5), n - 0.5 - h) if 2 * h < n else (n - 1) / 2 for c, h, n in zip(centre, half, shape)]
     camera.center = tuple(clamped)
     camera.zoom = zoom
 
@@ -149,7 +146,10 @@ def _upscale_sheet(app, viewer, args):
     crop = (slice(height // 5, height - height // 5), slice(width // 10, width - width // 10))
     strip = [
         _labelled(np.ascontiguousarray(alone_input[crop]), f"input: {source.name}, {rows} x {cols}"),
-        _labelled(np.ascontiguousarray(alone_result[crop]), f"FSRCNN x{args.scale}: {name}, {rows * args.scale} x {cols * args.scale}"),
+        _labelled(
+            np.ascontiguousarray(alone_result[crop]),
+            f"FSRCNN x{args.scale}: {name}, {rows * args.scale} x {cols * args.scale}",
+        ),
     ]
     top = Image.fromarray(window[..., :3])
     half = top.width // 2
@@ -192,8 +192,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widget", default="upscale", choices=["upscale", "train"])
     parser.add_argument("--output", type=Path, help="default: docs/images/napari_plugin.png or napari_train.png")
-    parser.add_argument("--sample", default="cell", choices=["cell", "tissue", "photo"],
-                        help="the upscale screenshot's sample")
+    parser.add_argument(
+        "--sample", default="cell", choices=["cell", "tissue", "photo"], help="the upscale screenshot's sample"
+    )
     parser.add_argument("--scale", type=int, default=2, choices=[2, 3, 4])
     parser.add_argument("--budget", type=int, default=30, help="seconds of training for the train screenshot")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the upscaling or training")

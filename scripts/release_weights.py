@@ -45,8 +45,7 @@ def score(path, scale, benchmarks):
     scores = {}
     for name in benchmarks:
         rows = evaluate(model_upscaler(network), str(DATA / name), scale)
-        scores[name] = [round(float(np.mean([r[1] for r in rows])), 2),
-                        round(float(np.mean([r[2] for r in rows])), 4)]
+        scores[name] = [round(float(np.mean([r[1] for r in rows])), 2), round(float(np.mean([r[2] for r in rows])), 4)]
     return scores
 
 
@@ -73,20 +72,23 @@ def entry(name, runs, rescore=False):
     source = target if rescore else final.run_dir / "best.safetensors"
     written_by = read_tensors(source)[1].get("run")
     if written_by != final.name:
-        raise ValueError(f"{source} was written by run {written_by!r}, not {final.name!r}: "
-                         "release the run that wrote it, or retrain this one")
+        raise ValueError(
+            f"{source} was written by run {written_by!r}, not {final.name!r}: "
+            "release the run that wrote it, or retrain this one"
+        )
     if not rescore:
         shutil.copyfile(source, target)
     config = final.to_dict()
-    folders = ", ".join(dict.fromkeys(Path(folder).name for earlier in reversed(lineage(stages))
-                                      for folder in earlier.train_folders))
+    folders = ", ".join(
+        dict.fromkeys(Path(folder).name for earlier in reversed(lineage(stages)) for folder in earlier.train_folders)
+    )
     return {
         "file": target.name,
         "sha256": pooch.file_hash(str(target)),
         "architecture": config["model"],
         "scale": config["scale"],
         "training_data": f"{folders} (augmented: downscales {config['downscales']}, "
-                         f"rotations {config['rotations']}{', flips' if config['flips'] else ''})",
+        f"rotations {config['rotations']}{', flips' if config['flips'] else ''})",
         "recipe": recipe.relative_to(ROOT).as_posix(),
         "stage": final.name,
         "input_range": list(input_range(target)),
@@ -96,11 +98,13 @@ def entry(name, runs, rescore=False):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="recipes to release, recipes/NAME.yaml (default: the whole registry)")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="recipes to release, recipes/NAME.yaml (default: the whole registry)"
+    )
     parser.add_argument("--runs", default=str(ROOT / "runs"), help="folder of training runs")
-    parser.add_argument("--rescore", action="store_true",
-                        help="keep the packaged weights; only score and register them again")
+    parser.add_argument(
+        "--rescore", action="store_true", help="keep the packaged weights; only score and register them again"
+    )
     args = parser.parse_args()
     registry = dict(_registry.REGISTRY)
     for name in args.names or list(registry):

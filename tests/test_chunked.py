@@ -24,8 +24,14 @@ def _image(shape=(48, 40), dtype=np.uint16, seed=0):
 def _write(image, output, weights, chunks=16, resume=False, source="in.zarr", scale=2, **options):
     """``upscale_to_zarr`` of ``image`` chunked ``chunks``, one chunk at a time, no progress bar."""
     return _chunked.upscale_to_zarr(
-        da.from_array(image, chunks=chunks), output, scale, UpscaleOptions(weights=weights, **options),
-        source=source, resume=resume, jobs=1, progress=False,
+        da.from_array(image, chunks=chunks),
+        output,
+        scale,
+        UpscaleOptions(weights=weights, **options),
+        source=source,
+        resume=resume,
+        jobs=1,
+        progress=False,
     )
 
 
@@ -147,7 +153,7 @@ def test_resume_refuses_what_is_not_a_zarr_array(tmp_path, w2):
 def test_a_new_output_refuses_an_existing_one(tmp_path, w2):
     image, output = _image((32, 32)), tmp_path / "out.zarr"
     _write(image, output, w2)
-    with pytest.raises(Exception):  # zarr's own error: the CLI checks and names --overwrite first
+    with pytest.raises(FileExistsError):  # zarr's own error: the CLI checks and names --overwrite first
         _write(image, output, w2)
 
 

@@ -41,11 +41,22 @@ def _entry_point(name):
 def tiny_config(tmp_path):
     """A valid two-iteration config on the bundled sample's folder."""
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "tiny", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(sample_path().parent)],
-        "val_data": None, "patch_size": 8, "batch_size": 4, "iterations": 2, "device": "cpu",
-        "output_dir": str(tmp_path / "runs"),
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny",
+                "model": "fsrcnn-s",
+                "scale": 2,
+                "train_folders": [str(sample_path().parent)],
+                "val_data": None,
+                "patch_size": 8,
+                "batch_size": 4,
+                "iterations": 2,
+                "device": "cpu",
+                "output_dir": str(tmp_path / "runs"),
+            }
+        )
+    )
     return path
 
 
@@ -170,9 +181,11 @@ def test_python_m_skfsrcnn_cli():
 
 def test_an_unexpected_error_exits_with_status_1():
     """A failure that is not bad usage (here, a bug injected into the evaluation) ends with a traceback and 1."""
-    code = ("import sys; import skfsrcnn.cli.eval as command; "
-            "command.evaluate = lambda *args, **kwargs: 1 / 0; "
-            "from skfsrcnn.cli import main; sys.exit(main(sys.argv[1:]))")
+    code = (
+        "import sys; import skfsrcnn.cli.eval as command; "
+        "command.evaluate = lambda *args, **kwargs: 1 / 0; "
+        "from skfsrcnn.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     done = _python("-c", code, "eval", "--bicubic", "--data", str(sample_path().parent), "--scale", "3")
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ZeroDivisionError" in done.stderr

@@ -23,11 +23,24 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def test_cli_end_to_end(data_dirs, tmp_path, capsys):
     train, val = data_dirs
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "cli", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(train)],
-        "val_data": str(val), "patch_size": 16, "batch_size": 8, "iterations": 40,
-        "val_every": 10, "checkpoint_every": 10, "device": "cpu", "output_dir": str(tmp_path / "runs"),
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "cli",
+                "model": "fsrcnn-s",
+                "scale": 2,
+                "train_folders": [str(train)],
+                "val_data": str(val),
+                "patch_size": 16,
+                "batch_size": 8,
+                "iterations": 40,
+                "val_every": 10,
+                "checkpoint_every": 10,
+                "device": "cpu",
+                "output_dir": str(tmp_path / "runs"),
+            }
+        )
+    )
     assert main([str(path), "--set", "iterations=20", "lr=2e-3", "--set", "seed=4"]) == 0
     out = capsys.readouterr().out
     run_dir = tmp_path / "runs" / "cli"
@@ -67,7 +80,6 @@ def test_cli_errors(argv, message, capsys, tmp_path, monkeypatch):
     assert "skfsrcnn-train: error" in err and message in err
 
 
-
 # ------------------------------------------------------------------ crash safety (SIGKILL)
 
 
@@ -85,8 +97,7 @@ def _wait_for(condition, process, what, timeout=120, pause=0.0):
     while not condition():
         time.sleep(pause)
         if process.poll() is not None:
-            raise AssertionError(f"skfsrcnn-train exited ({process.returncode}) before {what}: "
-                                 f"{process.stderr.read()}")
+            raise AssertionError(f"skfsrcnn-train exited ({process.returncode}) before {what}: {process.stderr.read()}")
         if time.monotonic() > deadline:
             raise AssertionError(f"no {what} within {timeout} s")
 
@@ -142,12 +153,27 @@ def test_sigkill_during_checkpoint_write_loses_at_most_one_interval(data_dirs, t
     train, _ = data_dirs
     every = 5
     config = tmp_path / "crash.yaml"
-    config.write_text(yaml.safe_dump({
-        "name": "crash", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(train)], "val_data": None,
-        "downscales": [1.0], "rotations": [0], "patch_size": 8, "batch_size": 4, "iterations": 10**6,
-        "checkpoint_every": every, "log_every": 1, "threads": 1, "device": "cpu",
-        "output_dir": str(tmp_path / "runs"),
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "crash",
+                "model": "fsrcnn-s",
+                "scale": 2,
+                "train_folders": [str(train)],
+                "val_data": None,
+                "downscales": [1.0],
+                "rotations": [0],
+                "patch_size": 8,
+                "batch_size": 4,
+                "iterations": 10**6,
+                "checkpoint_every": every,
+                "log_every": 1,
+                "threads": 1,
+                "device": "cpu",
+                "output_dir": str(tmp_path / "runs"),
+            }
+        )
+    )
     run_dir = tmp_path / "runs" / "crash"
     mid_write, iteration = [], 0
     for attempt in range(4):  # each kill is followed by a resume; stop after two kills mid-write
@@ -160,8 +186,9 @@ def test_sigkill_during_checkpoint_write_loses_at_most_one_interval(data_dirs, t
     assert any(mid_write), "no kill landed while a checkpoint was being written"
 
     final = iteration + every + 1
-    finished = subprocess.run(_train_command(config, "--resume", "--set", f"iterations={final}"),
-                              capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(
+        _train_command(config, "--resume", "--set", f"iterations={final}"), capture_output=True, text=True, timeout=300
+    )
     assert finished.returncode == 0, finished.stderr
     assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["iteration"] == final
     assert load_model(run_dir / "best.safetensors", device="cpu").scale == 2

@@ -44,6 +44,7 @@ def w2(random_weights):
 
 # --- image files (issue 2) ---------------------------------------------------------------
 
+
 def test_png_rgb(tmp_path, w2, capsys):
     image = _rgb()
     iio.imwrite(tmp_path / "in.png", image)
@@ -101,16 +102,19 @@ def test_model_fsrcnn_s(tmp_path):
 
 def test_tile_size_gives_the_untiled_result(tmp_path, w2):
     iio.imwrite(tmp_path / "in.png", _rgb((45, 50), np.uint8))
-    assert _run("upscale", tmp_path / "in.png", tmp_path / "tiled.png", "--scale", 2, "--weights", w2,
-                "--tile-size", 16) == 0
+    assert (
+        _run("upscale", tmp_path / "in.png", tmp_path / "tiled.png", "--scale", 2, "--weights", w2, "--tile-size", 16)
+        == 0
+    )
     assert _run("upscale", tmp_path / "in.png", tmp_path / "whole.png", "--scale", 2, "--weights", w2) == 0
     _assert_rounded_equal(iio.imread(tmp_path / "tiled.png"), iio.imread(tmp_path / "whole.png"))
 
 
 def test_tile_size_too_small(tmp_path, w2, capsys):
     iio.imwrite(tmp_path / "in.png", _rgb((20, 20), np.uint8))
-    assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--weights", w2, "--scale", 2,
-                "--tile-size", 3) == 2
+    assert (
+        _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--weights", w2, "--scale", 2, "--tile-size", 3) == 2
+    )
     assert "tile_size" in capsys.readouterr().err
     assert not (tmp_path / "out.png").exists()
 
@@ -137,16 +141,14 @@ def test_refuses_to_overwrite(tmp_path, w2, capsys):
     assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 2, "--weights", w2) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (tmp_path / "out.png").read_bytes() == b"precious"
-    assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 2, "--weights", w2,
-                "--overwrite") == 0
+    assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 2, "--weights", w2, "--overwrite") == 0
     assert iio.imread(tmp_path / "out.png").shape == (40, 40)
 
 
 def test_same_input_and_output(tmp_path, w2, capsys):
     iio.imwrite(tmp_path / "in.png", _rgb((20, 20), np.uint8))
     before = (tmp_path / "in.png").read_bytes()
-    assert _run("upscale", tmp_path / "in.png", tmp_path / "in.png", "--weights", w2, "--scale", 2,
-                "--overwrite") == 2
+    assert _run("upscale", tmp_path / "in.png", tmp_path / "in.png", "--weights", w2, "--scale", 2, "--overwrite") == 2
     assert "same file" in capsys.readouterr().err
     assert (tmp_path / "in.png").read_bytes() == before
 
@@ -180,6 +182,7 @@ def test_bad_output_suffix(tmp_path, w2, capsys):
 
 # --- zarr arrays (issue 7) ---------------------------------------------------------------
 
+
 def _zarr_input(path, image, chunks):
     array = zarr.create_array(path, shape=image.shape, chunks=chunks, dtype=image.dtype)
     array[:] = image
@@ -201,8 +204,7 @@ def test_zarr_rgb_float_and_chunk_size(tmp_path, random_weights):
     weights = random_weights("fsrcnn-s", 3)
     image = np.random.default_rng(0).random((40, 30, 3)).astype(np.float32)
     source = _zarr_input(tmp_path / "in.zarr", image, (40, 30, 1))
-    assert _run("upscale", source, tmp_path / "out.zarr", "--scale", 3, "--weights", weights,
-                "--chunk-size", 20) == 0
+    assert _run("upscale", source, tmp_path / "out.zarr", "--scale", 3, "--weights", weights, "--chunk-size", 20) == 0
     out = zarr.open_array(tmp_path / "out.zarr", mode="r")
     assert out.dtype == np.float32 and out.chunks == (60, 60, 3)
     np.testing.assert_allclose(out[:], _expected(image, 3, weights, channel_axis=-1), atol=1e-5)
@@ -213,8 +215,10 @@ def test_tiff_to_zarr(tmp_path, w2, layout):
     # tiled and compressed TIFFs are read through tifffile's zarr store, plain ones memory-mapped
     image = _rgb((70, 40), np.uint16)
     tifffile.imwrite(tmp_path / "in.tif", image, **layout)
-    assert _run("upscale", tmp_path / "in.tif", tmp_path / "out.zarr", "--scale", 2, "--weights", w2,
-                "--chunk-size", 32) == 0
+    assert (
+        _run("upscale", tmp_path / "in.tif", tmp_path / "out.zarr", "--scale", 2, "--weights", w2, "--chunk-size", 32)
+        == 0
+    )
     assert zarr.open_array(tmp_path / "out.zarr", mode="r").chunks == (64, 64)
     _assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], _expected(image, 2, w2))
 

@@ -158,6 +158,7 @@ def test_nan_raises_at_compute(random_weights):
 
 # --- dask.distributed ---------------------------------------------------------------------
 
+
 def _model_loads():
     from skfsrcnn import pretrained
 
@@ -193,10 +194,18 @@ def test_local_cluster_output_larger_than_worker_memory(tmp_path):
     # The nanny kills a worker whose memory passes 95 % of the limit, so "no worker was
     # restarted" means every worker stayed below it for the whole computation.
     terminate = {"distributed.worker.memory.terminate": 0.95}
-    with dask.config.set(terminate), LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-        memory_limit=limit, dashboard_address=None,
-    ) as cluster, Client(cluster) as client:
+    with (
+        dask.config.set(terminate),
+        LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            memory_limit=limit,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = client.run(os.getpid)
         # CPU: a CUDA context alone would take most of the 700 MB of host memory
         result = upscale(da.from_zarr(source), 4, weights=weights, tile_size=TILE * 8, device="cpu")
@@ -213,8 +222,9 @@ def test_local_cluster_output_larger_than_worker_memory(tmp_path):
     core = (window - halo) * 4
     written = zarr.open_array(tmp_path / "out.zarr", mode="r")
     assert_allclose(written[:core, :core], expected[:core, :core], atol=1e-5, rtol=0)
-    assert_allclose(written[-8:, -8:], upscale(image[-20:, -20:], 4, weights=weights, device="cpu")[-8:, -8:],
-                    atol=1e-5, rtol=0)
+    assert_allclose(
+        written[-8:, -8:], upscale(image[-20:, -20:], 4, weights=weights, device="cpu")[-8:, -8:], atol=1e-5, rtol=0
+    )
 
 
 def test_tasks_carry_the_weights_path_not_the_model(random_weights):

@@ -46,20 +46,22 @@ def test_gaussian_noise_is_seeded_per_image():
 
 def test_poisson_noise_shrinks_with_more_photons():
     hr = np.full((60, 60), 128, np.uint8)
-    errors = [np.abs(Degradation(noise="poisson", noise_level=level)(hr, 2) - 128 / 255).mean()
-              for level in (10, 1000)]
+    errors = [np.abs(Degradation(noise="poisson", noise_level=level)(hr, 2) - 128 / 255).mean() for level in (10, 1000)]
     assert errors[0] > 5 * errors[1]
 
 
-@pytest.mark.parametrize("settings, match", [
-    (dict(kernel="box"), r"`degradation` must be one of"),
-    (dict(kernel="gaussian"), r"needs `blur_sigma` > 0"),
-    (dict(kernel="area", sigma=1.0), r"`blur_sigma`=1.0 is only used by the 'gaussian'"),
-    (dict(noise="speckle"), r"`noise` must be one of"),
-    (dict(noise="poisson"), r"`noise_level`=0.0 does not fit `noise`='poisson'"),
-    (dict(noise_level=0.1), r"`noise_level`=0.1 does not fit `noise`='none'"),
-    (dict(noise="gaussian", noise_level=-1.0), r"`noise_level` must be a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        (dict(kernel="box"), r"`degradation` must be one of"),
+        (dict(kernel="gaussian"), r"needs `blur_sigma` > 0"),
+        (dict(kernel="area", sigma=1.0), r"`blur_sigma`=1.0 is only used by the 'gaussian'"),
+        (dict(noise="speckle"), r"`noise` must be one of"),
+        (dict(noise="poisson"), r"`noise_level`=0.0 does not fit `noise`='poisson'"),
+        (dict(noise_level=0.1), r"`noise_level`=0.1 does not fit `noise`='none'"),
+        (dict(noise="gaussian", noise_level=-1.0), r"`noise_level` must be a finite number >= 0"),
+    ],
+)
 def test_bad_settings_are_clear_errors(settings, match):
     with pytest.raises(ValueError, match=match):
         Degradation(**settings)

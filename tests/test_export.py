@@ -138,8 +138,9 @@ def _run_isolated_torchscript(path, x, folder):
     site = str(Path(torch.__file__).resolve().parents[1])
     np.save(folder / "x.npy", x)
     code = _ISOLATED.format(site=site, model=str(path), output=str(folder / "y.npy"), input=str(folder / "x.npy"))
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=folder, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], cwd=folder, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     return np.load(folder / "y.npy")
 
@@ -166,6 +167,7 @@ def test_torchscript_records_the_source(tmp_path):
 @pytest.fixture
 def offline(monkeypatch):
     """No network: any connection attempt fails."""
+
     def refuse(*args, **kwargs):
         raise OSError("network access in an offline test")
 
@@ -216,8 +218,17 @@ def test_bioimageio_package_contents(tmp_path):
     with zipfile.ZipFile(path) as package:
         names = set(package.namelist())
         rdf = yaml.safe_load(package.read("rdf.yaml"))
-    assert {"rdf.yaml", "weights.pt", "skfsrcnn_architecture.py", "model.torchscript.pt", "model.onnx",
-            "test_input.npy", "test_output.npy", "cover.png", "README.md"} <= names
+    assert {
+        "rdf.yaml",
+        "weights.pt",
+        "skfsrcnn_architecture.py",
+        "model.torchscript.pt",
+        "model.onnx",
+        "test_input.npy",
+        "test_output.npy",
+        "cover.png",
+        "README.md",
+    } <= names
     assert [axis["type"] for axis in rdf["inputs"][0]["axes"]] == ["batch", "channel", "space", "space"]
     assert rdf["outputs"][0]["axes"][2]["size"] == {"tensor_id": "input", "axis_id": "y"}
     assert rdf["inputs"][0]["axes"][2]["scale"] == 2 and rdf["outputs"][0]["axes"][2]["scale"] == 1
@@ -265,8 +276,10 @@ def test_output_in_no_folder_is_refused(tmp_path, where):
         export("fsrcnn-s-x2", path, "torchscript")
 
 
-@pytest.mark.skipif(sys.platform == "win32" or not hasattr(__import__("os"), "geteuid")
-                    or __import__("os").geteuid() == 0, reason="root may write anywhere")
+@pytest.mark.skipif(
+    sys.platform == "win32" or not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+    reason="root may write anywhere",
+)
 def test_read_only_folder_is_refused(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir(mode=0o500)

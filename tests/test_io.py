@@ -74,8 +74,11 @@ def test_write_replaces_a_file_only_when_complete(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(iio, "imwrite", broken)
-    with pytest.raises(OSError, match=r"OUTPUT '.*out\.png' could not be written \(No space left on device\); "
-                                      "choose a writable folder with free space"):
+    with pytest.raises(
+        OSError,
+        match=r"OUTPUT '.*out\.png' could not be written \(No space left on device\); "
+        "choose a writable folder with free space",
+    ):
         io.write_image(path, _image((10, 10), seed=1))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
@@ -115,8 +118,13 @@ def test_check_format_refuses(name, dtype, message):
 
 @pytest.mark.parametrize(
     ("name", "dtype"),
-    [("out.png", np.uint8), ("out.png", np.uint16), ("out.jpg", np.uint8), ("out.tif", np.float64),
-     ("out.zarr", np.int32)],
+    [
+        ("out.png", np.uint8),
+        ("out.png", np.uint16),
+        ("out.jpg", np.uint8),
+        ("out.tif", np.float64),
+        ("out.zarr", np.int32),
+    ],
 )
 def test_check_format_accepts(name, dtype):
     io.check_format(name, dtype)

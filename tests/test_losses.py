@@ -11,10 +11,19 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 #: torchvision's vgg16().features: the index and weight shape of every convolution.
 TORCHVISION_CONVS = {
-    0: (64, 3), 2: (64, 64), 5: (128, 64), 7: (128, 128),
-    10: (256, 128), 12: (256, 256), 14: (256, 256),
-    17: (512, 256), 19: (512, 512), 21: (512, 512),
-    24: (512, 512), 26: (512, 512), 28: (512, 512),
+    0: (64, 3),
+    2: (64, 64),
+    5: (128, 64),
+    7: (128, 128),
+    10: (256, 128),
+    12: (256, 256),
+    14: (256, 256),
+    17: (512, 256),
+    19: (512, 512),
+    21: (512, 512),
+    24: (512, 512),
+    26: (512, 512),
+    28: (512, 512),
 }
 
 
@@ -49,8 +58,19 @@ def vgg_file(tmp_path, vgg_state):
 
 def test_layers_match_torchvision():
     assert VGG16_LAYERS == (
-        "relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3",
-        "relu4_1", "relu4_2", "relu4_3", "relu5_1", "relu5_2", "relu5_3",
+        "relu1_1",
+        "relu1_2",
+        "relu2_1",
+        "relu2_2",
+        "relu3_1",
+        "relu3_2",
+        "relu3_3",
+        "relu4_1",
+        "relu4_2",
+        "relu4_3",
+        "relu5_1",
+        "relu5_2",
+        "relu5_3",
     )
     vgg = VGG16Features("relu5_3")
     shapes = {key: tuple(value.shape) for key, value in vgg.state_dict().items()}
@@ -62,12 +82,15 @@ def test_layers_match_torchvision():
     assert pools == [4, 9, 16, 23]  # torchvision's last pool (30) follows relu5_3
 
 
-@pytest.mark.parametrize(("layer", "modules", "shape"), [
-    ("relu1_1", 2, (64, 16, 16)),
-    ("relu2_2", 9, (128, 8, 8)),
-    ("relu3_3", 16, (256, 4, 4)),
-    ("relu5_3", 30, (512, 1, 1)),
-])
+@pytest.mark.parametrize(
+    ("layer", "modules", "shape"),
+    [
+        ("relu1_1", 2, (64, 16, 16)),
+        ("relu2_2", 9, (128, 8, 8)),
+        ("relu3_3", 16, (256, 4, 4)),
+        ("relu5_3", 30, (512, 1, 1)),
+    ],
+)
 def test_features_stop_at_the_layer(layer, modules, shape):
     vgg = VGG16Features(layer)
     assert len(vgg.features) == modules
@@ -132,8 +155,11 @@ def test_unknown_layer(vgg_file):
 def test_wrong_keys(tmp_path):
     path = tmp_path / "resnet.pth"
     torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7), "fc.weight": torch.zeros(10, 512)}, path)
-    with pytest.raises(ValueError, match=r"lacks features\.0\.weight, features\.0\.bias, features\.2\.weight, "
-                                         r"\.\.\., needed up to 'relu2_2'; it holds conv1\.weight, fc\.weight"):
+    with pytest.raises(
+        ValueError,
+        match=r"lacks features\.0\.weight, features\.0\.bias, features\.2\.weight, "
+        r"\.\.\., needed up to 'relu2_2'; it holds conv1\.weight, fc\.weight",
+    ):
         PerceptualLoss(path)
 
 
@@ -150,10 +176,13 @@ def test_wrong_shapes(tmp_path, vgg_state):
         PerceptualLoss(path)
 
 
-@pytest.mark.parametrize(("content", "match"), [
-    (torch.zeros(3), "holds a Tensor, not a state dict"),
-    ({"features.0.weight": 1.5, "features.0.bias": torch.zeros(64)}, r"features\.0\.weight is float"),
-])
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (torch.zeros(3), "holds a Tensor, not a state dict"),
+        ({"features.0.weight": 1.5, "features.0.bias": torch.zeros(64)}, r"features\.0\.weight is float"),
+    ],
+)
 def test_not_a_state_dict(tmp_path, content, match):
     path = tmp_path / "odd.pth"
     torch.save(content, path)

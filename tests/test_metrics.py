@@ -142,9 +142,7 @@ def test_ssim_is_mean_over_valid_windows():
     a, b = _pair((13, 12), seed=4)
     a, b = a.astype(float), b.astype(float)
     windows = [
-        _ssim_window(a[i : i + 11, j : j + 11], b[i : i + 11, j : j + 11], 255)
-        for i in range(3)
-        for j in range(2)
+        _ssim_window(a[i : i + 11, j : j + 11], b[i : i + 11, j : j + 11], 255) for i in range(3) for j in range(2)
     ]
     assert ssim(a, b, data_range=255) == pytest.approx(np.mean(windows), abs=1e-12)
 

@@ -5,10 +5,10 @@ import torch
 
 from skfsrcnn.models import (
     ARCHITECTURES,
+    FSRCNN,
     PRESETS,
     SRCNN,
     FastFSRCNN,
-    FSRCNN,
     build_model,
     inference_form,
 )

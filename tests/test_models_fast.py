@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from skfsrcnn.models import PRESETS, FastFSRCNN, FSRCNN
+from skfsrcnn.models import FSRCNN, PRESETS, FastFSRCNN
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

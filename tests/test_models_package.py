@@ -30,8 +30,16 @@ def test_names_are_importable_from_the_package(name):
 
 def test_all_is_unchanged():
     assert sorted(skfsrcnn.models.__all__) == sorted(
-        ["ARCHITECTURES", "BicubicUpsample", "FSRCNN", "PRESETS", "SRCNN", "FastFSRCNN",
-         "build_model", "inference_form"]
+        [
+            "ARCHITECTURES",
+            "BicubicUpsample",
+            "FSRCNN",
+            "PRESETS",
+            "SRCNN",
+            "FastFSRCNN",
+            "build_model",
+            "inference_form",
+        ]
     )
 
 

@@ -60,7 +60,9 @@ def test_srcnn_has_paper_architecture():
     assert sorted(model.state_dict()) == [
         f"{layer}.{kind}" for layer in ("extraction", "mapping", "reconstruction") for kind in ("bias", "weight")
     ]
-    assert sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight")) == 8032  # the paper's count
+    assert (
+        sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight")) == 8032
+    )  # the paper's count
 
 
 @pytest.mark.parametrize("scale", SCALES)
@@ -111,8 +113,9 @@ def test_srcnn_initialisation():
     assert float(model.reconstruction.weight.std()) == pytest.approx(0.001, rel=0.2)
     fan_in = 64  # He (ReLU) std of the 1x1 mapping: sqrt(2 / fan_in)
     assert float(model.mapping.weight.std()) == pytest.approx((2 / fan_in) ** 0.5, rel=0.1)
-    assert all(torch.count_nonzero(layer.bias) == 0
-               for layer in (model.extraction, model.mapping, model.reconstruction))
+    assert all(
+        torch.count_nonzero(layer.bias) == 0 for layer in (model.extraction, model.mapping, model.reconstruction)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -194,11 +197,10 @@ def test_upscale_with_srcnn_weights_tiles_exactly(srcnn_file, scale):
 
 
 def test_evaluate_srcnn_weights(srcnn_file, capsys):
-    from skfsrcnn.io import sample_path
     from skfsrcnn.cli.eval import main
+    from skfsrcnn.io import sample_path
 
     path, _ = srcnn_file(3)
-    assert main(["--weights", str(path), "--data", str(sample_path().parent), "--scale", "3",
-                 "--device", "cpu"]) == 0
+    assert main(["--weights", str(path), "--data", str(sample_path().parent), "--scale", "3", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert f"{path} on " in out and "mean" in out

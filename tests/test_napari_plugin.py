@@ -27,7 +27,9 @@ def test_manifest_is_discovered_and_valid():
 def test_npe2_validate_cli():
     result = subprocess.run(
         [sys.executable, "-m", "npe2", "validate", "skfsrcnn", "--imports"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid" in result.stdout
@@ -74,8 +76,7 @@ def test_output_overlays_input_exactly(factor, rotate):
     layer_kwargs = {"scale": (0.3, 0.7), "translate": (4.0, -2.0), "rotate": rotate}
     src = Image(np.zeros((rows, cols)), **{k: v for k, v in layer_kwargs.items() if v is not None})
     scale, translate = output_geometry(2, factor, **layer_kwargs)
-    out = Image(np.zeros((rows * factor, cols * factor)), scale=scale, translate=translate,
-                rotate=rotate)
+    out = Image(np.zeros((rows * factor, cols * factor)), scale=scale, translate=translate, rotate=rotate)
     for corner in [(0, 0), (0, 1), (1, 0), (1, 1)]:
         edge_in = np.array(corner) * (rows, cols) - 0.5
         edge_out = np.array(corner) * (rows * factor, cols * factor) - 0.5
@@ -86,9 +87,14 @@ def test_run_fsrcnn_grey_uint16_keeps_layer_attributes():
     rng = np.random.default_rng(0)
     data = rng.integers(100, 4000, (3, 20, 24)).astype(np.uint16)
     layer_kwargs = {
-        "name": "stack", "scale": (2.0, 0.5, 0.5), "translate": (0.0, 1.0, 2.0),
-        "metadata": {"pixel_size_um": 0.5}, "contrast_limits": (100.0, 4000.0), "colormap": "magma",
-        "units": ("um", "um", "um"), "axis_labels": ("z", "y", "x"),
+        "name": "stack",
+        "scale": (2.0, 0.5, 0.5),
+        "translate": (0.0, 1.0, 2.0),
+        "metadata": {"pixel_size_um": 0.5},
+        "contrast_limits": (100.0, 4000.0),
+        "colormap": "magma",
+        "units": ("um", "um", "um"),
+        "axis_labels": ("z", "y", "x"),
     }
     out, kwargs, kind = run_fsrcnn(data, 3, layer_kwargs=layer_kwargs, **FAST)
     assert kind == "image"
@@ -98,7 +104,11 @@ def test_run_fsrcnn_grey_uint16_keeps_layer_attributes():
     assert_allclose(kwargs["translate"], (0.0, 1.0 - 0.5 / 3, 2.0 - 0.5 / 3))
     assert kwargs["metadata"]["pixel_size_um"] == 0.5
     assert kwargs["metadata"]["skfsrcnn"] == {
-        "source": "stack", "scale": 3, "model": "fsrcnn-s", "lazy": False, "current_slice": None,
+        "source": "stack",
+        "scale": 3,
+        "model": "fsrcnn-s",
+        "lazy": False,
+        "current_slice": None,
     }
     assert kwargs["contrast_limits"] == (100.0, 4000.0)
     assert kwargs["colormap"] == "magma" and kwargs["rgb"] is False
@@ -126,8 +136,9 @@ def test_run_fsrcnn_rgb_stays_rgb():
 def test_run_fsrcnn_float_and_current_slice_of_4d_dask():
     da = pytest.importorskip("dask.array")
     data = da.random.random((2, 3, 16, 20), chunks=(1, 1, 16, 20)).astype(np.float32)
-    out, kwargs, _ = run_fsrcnn(data, 2, current_slice=(1, 2),
-                                layer_kwargs={"scale": (1.0, 3.0, 1.0, 1.0), "translate": (0, 0, 5, 5)}, **FAST)
+    out, kwargs, _ = run_fsrcnn(
+        data, 2, current_slice=(1, 2), layer_kwargs={"scale": (1.0, 3.0, 1.0, 1.0), "translate": (0, 0, 5, 5)}, **FAST
+    )
     assert isinstance(out, np.ndarray) and out.dtype == np.float32
     assert out.shape == (1, 1, 32, 40)
     assert_allclose(kwargs["translate"], (1.0, 6.0, 4.75, 4.75))
@@ -146,7 +157,7 @@ def test_run_fsrcnn_steps_reports_progress_and_is_lazy():
     data = np.zeros((40, 40), np.uint8)
     steps = run_fsrcnn_steps(data, 2, **FAST)
     assert next(steps) == (1, 9)  # nothing runs before the first next()
-    progress = [s for s in steps]
+    progress = list(steps)
     assert progress[-1] == (9, 9)
 
 
@@ -194,8 +205,13 @@ def test_run_fsrcnn_lazy_builds_without_computing_and_shows_planes_as_upscale_do
     data = _stack_uint16((2, 3, 37, 29))
     reads = []
     lazy_in = _recorded(data, (2, 2, 13, 11), reads)  # chunks across planes and through each plane
-    layer_kwargs = {"name": "movie", "scale": (1.0, 2.0, 0.5, 0.5), "translate": (0, 0, 1, 1),
-                    "contrast_limits": (0.0, 30000.0), "metadata": {"um": 0.5}}
+    layer_kwargs = {
+        "name": "movie",
+        "scale": (1.0, 2.0, 0.5, 0.5),
+        "translate": (0, 0, 1, 1),
+        "contrast_limits": (0.0, 30000.0),
+        "metadata": {"um": 0.5},
+    }
     out, kwargs, _ = run_fsrcnn(lazy_in, 2, lazy=True, layer_kwargs=layer_kwargs, **FAST)
 
     assert type(out).__module__.startswith("dask") and out.dtype == np.uint16

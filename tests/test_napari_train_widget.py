@@ -87,7 +87,11 @@ def test_options_show_what_applies(viewer_and_widgets):
     assert _shown(train["noise_level"]) and train["noise_level"].value == 100
     degradation = train._degradation_value()
     assert (degradation.kernel, degradation.sigma, degradation.noise, degradation.noise_level) == (
-        "gaussian", 1.0, "poisson", 100.0)
+        "gaussian",
+        1.0,
+        "poisson",
+        100.0,
+    )
 
 
 def test_train_hands_the_weights_to_the_upscale_widget(viewer_and_widgets, cell, qtbot, notifications, tmp_path):

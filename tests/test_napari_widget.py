@@ -32,8 +32,9 @@ def viewer_and_widget(make_napari_viewer, qtbot):
         qtbot.waitUntil(lambda: widget.worker is None, timeout=TIMEOUT_MS)
 
 
-def _configure(widget, layer, *, scale=2, model="fsrcnn-s", tile_size=32, current_slice=False, weights=None,
-               lazy=False):
+def _configure(
+    widget, layer, *, scale=2, model="fsrcnn-s", tile_size=32, current_slice=False, weights=None, lazy=False
+):
     widget._image.reset_choices()
     widget._image.value = layer
     widget._lazy.value = lazy
@@ -124,8 +125,9 @@ def test_rgb(viewer_and_widget, qtbot, notifications):
 def test_uint16_stack_3d_and_current_slice(viewer_and_widget, qtbot, notifications):
     viewer, widget = viewer_and_widget
     data = np.random.default_rng(2).integers(200, 3000, (3, 20, 24)).astype(np.uint16)
-    layer = viewer.add_image(data, name="stack", scale=(2.0, 0.4, 0.4), translate=(1.0, 0.0, 0.0),
-                             contrast_limits=(200, 3000))
+    layer = viewer.add_image(
+        data, name="stack", scale=(2.0, 0.4, 0.4), translate=(1.0, 0.0, 0.0), contrast_limits=(200, 3000)
+    )
     _run(qtbot, widget, layer, scale=4)
 
     out = viewer.layers["stack_fsrcnn_x4"]
@@ -195,8 +197,14 @@ def test_dask_stack_is_upscaled_as_you_browse(viewer_and_widget, qtbot, notifica
         return block
 
     lazy_in = da.from_array(data, chunks=(1, 15, 28)).map_blocks(record, dtype=data.dtype)
-    layer = viewer.add_image(lazy_in, name="zstack", scale=(3.0, 0.2, 0.2), translate=(0.0, 5.0, 5.0),
-                             contrast_limits=(0, 5000), metadata={"um": 0.2})
+    layer = viewer.add_image(
+        lazy_in,
+        name="zstack",
+        scale=(3.0, 0.2, 0.2),
+        translate=(0.0, 5.0, 5.0),
+        contrast_limits=(0, 5000),
+        metadata={"um": 0.2},
+    )
     viewer.dims.set_point(0, 3 * 3.0)  # plane 3 on screen
     planes_read.clear()  # napari read the input's plane to show it
     assert widget._lazy.value  # a dask stack: lazy by default
@@ -219,8 +227,9 @@ def test_dask_stack_is_upscaled_as_you_browse(viewer_and_widget, qtbot, notifica
         return np.asarray(out._slice.image.raw)
 
     def expected(z):
-        return np.rint(upscale(data[z], 2, preserve_range=True, model="fsrcnn-s", tile_size=16,
-                               device="cpu")).astype(np.uint16)
+        return np.rint(upscale(data[z], 2, preserve_range=True, model="fsrcnn-s", tile_size=16, device="cpu")).astype(
+            np.uint16
+        )
 
     assert np.abs(shown().astype(int) - expected(3)).max() <= 1
     viewer.dims.set_point(0, 5 * 3.0)
@@ -314,6 +323,7 @@ def test_errors_become_notifications(viewer_and_widget, qtbot, notifications, tm
         bad.write_bytes(b"not a weights file")
         options, expected = {"model": "weights-file", "weights": bad}, "not valid safetensors"
     else:
+
         def broken(*args, **kwargs):
             raise RuntimeError("device exploded")
             yield  # a generator, like the real one

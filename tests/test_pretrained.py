@@ -19,7 +19,7 @@ import torch
 
 import skfsrcnn
 from skfsrcnn import _registry, pretrained, upscale
-from skfsrcnn.models import PRESETS, FSRCNN
+from skfsrcnn.models import FSRCNN, PRESETS
 from skfsrcnn.pretrained import REGISTRY, available_weights, input_range, load_model, save_weights, weights_path
 
 
@@ -78,7 +78,9 @@ def test_load_registered_model(name):
 
 
 def test_unknown_registry_name():
-    with pytest.raises(ValueError, match=r"Unknown weights 'fsrcnn-x9'; registered: .*fsrcnn-s-x2, .*fsrcnn-x4, or pass the path"):
+    with pytest.raises(
+        ValueError, match=r"Unknown weights 'fsrcnn-x9'; registered: .*fsrcnn-s-x2, .*fsrcnn-x4, or pass the path"
+    ):
         weights_path("fsrcnn-x9")
     with pytest.raises(ValueError, match=r"`weights`='fsrcnn-x9' is neither a registered name"):
         load_model("fsrcnn-x9")
@@ -359,10 +361,16 @@ def remote(tmp_path, monkeypatch, random_weights):
     served.mkdir()
     shutil.copy(random_weights("fsrcnn-s", 3), served / FILE)
     server = _Server(served)
-    registry = {**_registry.REGISTRY, NAME: {
-        "file": FILE, "sha256": _sha256(served / FILE), "architecture": "fsrcnn-s", "scale": 3,
-        "input_range": list(pretrained.LUMA_RANGE),
-    }}
+    registry = {
+        **_registry.REGISTRY,
+        NAME: {
+            "file": FILE,
+            "sha256": _sha256(served / FILE),
+            "architecture": "fsrcnn-s",
+            "scale": 3,
+            "input_range": list(pretrained.LUMA_RANGE),
+        },
+    }
     monkeypatch.setattr(_registry, "REGISTRY", registry)
     monkeypatch.setattr(pretrained, "REGISTRY", registry)
     monkeypatch.setenv(pretrained.BASE_URL_ENV, server.url)
@@ -525,7 +533,10 @@ def test_malformed_recorded_input_range_is_a_clear_error(tmp_path):
 
     model = FSRCNN(2, d=8, s=4, m=1)
     path = tmp_path / "edited.safetensors"
-    save_file(dict(model.state_dict()), str(path), metadata={"architecture": '{"d": 8, "s": 4, "m": 1}',
-                                                              "input_range": "[1, 0]"})
+    save_file(
+        dict(model.state_dict()),
+        str(path),
+        metadata={"architecture": '{"d": 8, "s": 4, "m": 1}', "input_range": "[1, 0]"},
+    )
     with pytest.raises(ValueError, match=r"input_range of `weights` file .* 0 <= low < high <= 1, got \[1, 0\]"):
         input_range(path)

@@ -9,10 +9,10 @@ import pytest
 import torch
 import yaml
 
+from skfsrcnn.cli.train import main
 from skfsrcnn.pretrained import REGISTRY, load_model
 from skfsrcnn.train import Trainer
 from skfsrcnn.train import recipe as recipe_module
-from skfsrcnn.cli.train import main
 from skfsrcnn.train.recipe import expand_stage, load_recipe, plan, stage_status
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -109,8 +109,9 @@ def test_dry_run_prints_the_full_chain(name, monkeypatch, capsys):
 
 def test_expand_stage_resolves_earlier_stages_only():
     settings = {"model": "fsrcnn-s", "train_folders": ["data"], "output_dir": "out"}
-    config = expand_stage(settings, {"name": "c", "init_from": ["a", "b"], "distill_from": "fsrcnn-x3"},
-                          earlier={"a", "b"}, later=())
+    config = expand_stage(
+        settings, {"name": "c", "init_from": ["a", "b"], "distill_from": "fsrcnn-x3"}, earlier={"a", "b"}, later=()
+    )
     assert config.init_from == [str(Path("out/a/best.safetensors")), str(Path("out/b/best.safetensors"))]
     assert config.distill_from == "fsrcnn-x3"  # not a stage: the registry's weights
     with pytest.raises(ValueError, match="`init_from` names stage 'b', which comes later"):
@@ -121,8 +122,9 @@ def test_expand_stage_resolves_earlier_stages_only():
 
 def test_overrides_are_literal_and_move_the_runs(tmp_path):
     path = tmp_path / "r.yaml"
-    path.write_text("settings: {model: fsrcnn-s, train_folders: [data]}\n"
-                    "stages:\n  - {name: a}\n  - {name: b, init_from: a}\n")
+    path.write_text(
+        "settings: {model: fsrcnn-s, train_folders: [data]}\nstages:\n  - {name: a}\n  - {name: b, init_from: a}\n"
+    )
     first, second = load_recipe(path, ["output_dir=elsewhere", "threads=3"])
     assert second.init_from == str(Path("elsewhere/a/best.safetensors"))
     assert first.threads == second.threads == 3
@@ -131,14 +133,17 @@ def test_overrides_are_literal_and_move_the_runs(tmp_path):
         load_recipe(path, ["name=x"])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("stages: []\n", "`stages` in .* must be a list of mappings"),
-    ("stages:\n  - {iterations: 3}\n", "Stage 1 of .* has no `name`"),
-    ("stages:\n  - {name: a}\n  - {name: a}\n", "Two stages of .* are named 'a'"),
-    ("stages:\n  - {name: a, lr_rate: 3}\n", "Unknown settings in stage 'a' of .*: lr_rate"),
-    ("settings: {name: a}\nstages:\n  - {name: a}\n", "`settings` in .* must map setting names"),
-    ("setting: {}\nstages:\n  - {name: a}\n", r"Unknown settings in recipe .* \(top level\): setting"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("stages: []\n", "`stages` in .* must be a list of mappings"),
+        ("stages:\n  - {iterations: 3}\n", "Stage 1 of .* has no `name`"),
+        ("stages:\n  - {name: a}\n  - {name: a}\n", "Two stages of .* are named 'a'"),
+        ("stages:\n  - {name: a, lr_rate: 3}\n", "Unknown settings in stage 'a' of .*: lr_rate"),
+        ("settings: {name: a}\nstages:\n  - {name: a}\n", "`settings` in .* must map setting names"),
+        ("setting: {}\nstages:\n  - {name: a}\n", r"Unknown settings in recipe .* \(top level\): setting"),
+    ],
+)
 def test_bad_recipes_are_refused(tmp_path, text, message):
     path = tmp_path / "r.yaml"
     path.write_text(text)
@@ -159,14 +164,33 @@ def tiny_recipe(tmp_path):
     iio.imwrite(train / "camera.png", data.camera()[100:180, 200:290])
     iio.imwrite(train / "coffee.png", data.coffee()[120:210, 250:330])
     path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump({
-        "settings": {"model": "fsrcnn-s", "scale": 2, "train_folders": [str(train)], "val_data": str(train),
-                     "downscales": [1.0], "rotations": [0], "patch_size": 8, "batch_size": 4,
-                     "iterations": 8, "val_every": 4, "checkpoint_every": 4, "device": "cpu",
-                     "output_dir": str(tmp_path / "runs")},
-        "stages": [{"name": "a"}, {"name": "b", "init_from": "a", "seed": 1},
-                   {"name": "mean", "init_from": ["a", "b"], "iterations": 0}],
-    }, sort_keys=False))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "settings": {
+                    "model": "fsrcnn-s",
+                    "scale": 2,
+                    "train_folders": [str(train)],
+                    "val_data": str(train),
+                    "downscales": [1.0],
+                    "rotations": [0],
+                    "patch_size": 8,
+                    "batch_size": 4,
+                    "iterations": 8,
+                    "val_every": 4,
+                    "checkpoint_every": 4,
+                    "device": "cpu",
+                    "output_dir": str(tmp_path / "runs"),
+                },
+                "stages": [
+                    {"name": "a"},
+                    {"name": "b", "init_from": "a", "seed": 1},
+                    {"name": "mean", "init_from": ["a", "b"], "iterations": 0},
+                ],
+            },
+            sort_keys=False,
+        )
+    )
     return path
 
 
@@ -241,8 +265,9 @@ def test_training_without_train_folders_says_what_to_set(tmp_path, capsys):
 def test_measure_throughput_times_a_stage():
     from skfsrcnn.train import TrainConfig
 
-    rate = recipe_module.measure_throughput(TrainConfig(model="fsrcnn-s", scale=2, patch_size=8, batch_size=2,
-                                                        device="cpu"), steps=1)
+    rate = recipe_module.measure_throughput(
+        TrainConfig(model="fsrcnn-s", scale=2, patch_size=8, batch_size=2, device="cpu"), steps=1
+    )
     assert rate > 0
 
 
@@ -260,7 +285,7 @@ def test_starter_configs_load_and_say_what_they_reach(path):
     assert "Set5" not in config.val_data and "Set14" not in config.val_data  # test sets: report only
     lines = path.read_text().rstrip().splitlines()
     settings = max(i for i, line in enumerate(lines) if not line.startswith("#"))
-    tail = lines[settings + 1:]  # the closing comment
+    tail = lines[settings + 1 :]  # the closing comment
     assert tail[0].startswith("# Reaches:") and tail[-1].startswith("# Time:")
 
 

@@ -18,9 +18,9 @@ import contextlib
 import io
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import imageio.v3 as iio
 import numpy as np
@@ -151,10 +151,20 @@ class Env:
         from skfsrcnn.cli.train import main
 
         if config is None:
-            values = {"name": "run", "model": "fsrcnn-s", "scale": 2, "train_folders": [str(self.good_folder())],
-                      "val_data": None, "downscales": [1.0], "rotations": [0], "patch_size": 8,
-                      "batch_size": 4, "iterations": 2, "device": "cpu",
-                      "output_dir": str(self.tmp_path / "runs")}
+            values = {
+                "name": "run",
+                "model": "fsrcnn-s",
+                "scale": 2,
+                "train_folders": [str(self.good_folder())],
+                "val_data": None,
+                "downscales": [1.0],
+                "rotations": [0],
+                "patch_size": 8,
+                "batch_size": 4,
+                "iterations": 2,
+                "device": "cpu",
+                "output_dir": str(self.tmp_path / "runs"),
+            }
             values.update(settings)
             config = self.tmp_path / "config.yaml"
             config.write_text(yaml.safe_dump(values))
@@ -300,7 +310,7 @@ def _big_endian_rgb():
 
 
 def _int64_wide():
-    return np.random.default_rng(4).integers(-2**62, 2**62, (12, 10), dtype=np.int64)
+    return np.random.default_rng(4).integers(-(2**62), 2**62, (12, 10), dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------ CASES
@@ -310,258 +320,613 @@ EXPORT = "skfsrcnn export"
 
 CASES = [
     # ---- skfsrcnn.upscale: types
-    Case("api-path", UPSCALE, "a file path, ``Path('photo.png')``",
-         lambda env: env.upscale(Path("photo.png")),
-         Raises(TypeError, r"`image` must be a numpy or dask array, got \w*Path 'photo\.png'; "
-                           r"read the file first, e\.g\. imageio\.v3\.imread\(path\)")),
-    Case("api-ragged-list", UPSCALE, "nested lists of unequal length",
-         lambda env: env.upscale(_ragged()),
-         Raises(ValueError, r"`image` is not a rectangular array .*give every row the same length")),
-    Case("api-torch-tensor", UPSCALE, "a CPU ``torch.Tensor``",
-         lambda env: env.upscale(__import__("torch").from_numpy(_unit((12, 10)))),
-         Equals("the result for ``tensor.numpy()``", lambda env: env.upscale(_unit((12, 10))))),
-    Case("api-readonly-memmap", UPSCALE, "a read-only memory map, ``np.load(path, mmap_mode='r')``",
-         lambda env: env.upscale(np.load(_saved(env, _uint8((12, 10), 5)), mmap_mode="r")),
-         Equals("the result for the array in memory", lambda env: env.upscale(_uint8((12, 10), 5)))),
+    Case(
+        "api-path",
+        UPSCALE,
+        "a file path, ``Path('photo.png')``",
+        lambda env: env.upscale(Path("photo.png")),
+        Raises(
+            TypeError,
+            r"`image` must be a numpy or dask array, got \w*Path 'photo\.png'; "
+            r"read the file first, e\.g\. imageio\.v3\.imread\(path\)",
+        ),
+    ),
+    Case(
+        "api-ragged-list",
+        UPSCALE,
+        "nested lists of unequal length",
+        lambda env: env.upscale(_ragged()),
+        Raises(ValueError, r"`image` is not a rectangular array .*give every row the same length"),
+    ),
+    Case(
+        "api-torch-tensor",
+        UPSCALE,
+        "a CPU ``torch.Tensor``",
+        lambda env: env.upscale(__import__("torch").from_numpy(_unit((12, 10)))),
+        Equals("the result for ``tensor.numpy()``", lambda env: env.upscale(_unit((12, 10)))),
+    ),
+    Case(
+        "api-readonly-memmap",
+        UPSCALE,
+        "a read-only memory map, ``np.load(path, mmap_mode='r')``",
+        lambda env: env.upscale(np.load(_saved(env, _uint8((12, 10), 5)), mmap_mode="r")),
+        Equals("the result for the array in memory", lambda env: env.upscale(_uint8((12, 10), 5))),
+    ),
     # ---- dtypes
-    Case("api-bool", UPSCALE, "a boolean mask, ``image > 0.5``",
-         lambda env: env.upscale(_unit((12, 10)) > 0.5),
-         Raises(TypeError, r"`image` has dtype bool, which is not an image type; .*image\.astype\(np\.uint8\)")),
-    Case("api-complex", UPSCALE, "complex data, ``np.fft.fft2(image)``",
-         lambda env: env.upscale(np.fft.fft2(_unit((12, 10)))),
-         Raises(TypeError, r"`image` has dtype complex(64|128), which is not an image type; .*np\.abs\(image\)")),
-    Case("api-object", UPSCALE, "an object array holding ``None``",
-         lambda env: env.upscale(np.array([[1, None, 3, 4, 5]] * 5, dtype=object)),
-         Raises(TypeError, r"`image` has dtype object, which is not an image type; pass integer or float data")),
-    Case("api-float16", UPSCALE, "``float16``",
-         lambda env: env.upscale(_unit((12, 10), dtype=np.float16)),
-         Equals("the result for the float32 copy (float16 becomes float32)",
-                lambda env: env.upscale(_unit((12, 10), dtype=np.float16).astype(np.float32)))),
-    Case("api-int64-wide", UPSCALE, "``int64`` spanning ±4.6e18",
-         lambda env: env.upscale(_int64_wide()),
-         Equals("the result for the float64 copy divided by ``2**63 - 1``",
-                lambda env: (env.upscale(_int64_wide().astype(np.float64)) / (2**63 - 1)).astype(np.float32))),
-    Case("api-uint64-constant", UPSCALE, "a constant ``uint64`` image at ``2**64 - 1``",
-         lambda env: env.upscale(np.full((12, 10), 2**64 - 1, np.uint64)),
-         Equals("ones (the dtype's maximum maps to 1)", lambda env: np.ones((24, 20), np.float32))),
+    Case(
+        "api-bool",
+        UPSCALE,
+        "a boolean mask, ``image > 0.5``",
+        lambda env: env.upscale(_unit((12, 10)) > 0.5),
+        Raises(TypeError, r"`image` has dtype bool, which is not an image type; .*image\.astype\(np\.uint8\)"),
+    ),
+    Case(
+        "api-complex",
+        UPSCALE,
+        "complex data, ``np.fft.fft2(image)``",
+        lambda env: env.upscale(np.fft.fft2(_unit((12, 10)))),
+        Raises(TypeError, r"`image` has dtype complex(64|128), which is not an image type; .*np\.abs\(image\)"),
+    ),
+    Case(
+        "api-object",
+        UPSCALE,
+        "an object array holding ``None``",
+        lambda env: env.upscale(np.array([[1, None, 3, 4, 5]] * 5, dtype=object)),
+        Raises(TypeError, r"`image` has dtype object, which is not an image type; pass integer or float data"),
+    ),
+    Case(
+        "api-float16",
+        UPSCALE,
+        "``float16``",
+        lambda env: env.upscale(_unit((12, 10), dtype=np.float16)),
+        Equals(
+            "the result for the float32 copy (float16 becomes float32)",
+            lambda env: env.upscale(_unit((12, 10), dtype=np.float16).astype(np.float32)),
+        ),
+    ),
+    Case(
+        "api-int64-wide",
+        UPSCALE,
+        "``int64`` spanning ±4.6e18",
+        lambda env: env.upscale(_int64_wide()),
+        Equals(
+            "the result for the float64 copy divided by ``2**63 - 1``",
+            lambda env: (env.upscale(_int64_wide().astype(np.float64)) / (2**63 - 1)).astype(np.float32),
+        ),
+    ),
+    Case(
+        "api-uint64-constant",
+        UPSCALE,
+        "a constant ``uint64`` image at ``2**64 - 1``",
+        lambda env: env.upscale(np.full((12, 10), 2**64 - 1, np.uint64)),
+        Equals("ones (the dtype's maximum maps to 1)", lambda env: np.ones((24, 20), np.float32)),
+    ),
     # ---- ndim, channels
-    Case("api-1d", UPSCALE, "a 1-D signal of 100 samples",
-         lambda env: env.upscale(_unit(100)),
-         Raises(ValueError, r"`image` of shape \(100,\) needs at least two spatial axes; pass a \(rows, "
-                            r"columns\) image")),
-    Case("api-6d-stack", UPSCALE, "a 6-D ``uint8`` stack, shape ``(2, 1, 2, 1, 9, 8)``",
-         lambda env: env.upscale(_uint8((2, 1, 2, 1, 9, 8))),
-         Equals("every plane upscaled on its own, clipped to the stack's range", lambda env: _clipped(
-             _per_plane(env, _uint8((4, 9, 8)), 0), _uint8((4, 9, 8)), 255).reshape(2, 1, 2, 1, 18, 16))),
-    Case("api-200-channels", UPSCALE, "200 spectral channels first, ``channel_axis=0``, ``clip=False``",
-         lambda env: env.upscale(_unit((200, 9, 8)), channel_axis=0, clip=False),
-         Equals("every channel upscaled on its own", lambda env: _per_plane(env, _unit((200, 9, 8)), 0))),
-    Case("api-channel-axis-tuple", UPSCALE, "``channel_axis=(0, -1)``",
-         lambda env: env.upscale(_uint8((3, 12, 10, 3)), channel_axis=(0, -1)),
-         Raises(TypeError, r"`channel_axis` must be an int or None, got \(0, -1\)")),
+    Case(
+        "api-1d",
+        UPSCALE,
+        "a 1-D signal of 100 samples",
+        lambda env: env.upscale(_unit(100)),
+        Raises(
+            ValueError,
+            r"`image` of shape \(100,\) needs at least two spatial axes; pass a \(rows, "
+            r"columns\) image",
+        ),
+    ),
+    Case(
+        "api-6d-stack",
+        UPSCALE,
+        "a 6-D ``uint8`` stack, shape ``(2, 1, 2, 1, 9, 8)``",
+        lambda env: env.upscale(_uint8((2, 1, 2, 1, 9, 8))),
+        Equals(
+            "every plane upscaled on its own, clipped to the stack's range",
+            lambda env: _clipped(_per_plane(env, _uint8((4, 9, 8)), 0), _uint8((4, 9, 8)), 255).reshape(
+                2, 1, 2, 1, 18, 16
+            ),
+        ),
+    ),
+    Case(
+        "api-200-channels",
+        UPSCALE,
+        "200 spectral channels first, ``channel_axis=0``, ``clip=False``",
+        lambda env: env.upscale(_unit((200, 9, 8)), channel_axis=0, clip=False),
+        Equals("every channel upscaled on its own", lambda env: _per_plane(env, _unit((200, 9, 8)), 0)),
+    ),
+    Case(
+        "api-channel-axis-tuple",
+        UPSCALE,
+        "``channel_axis=(0, -1)``",
+        lambda env: env.upscale(_uint8((3, 12, 10, 3)), channel_axis=(0, -1)),
+        Raises(TypeError, r"`channel_axis` must be an int or None, got \(0, -1\)"),
+    ),
     # ---- shapes
-    Case("api-empty-stack", UPSCALE, "an empty stack, shape ``(2, 0, 10, 3)``, ``channel_axis=-1``",
-         lambda env: env.upscale(np.zeros((2, 0, 10, 3), np.uint8), channel_axis=-1),
-         Raises(ValueError, r"`image` of shape \(2, 0, 10, 3\) is empty; pass an image of at least 5x5 pixels")),
-    Case("api-line-scan", UPSCALE, "a 1 x 500 line scan",
-         lambda env: env.upscale(_uint8((1, 500))),
-         Raises(ValueError, r"`image` is 1x500 pixels in its two spatial axes \(shape \(1, 500\)\); "
-                            r"at least 5x5 is needed")),
-    Case("api-smallest", UPSCALE, "the smallest image, 5 x 5 ``uint8``",
-         lambda env: env.upscale(_uint8((5, 5), 6)),
-         Equals("the plain FSRCNN network's output (in the intensity range of its weights), clipped to the input "
-                "range",
-                lambda env: _clipped(env.network(_uint8((5, 5), 6) / 255), _uint8((5, 5), 6), 255), atol=1e-5)),
-    Case("api-huge", UPSCALE, "a 1,000,000 x 1,000,000 ``uint8`` image (a broadcast view, no memory used)",
-         lambda env: env.upscale(_huge()),
-         Raises(MemoryError, r"`image` of shape \(1000000, 1000000\) upscaled x2 is [\d.]+ GiB, more than the "
-                             r"[\d.]+ GiB of memory available\. Upscale it lazily instead: pass a dask array "
-                             r".*out\.zarr")),
+    Case(
+        "api-empty-stack",
+        UPSCALE,
+        "an empty stack, shape ``(2, 0, 10, 3)``, ``channel_axis=-1``",
+        lambda env: env.upscale(np.zeros((2, 0, 10, 3), np.uint8), channel_axis=-1),
+        Raises(ValueError, r"`image` of shape \(2, 0, 10, 3\) is empty; pass an image of at least 5x5 pixels"),
+    ),
+    Case(
+        "api-line-scan",
+        UPSCALE,
+        "a 1 x 500 line scan",
+        lambda env: env.upscale(_uint8((1, 500))),
+        Raises(
+            ValueError,
+            r"`image` is 1x500 pixels in its two spatial axes \(shape \(1, 500\)\); "
+            r"at least 5x5 is needed",
+        ),
+    ),
+    Case(
+        "api-smallest",
+        UPSCALE,
+        "the smallest image, 5 x 5 ``uint8``",
+        lambda env: env.upscale(_uint8((5, 5), 6)),
+        Equals(
+            "the plain FSRCNN network's output (in the intensity range of its weights), clipped to the input range",
+            lambda env: _clipped(env.network(_uint8((5, 5), 6) / 255), _uint8((5, 5), 6), 255),
+            atol=1e-5,
+        ),
+    ),
+    Case(
+        "api-huge",
+        UPSCALE,
+        "a 1,000,000 x 1,000,000 ``uint8`` image (a broadcast view, no memory used)",
+        lambda env: env.upscale(_huge()),
+        Raises(
+            MemoryError,
+            r"`image` of shape \(1000000, 1000000\) upscaled x2 is [\d.]+ GiB, more than the "
+            r"[\d.]+ GiB of memory available\. Upscale it lazily instead: pass a dask array "
+            r".*out\.zarr",
+        ),
+    ),
     # ---- values
-    Case("api-nan-rgb", UPSCALE, "RGB ``float32`` with one NaN in green",
-         lambda env: env.upscale(_nan_in_green(), channel_axis=-1),
-         Raises(ValueError, r"`image` contains NaN or infinite values; replace them first, e\.g\. np\.nan_to_num")),
-    Case("api-float32-extremes", UPSCALE, "±3e38 in ``float32``",
-         lambda env: env.upscale(_float32_extremes()),
-         Raises(ValueError, r"`image` values span \[-3e\+38, 3e\+38\], beyond the float32 range the network "
-                            r"computes in .*rescale the image first")),
+    Case(
+        "api-nan-rgb",
+        UPSCALE,
+        "RGB ``float32`` with one NaN in green",
+        lambda env: env.upscale(_nan_in_green(), channel_axis=-1),
+        Raises(ValueError, r"`image` contains NaN or infinite values; replace them first, e\.g\. np\.nan_to_num"),
+    ),
+    Case(
+        "api-float32-extremes",
+        UPSCALE,
+        "±3e38 in ``float32``",
+        lambda env: env.upscale(_float32_extremes()),
+        Raises(
+            ValueError,
+            r"`image` values span \[-3e\+38, 3e\+38\], beyond the float32 range the network "
+            r"computes in .*rescale the image first",
+        ),
+    ),
     # ---- memory layout
-    Case("api-chw-view", UPSCALE, "an RGB image viewed channels-first (``np.moveaxis``, not contiguous), "
-         "``channel_axis=0``",
-         lambda env: env.upscale(np.moveaxis(_uint8((12, 10, 3)), -1, 0), channel_axis=0),
-         Equals("the channels-last result, moved", lambda env: np.moveaxis(
-             env.upscale(_uint8((12, 10, 3)), channel_axis=-1), -1, 0))),
-    Case("api-big-endian", UPSCALE, "big-endian ``>u2`` RGB",
-         lambda env: env.upscale(_big_endian_rgb(), channel_axis=-1),
-         Equals("the native byte order's result",
-                lambda env: env.upscale(_big_endian_rgb().astype(np.uint16), channel_axis=-1))),
-    Case("api-big-endian-float64", UPSCALE, "big-endian ``>f8`` grey",
-         lambda env: env.upscale(_unit((12, 10)).astype(">f8")),
-         Equals("the native ``float64`` result, as ``float64``",
-                lambda env: env.upscale(_unit((12, 10)).astype(np.float64)))),
+    Case(
+        "api-chw-view",
+        UPSCALE,
+        "an RGB image viewed channels-first (``np.moveaxis``, not contiguous), ``channel_axis=0``",
+        lambda env: env.upscale(np.moveaxis(_uint8((12, 10, 3)), -1, 0), channel_axis=0),
+        Equals(
+            "the channels-last result, moved",
+            lambda env: np.moveaxis(env.upscale(_uint8((12, 10, 3)), channel_axis=-1), -1, 0),
+        ),
+    ),
+    Case(
+        "api-big-endian",
+        UPSCALE,
+        "big-endian ``>u2`` RGB",
+        lambda env: env.upscale(_big_endian_rgb(), channel_axis=-1),
+        Equals(
+            "the native byte order's result",
+            lambda env: env.upscale(_big_endian_rgb().astype(np.uint16), channel_axis=-1),
+        ),
+    ),
+    Case(
+        "api-big-endian-float64",
+        UPSCALE,
+        "big-endian ``>f8`` grey",
+        lambda env: env.upscale(_unit((12, 10)).astype(">f8")),
+        Equals(
+            "the native ``float64`` result, as ``float64``", lambda env: env.upscale(_unit((12, 10)).astype(np.float64))
+        ),
+    ),
     # ---- arguments
-    Case("api-rgb-string", UPSCALE, "``rgb='no'`` (a string, not a flag)",
-         lambda env: env.upscale(_uint8((12, 10, 3)), channel_axis=-1, rgb="no"),
-         Raises(TypeError, r"`rgb` must be True, False or None \(automatic\), got 'no'")),
-    Case("api-scale-8", UPSCALE, "``scale=8`` with the released weights",
-         lambda env: upscale(_uint8((12, 10)), 8),
-         Raises(ValueError, r"`scale`=8 has no weights; use one of 2, 3, 4 \(or train your own with skfsrcnn-train\)")),
-    Case("api-model-list", UPSCALE, "``model=['fsrcnn']``",
-         lambda env: upscale(_uint8((12, 10)), 2, model=["fsrcnn"]),
-         Raises(TypeError, r"`model` must be a string, one of fsrcnn, .*fsrcnn-s.*; got \['fsrcnn'\]")),
-    Case("api-weights-folder", UPSCALE, "``weights=`` a folder",
-         lambda env: upscale(_uint8((12, 10)), 2, weights=env.tmp_path),
-         Raises(ValueError, r"`weights`='.*' is neither a registered name \(.*fsrcnn-s-x2, .*\) nor an existing "
-                            r"file; check the spelling or the path")),
-    Case("api-weights-bad-range", UPSCALE, "a weights file whose metadata records ``input_range`` ``[1, 0]``",
-         lambda env: upscale(_uint8((12, 10)), 2, weights=env.edited_weights(input_range="[1, 0]")),
-         Raises(ValueError, r"The input_range of `weights` file '.*' must be two numbers with 0 <= low < high "
-                            r"<= 1, got \[1, 0\]; fix or remove that metadata entry")),
-    Case("api-tile-12", UPSCALE, "``tile_size=12``, smaller than the network's context needs",
-         lambda env: env.upscale(_uint8((40, 40)), tile_size=12),
-         Raises(ValueError, r"`tile_size`=12 is too small: the network needs context around each tile; "
-                            r"use at least 16")),
-    Case("api-device-cuda-7", UPSCALE, "``device='cuda:7'``",
-         lambda env: env.upscale(_uint8((12, 10)), device="cuda:7"),
-         Raises(ValueError, r"`device`='cuda:7' but (no CUDA GPU is available|only \d+ CUDA GPU\(s\) are "
-                            r"available; use 'cuda:0').*device='cpu'")),
+    Case(
+        "api-rgb-string",
+        UPSCALE,
+        "``rgb='no'`` (a string, not a flag)",
+        lambda env: env.upscale(_uint8((12, 10, 3)), channel_axis=-1, rgb="no"),
+        Raises(TypeError, r"`rgb` must be True, False or None \(automatic\), got 'no'"),
+    ),
+    Case(
+        "api-scale-8",
+        UPSCALE,
+        "``scale=8`` with the released weights",
+        lambda env: upscale(_uint8((12, 10)), 8),
+        Raises(ValueError, r"`scale`=8 has no weights; use one of 2, 3, 4 \(or train your own with skfsrcnn-train\)"),
+    ),
+    Case(
+        "api-model-list",
+        UPSCALE,
+        "``model=['fsrcnn']``",
+        lambda env: upscale(_uint8((12, 10)), 2, model=["fsrcnn"]),
+        Raises(TypeError, r"`model` must be a string, one of fsrcnn, .*fsrcnn-s.*; got \['fsrcnn'\]"),
+    ),
+    Case(
+        "api-weights-folder",
+        UPSCALE,
+        "``weights=`` a folder",
+        lambda env: upscale(_uint8((12, 10)), 2, weights=env.tmp_path),
+        Raises(
+            ValueError,
+            r"`weights`='.*' is neither a registered name \(.*fsrcnn-s-x2, .*\) nor an existing "
+            r"file; check the spelling or the path",
+        ),
+    ),
+    Case(
+        "api-weights-bad-range",
+        UPSCALE,
+        "a weights file whose metadata records ``input_range`` ``[1, 0]``",
+        lambda env: upscale(_uint8((12, 10)), 2, weights=env.edited_weights(input_range="[1, 0]")),
+        Raises(
+            ValueError,
+            r"The input_range of `weights` file '.*' must be two numbers with 0 <= low < high "
+            r"<= 1, got \[1, 0\]; fix or remove that metadata entry",
+        ),
+    ),
+    Case(
+        "api-tile-12",
+        UPSCALE,
+        "``tile_size=12``, smaller than the network's context needs",
+        lambda env: env.upscale(_uint8((40, 40)), tile_size=12),
+        Raises(
+            ValueError,
+            r"`tile_size`=12 is too small: the network needs context around each tile; "
+            r"use at least 16",
+        ),
+    ),
+    Case(
+        "api-device-cuda-7",
+        UPSCALE,
+        "``device='cuda:7'``",
+        lambda env: env.upscale(_uint8((12, 10)), device="cuda:7"),
+        Raises(
+            ValueError,
+            r"`device`='cuda:7' but (no CUDA GPU is available|only \d+ CUDA GPU\(s\) are "
+            r"available; use 'cuda:0').*device='cpu'",
+        ),
+    ),
     # ---- skfsrcnn upscale
-    Case("cli-text-as-tiff", CLI, "a text file named ``in.tif``",
-         lambda env: env.skfsrcnn(env.file("in.tif", raw=b"just text\n" * 50), env.tmp_path / "out.tif"),
-         Raises(CommandFailed, r"skfsrcnn: error: INPUT '.*in\.tif' could not be read as an image \(.*\); "
-                               r"pass a complete PNG, JPEG or TIFF file")),
-    Case("cli-truncated-tiff", CLI, "a 16-bit TIFF cut in half",
-         lambda env: env.skfsrcnn(env.truncated("in.tif", _uint8((60, 60)).astype(np.uint16)),
-                                  env.tmp_path / "out.tif"),
-         Raises(CommandFailed, r"INPUT '.*in\.tif' could not be read as an image .*pass a complete PNG, JPEG or TIFF")),
-    Case("cli-empty-file", CLI, "an empty file (0 bytes)",
-         lambda env: env.skfsrcnn(env.file("in.png", raw=b""), env.tmp_path / "out.png"),
-         Raises(CommandFailed, r"INPUT '.*in\.png' is empty \(0 bytes\); was it copied or downloaded completely")),
-    Case("cli-grey-alpha-png", CLI, "a grey + alpha PNG",
-         lambda env: env.upscale_file(_uint8((12, 10, 2)), ".png"),
-         Equals("each channel upscaled on its own, rounded to ``uint8``", lambda env: _rounded(
-             env.upscale(_uint8((12, 10, 2)), channel_axis=-1, preserve_range=True), np.uint8))),
-    Case("cli-float-to-png", CLI, "a ``float64`` TIFF to a PNG OUTPUT",
-         lambda env: env.skfsrcnn(env.file("in.tif", _unit((12, 10), dtype=np.float64)), env.tmp_path / "out.png"),
-         Raises(CommandFailed, r"OUTPUT '.*out\.png': PNG holds only 8- and 16-bit data, but INPUT is float64; "
-                               r"use \.tif")),
-    Case("cli-int32-tiff", CLI, "an ``int32`` TIFF",
-         lambda env: env.upscale_file(_int32()),
-         Equals("upscale in original units, rounded to ``int32``",
-                lambda env: _rounded(env.upscale(_int32(), preserve_range=True), np.int32), atol=1)),
-    Case("cli-5d-tiff", CLI, "a 5-D ``uint8`` TIFF stack, shape ``(2, 2, 2, 9, 8)``",
-         lambda env: env.upscale_file(_uint8((2, 2, 2, 9, 8))),
-         Equals("every plane upscaled on its own, clipped to the stack's range, rounded", lambda env: _rounded(
-             _clipped(_per_plane(env, _uint8((8, 9, 8)), 0, preserve_range=True), _uint8((8, 9, 8)))
-             .reshape(2, 2, 2, 18, 16), np.uint8))),
-    Case("cli-output-is-folder", CLI, "OUTPUT an existing folder, with ``--overwrite``",
-         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), _folder(env, "out.png"), "--overwrite"),
-         Raises(CommandFailed, r"OUTPUT '.*out\.png' is a folder; give a file name, e\.g\. '.*out\.png/out\.png'")),
-    Case("cli-output-unwritable", CLI, "OUTPUT in a folder nobody may write (``/proc``)",
-         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), "/proc/out.png"),
-         Raises(CommandFailed, r"OUTPUT '/proc/out\.png' (could not be written \(.*\); choose a writable folder"
-                               r"|is not writable; choose another folder)")),
-    Case("cli-scale-5", CLI, "``--scale 5``",
-         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png", "--scale", 5),
-         Raises(CommandFailed, r"error: argument --scale: invalid choice: '?5'? \(choose from '?2'?, '?3'?, '?4'?\)")),
-    Case("cli-jpeg-16-bit", CLI, "a 16-bit PNG to a JPEG OUTPUT",
-         lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10)).astype(np.uint16) * 257),
-                                  env.tmp_path / "out.jpg"),
-         Raises(CommandFailed, r"OUTPUT '.*out\.jpg': JPEG holds only 8-bit data, but INPUT is uint16; use \.tif")),
-    Case("cli-pickled-weights", CLI, "``--weights`` a ``.pt`` file carrying pickled code",
-         _refused_and_never_run(lambda env, path: env.skfsrcnn(env.file("in.png", _uint8((12, 10))),
-                                                               env.tmp_path / "out.png", "--weights", path)),
-         Raises(CommandFailed, r"`weights` file '.*evil\.pt' was refused: it is not a plain PyTorch state dict "
-                               r"\(it may carry pickled code, which is never run\)")),
+    Case(
+        "cli-text-as-tiff",
+        CLI,
+        "a text file named ``in.tif``",
+        lambda env: env.skfsrcnn(env.file("in.tif", raw=b"just text\n" * 50), env.tmp_path / "out.tif"),
+        Raises(
+            CommandFailed,
+            r"skfsrcnn: error: INPUT '.*in\.tif' could not be read as an image \(.*\); "
+            r"pass a complete PNG, JPEG or TIFF file",
+        ),
+    ),
+    Case(
+        "cli-truncated-tiff",
+        CLI,
+        "a 16-bit TIFF cut in half",
+        lambda env: env.skfsrcnn(env.truncated("in.tif", _uint8((60, 60)).astype(np.uint16)), env.tmp_path / "out.tif"),
+        Raises(CommandFailed, r"INPUT '.*in\.tif' could not be read as an image .*pass a complete PNG, JPEG or TIFF"),
+    ),
+    Case(
+        "cli-empty-file",
+        CLI,
+        "an empty file (0 bytes)",
+        lambda env: env.skfsrcnn(env.file("in.png", raw=b""), env.tmp_path / "out.png"),
+        Raises(CommandFailed, r"INPUT '.*in\.png' is empty \(0 bytes\); was it copied or downloaded completely"),
+    ),
+    Case(
+        "cli-grey-alpha-png",
+        CLI,
+        "a grey + alpha PNG",
+        lambda env: env.upscale_file(_uint8((12, 10, 2)), ".png"),
+        Equals(
+            "each channel upscaled on its own, rounded to ``uint8``",
+            lambda env: _rounded(env.upscale(_uint8((12, 10, 2)), channel_axis=-1, preserve_range=True), np.uint8),
+        ),
+    ),
+    Case(
+        "cli-float-to-png",
+        CLI,
+        "a ``float64`` TIFF to a PNG OUTPUT",
+        lambda env: env.skfsrcnn(env.file("in.tif", _unit((12, 10), dtype=np.float64)), env.tmp_path / "out.png"),
+        Raises(
+            CommandFailed,
+            r"OUTPUT '.*out\.png': PNG holds only 8- and 16-bit data, but INPUT is float64; "
+            r"use \.tif",
+        ),
+    ),
+    Case(
+        "cli-int32-tiff",
+        CLI,
+        "an ``int32`` TIFF",
+        lambda env: env.upscale_file(_int32()),
+        Equals(
+            "upscale in original units, rounded to ``int32``",
+            lambda env: _rounded(env.upscale(_int32(), preserve_range=True), np.int32),
+            atol=1,
+        ),
+    ),
+    Case(
+        "cli-5d-tiff",
+        CLI,
+        "a 5-D ``uint8`` TIFF stack, shape ``(2, 2, 2, 9, 8)``",
+        lambda env: env.upscale_file(_uint8((2, 2, 2, 9, 8))),
+        Equals(
+            "every plane upscaled on its own, clipped to the stack's range, rounded",
+            lambda env: _rounded(
+                _clipped(_per_plane(env, _uint8((8, 9, 8)), 0, preserve_range=True), _uint8((8, 9, 8))).reshape(
+                    2, 2, 2, 18, 16
+                ),
+                np.uint8,
+            ),
+        ),
+    ),
+    Case(
+        "cli-output-is-folder",
+        CLI,
+        "OUTPUT an existing folder, with ``--overwrite``",
+        lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), _folder(env, "out.png"), "--overwrite"),
+        Raises(CommandFailed, r"OUTPUT '.*out\.png' is a folder; give a file name, e\.g\. '.*out\.png/out\.png'"),
+    ),
+    Case(
+        "cli-output-unwritable",
+        CLI,
+        "OUTPUT in a folder nobody may write (``/proc``)",
+        lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), "/proc/out.png"),
+        Raises(
+            CommandFailed,
+            r"OUTPUT '/proc/out\.png' (could not be written \(.*\); choose a writable folder"
+            r"|is not writable; choose another folder)",
+        ),
+    ),
+    Case(
+        "cli-scale-5",
+        CLI,
+        "``--scale 5``",
+        lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png", "--scale", 5),
+        Raises(CommandFailed, r"error: argument --scale: invalid choice: '?5'? \(choose from '?2'?, '?3'?, '?4'?\)"),
+    ),
+    Case(
+        "cli-jpeg-16-bit",
+        CLI,
+        "a 16-bit PNG to a JPEG OUTPUT",
+        lambda env: env.skfsrcnn(
+            env.file("in.png", _uint8((12, 10)).astype(np.uint16) * 257), env.tmp_path / "out.jpg"
+        ),
+        Raises(CommandFailed, r"OUTPUT '.*out\.jpg': JPEG holds only 8-bit data, but INPUT is uint16; use \.tif"),
+    ),
+    Case(
+        "cli-pickled-weights",
+        CLI,
+        "``--weights`` a ``.pt`` file carrying pickled code",
+        _refused_and_never_run(
+            lambda env, path: env.skfsrcnn(
+                env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png", "--weights", path
+            )
+        ),
+        Raises(
+            CommandFailed,
+            r"`weights` file '.*evil\.pt' was refused: it is not a plain PyTorch state dict "
+            r"\(it may carry pickled code, which is never run\)",
+        ),
+    ),
     # ---- skfsrcnn-train
-    Case("train-text-as-png", TRAIN, "a text file named ``.png`` among the training images",
-         lambda env: env.train(None, train_folders=[str(env.file("bad/a.png", raw=b"not a png").parent)]),
-         Raises(CommandFailed, r"skfsrcnn-train: error: '.*a\.png' could not be read as an image .*; "
-                               r"replace or remove it")),
-    Case("train-truncated-png", TRAIN, "a training PNG cut in half",
-         lambda env: env.train(None, train_folders=[str(env.truncated("cut/a.png", _uint8((60, 60, 3))).parent)]),
-         Raises(CommandFailed, r"'.*a\.png' could not be read as an image .*; replace or remove it")),
-    Case("train-blur-without-sigma", TRAIN, "``degradation: gaussian`` without ``blur_sigma``",
-         lambda env: env.train(None, degradation="gaussian"),
-         Raises(CommandFailed, r"The 'gaussian' degradation needs `blur_sigma` > 0 \(in HR pixels\), got 0\.0")),
-    Case("train-noise-without-level", TRAIN, "``noise: poisson`` without ``noise_level``",
-         lambda env: env.train(None, noise="poisson"),
-         Raises(CommandFailed, r"`noise_level`=0\.0 does not fit `noise`='poisson': give a level > 0")),
-    Case("train-yaml-syntax", TRAIN, "a config with a YAML syntax error",
-         lambda env: env.train(env.file("bad.yaml", raw=b"scale: [2\n")),
-         Raises(CommandFailed, r"The config '.*bad\.yaml' is not valid YAML; fix it: ")),
-    Case("train-yaml-list", TRAIN, "a config that is a YAML list, not a mapping",
-         lambda env: env.train(env.file("list.yaml", raw=b"- scale\n- 2\n")),
-         Raises(CommandFailed, r"The config '.*list\.yaml' holds a list; it must map setting names to values")),
-    Case("train-config-folder", TRAIN, "a folder as the config",
-         lambda env: env.train(env.tmp_path),
-         Raises(CommandFailed, r"The config '.*' is a folder; pass a YAML file")),
-    Case("train-lr-nan", TRAIN, "``--set lr=nan``",
-         lambda env: env.train(None, "--set", "lr=nan"),
-         Raises(CommandFailed, r"`lr` must be a finite number, got 'nan'")),
-    Case("train-output-under-file", TRAIN, "``output_dir`` inside a file",
-         lambda env: env.train(None, output_dir=str(env.file("file.txt", raw=b"x") / "runs")),
-         Raises(CommandFailed, r"`output_dir`='.*file\.txt/runs': the run folder '.*' cannot be created \(.*\); "
-                               r"choose a writable `output_dir`")),
+    Case(
+        "train-text-as-png",
+        TRAIN,
+        "a text file named ``.png`` among the training images",
+        lambda env: env.train(None, train_folders=[str(env.file("bad/a.png", raw=b"not a png").parent)]),
+        Raises(
+            CommandFailed,
+            r"skfsrcnn-train: error: '.*a\.png' could not be read as an image .*; "
+            r"replace or remove it",
+        ),
+    ),
+    Case(
+        "train-truncated-png",
+        TRAIN,
+        "a training PNG cut in half",
+        lambda env: env.train(None, train_folders=[str(env.truncated("cut/a.png", _uint8((60, 60, 3))).parent)]),
+        Raises(CommandFailed, r"'.*a\.png' could not be read as an image .*; replace or remove it"),
+    ),
+    Case(
+        "train-blur-without-sigma",
+        TRAIN,
+        "``degradation: gaussian`` without ``blur_sigma``",
+        lambda env: env.train(None, degradation="gaussian"),
+        Raises(CommandFailed, r"The 'gaussian' degradation needs `blur_sigma` > 0 \(in HR pixels\), got 0\.0"),
+    ),
+    Case(
+        "train-noise-without-level",
+        TRAIN,
+        "``noise: poisson`` without ``noise_level``",
+        lambda env: env.train(None, noise="poisson"),
+        Raises(CommandFailed, r"`noise_level`=0\.0 does not fit `noise`='poisson': give a level > 0"),
+    ),
+    Case(
+        "train-yaml-syntax",
+        TRAIN,
+        "a config with a YAML syntax error",
+        lambda env: env.train(env.file("bad.yaml", raw=b"scale: [2\n")),
+        Raises(CommandFailed, r"The config '.*bad\.yaml' is not valid YAML; fix it: "),
+    ),
+    Case(
+        "train-yaml-list",
+        TRAIN,
+        "a config that is a YAML list, not a mapping",
+        lambda env: env.train(env.file("list.yaml", raw=b"- scale\n- 2\n")),
+        Raises(CommandFailed, r"The config '.*list\.yaml' holds a list; it must map setting names to values"),
+    ),
+    Case(
+        "train-config-folder",
+        TRAIN,
+        "a folder as the config",
+        lambda env: env.train(env.tmp_path),
+        Raises(CommandFailed, r"The config '.*' is a folder; pass a YAML file"),
+    ),
+    Case(
+        "train-lr-nan",
+        TRAIN,
+        "``--set lr=nan``",
+        lambda env: env.train(None, "--set", "lr=nan"),
+        Raises(CommandFailed, r"`lr` must be a finite number, got 'nan'"),
+    ),
+    Case(
+        "train-output-under-file",
+        TRAIN,
+        "``output_dir`` inside a file",
+        lambda env: env.train(None, output_dir=str(env.file("file.txt", raw=b"x") / "runs")),
+        Raises(
+            CommandFailed,
+            r"`output_dir`='.*file\.txt/runs': the run folder '.*' cannot be created \(.*\); "
+            r"choose a writable `output_dir`",
+        ),
+    ),
     # ---- skfsrcnn-eval
-    Case("eval-scale-0", EVAL, "``--scale 0``",
-         lambda env: env.evaluate("--bicubic", "--data", env.good_folder(), "--scale", 0),
-         Raises(CommandFailed, r"`--scale` 0 is not an upscaling factor; use 2, 3 or 4")),
-    Case("eval-truncated", EVAL, "a benchmark folder holding a truncated PNG",
-         lambda env: env.evaluate("--bicubic", "--data", env.truncated("set/a.png", _uint8((60, 60, 3))).parent,
-                                  "--scale", 2),
-         Raises(CommandFailed, r"'.*a\.png' could not be read as an image .*; replace or remove it")),
-    Case("eval-tiny-image", EVAL, "a 10 x 10 benchmark image",
-         lambda env: env.evaluate("--bicubic", "--data", env.file("set/a.png", _uint8((10, 10))).parent,
-                                  "--scale", 3),
-         Raises(CommandFailed, r"Benchmark image 'a' is 9x9 pixels; scoring at x3 needs at least 17x17; "
-                               r"remove it or use larger images")),
-    Case("eval-pipeline-bicubic", EVAL, "``--pipeline upscale`` with x2 weights and ``--scale 3``",
-         lambda env: env.evaluate("--weights", env.weights, "--pipeline", "upscale", "--data", env.good_folder(),
-                                  "--scale", 3),
-         Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3")),
-    Case("eval-area-with-sigma", EVAL, "``--degradation area --blur-sigma 1``",
-         lambda env: env.evaluate("--bicubic", "--data", env.good_folder(), "--scale", 2, "--degradation", "area",
-                                  "--blur-sigma", 1),
-         Raises(CommandFailed, r"`blur_sigma`=1\.0 is only used by the 'gaussian' degradation, not 'area'")),
-    Case("export-tflite", EXPORT, "``--format tflite``",
-         lambda env: env.export(env.weights, "--format", "tflite", env.tmp_path / "m.tflite"),
-         Raises(CommandFailed, r"argument --format: invalid choice: 'tflite'")),
-    Case("export-existing", EXPORT, "an OUTPUT that exists, without ``--overwrite``",
-         lambda env: env.export(env.weights, "--format", "onnx", env.file("m.onnx", raw=b"mine")),
-         Raises(CommandFailed, r"exists; pass overwrite=True \(--overwrite\)")),
-    Case("export-no-folder", EXPORT, "an OUTPUT in a folder that does not exist",
-         lambda env: env.export(env.weights, "--format", "torchscript", env.tmp_path / "nope" / "m.pt"),
-         Raises(CommandFailed, r"does not exist; create it first")),
-    Case("export-not-a-network", EXPORT, "a safetensors file of some other network",
-         lambda env: env.export(env.edited_weights_of_another_network(), "--format", "onnx", env.tmp_path / "m.onnx"),
-         Raises(CommandFailed, r"does not hold FSRCNN \(or SRCNN\) weights")),
-    Case("eval-wrong-scale", EVAL, "x2 weights with ``--scale 3``",
-         lambda env: env.evaluate("--weights", env.weights, "--data", env.good_folder(), "--scale", 3),
-         Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3; use scale=2 or "
-                               r"weights for x3")),
+    Case(
+        "eval-scale-0",
+        EVAL,
+        "``--scale 0``",
+        lambda env: env.evaluate("--bicubic", "--data", env.good_folder(), "--scale", 0),
+        Raises(CommandFailed, r"`--scale` 0 is not an upscaling factor; use 2, 3 or 4"),
+    ),
+    Case(
+        "eval-truncated",
+        EVAL,
+        "a benchmark folder holding a truncated PNG",
+        lambda env: env.evaluate(
+            "--bicubic", "--data", env.truncated("set/a.png", _uint8((60, 60, 3))).parent, "--scale", 2
+        ),
+        Raises(CommandFailed, r"'.*a\.png' could not be read as an image .*; replace or remove it"),
+    ),
+    Case(
+        "eval-tiny-image",
+        EVAL,
+        "a 10 x 10 benchmark image",
+        lambda env: env.evaluate("--bicubic", "--data", env.file("set/a.png", _uint8((10, 10))).parent, "--scale", 3),
+        Raises(
+            CommandFailed,
+            r"Benchmark image 'a' is 9x9 pixels; scoring at x3 needs at least 17x17; "
+            r"remove it or use larger images",
+        ),
+    ),
+    Case(
+        "eval-pipeline-bicubic",
+        EVAL,
+        "``--pipeline upscale`` with x2 weights and ``--scale 3``",
+        lambda env: env.evaluate(
+            "--weights", env.weights, "--pipeline", "upscale", "--data", env.good_folder(), "--scale", 3
+        ),
+        Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3"),
+    ),
+    Case(
+        "eval-area-with-sigma",
+        EVAL,
+        "``--degradation area --blur-sigma 1``",
+        lambda env: env.evaluate(
+            "--bicubic", "--data", env.good_folder(), "--scale", 2, "--degradation", "area", "--blur-sigma", 1
+        ),
+        Raises(CommandFailed, r"`blur_sigma`=1\.0 is only used by the 'gaussian' degradation, not 'area'"),
+    ),
+    Case(
+        "export-tflite",
+        EXPORT,
+        "``--format tflite``",
+        lambda env: env.export(env.weights, "--format", "tflite", env.tmp_path / "m.tflite"),
+        Raises(CommandFailed, r"argument --format: invalid choice: 'tflite'"),
+    ),
+    Case(
+        "export-existing",
+        EXPORT,
+        "an OUTPUT that exists, without ``--overwrite``",
+        lambda env: env.export(env.weights, "--format", "onnx", env.file("m.onnx", raw=b"mine")),
+        Raises(CommandFailed, r"exists; pass overwrite=True \(--overwrite\)"),
+    ),
+    Case(
+        "export-no-folder",
+        EXPORT,
+        "an OUTPUT in a folder that does not exist",
+        lambda env: env.export(env.weights, "--format", "torchscript", env.tmp_path / "nope" / "m.pt"),
+        Raises(CommandFailed, r"does not exist; create it first"),
+    ),
+    Case(
+        "export-not-a-network",
+        EXPORT,
+        "a safetensors file of some other network",
+        lambda env: env.export(env.edited_weights_of_another_network(), "--format", "onnx", env.tmp_path / "m.onnx"),
+        Raises(CommandFailed, r"does not hold FSRCNN \(or SRCNN\) weights"),
+    ),
+    Case(
+        "eval-wrong-scale",
+        EVAL,
+        "x2 weights with ``--scale 3``",
+        lambda env: env.evaluate("--weights", env.weights, "--data", env.good_folder(), "--scale", 3),
+        Raises(
+            CommandFailed,
+            r"`weights` file '.*' was trained for scale 2, but `scale`=3; use scale=2 or "
+            r"weights for x3",
+        ),
+    ),
     # ---- the napari widget
-    Case("widget-nan", WIDGET, "a ``float32`` layer with NaN",
-         lambda env: env.widget(np.where(np.eye(20) > 0, np.nan, 0.5).astype(np.float32)),
-         Raises(ValueError, r"`image` contains NaN or infinite values; replace them first")),
-    Case("widget-bool", WIDGET, "a boolean layer",
-         lambda env: env.widget(np.eye(20, dtype=bool)),
-         Raises(TypeError, r"`image` has dtype bool, which is not an image type; .*image\.astype\(np\.uint8\)")),
-    Case("widget-big-endian", WIDGET, "a big-endian ``>u2`` layer",
-         lambda env: env.widget(_big_endian_rgb()[..., 0]),
-         Equals("upscale of the native copy, rounded to ``uint16``",
-                lambda env: env.widget_reference(_big_endian_rgb()[..., 0]))),
-    Case("widget-int64", WIDGET, "an ``int64`` layer spanning ±4.6e18",
-         lambda env: env.widget(_int64_wide()),
-         Equals("upscale in original units, rounded to ``int64``", lambda env: env.widget_reference(_int64_wide()),
-                atol=0)),
-    Case("widget-uint64-constant", WIDGET, "a constant ``uint64`` layer at ``2**64 - 1``",
-         lambda env: env.widget(np.full((12, 10), 2**64 - 1, np.uint64)),
-         Equals("the same constant to float32 precision (not wrapped around to 0)",
-                lambda env: np.full((24, 20), 2**64 - 1, np.uint64), atol=2.0**40)),
-    Case("widget-pickled-weights", WIDGET, "a weights file carrying pickled code",
-         _refused_and_never_run(lambda env, path: env.widget(_uint8((12, 10)), weights=path)),
-         Raises(ValueError, r"`weights` file '.*evil\.pt' was refused: .*pickled code, which is never run")),
+    Case(
+        "widget-nan",
+        WIDGET,
+        "a ``float32`` layer with NaN",
+        lambda env: env.widget(np.where(np.eye(20) > 0, np.nan, 0.5).astype(np.float32)),
+        Raises(ValueError, r"`image` contains NaN or infinite values; replace them first"),
+    ),
+    Case(
+        "widget-bool",
+        WIDGET,
+        "a boolean layer",
+        lambda env: env.widget(np.eye(20, dtype=bool)),
+        Raises(TypeError, r"`image` has dtype bool, which is not an image type; .*image\.astype\(np\.uint8\)"),
+    ),
+    Case(
+        "widget-big-endian",
+        WIDGET,
+        "a big-endian ``>u2`` layer",
+        lambda env: env.widget(_big_endian_rgb()[..., 0]),
+        Equals(
+            "upscale of the native copy, rounded to ``uint16``",
+            lambda env: env.widget_reference(_big_endian_rgb()[..., 0]),
+        ),
+    ),
+    Case(
+        "widget-int64",
+        WIDGET,
+        "an ``int64`` layer spanning ±4.6e18",
+        lambda env: env.widget(_int64_wide()),
+        Equals(
+            "upscale in original units, rounded to ``int64``", lambda env: env.widget_reference(_int64_wide()), atol=0
+        ),
+    ),
+    Case(
+        "widget-uint64-constant",
+        WIDGET,
+        "a constant ``uint64`` layer at ``2**64 - 1``",
+        lambda env: env.widget(np.full((12, 10), 2**64 - 1, np.uint64)),
+        Equals(
+            "the same constant to float32 precision (not wrapped around to 0)",
+            lambda env: np.full((24, 20), 2**64 - 1, np.uint64),
+            atol=2.0**40,
+        ),
+    ),
+    Case(
+        "widget-pickled-weights",
+        WIDGET,
+        "a weights file carrying pickled code",
+        _refused_and_never_run(lambda env, path: env.widget(_uint8((12, 10)), weights=path)),
+        Raises(ValueError, r"`weights` file '.*evil\.pt' was refused: .*pickled code, which is never run"),
+    ),
 ]
 
 

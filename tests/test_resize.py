@@ -263,6 +263,7 @@ def test_large_float_arrays_on_torch_threads_are_bit_exact(dtype, scale, monkeyp
 
     calls = []
     multiply = resize._TorchOps.multiply
+
     def counted(self, *args, **kwargs):
         calls.append(1)
         return multiply(self, *args, **kwargs)

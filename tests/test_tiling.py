@@ -8,7 +8,7 @@ from numpy.testing import assert_array_equal
 
 from skfsrcnn import upscale, upscale_steps
 from skfsrcnn._tiling import MIN_RETRY_TILE, plan_tiles, upscale_planes
-from skfsrcnn.models import PRESETS, FastFSRCNN, FSRCNN
+from skfsrcnn.models import FSRCNN, PRESETS, FastFSRCNN
 
 SCALES = (2, 3, 4)
 
@@ -28,7 +28,7 @@ def _local_network(radius, scale, seed=0):
         out = np.zeros_like(batch)
         for i in range(2 * radius + 1):
             for j in range(2 * radius + 1):
-                out += kernel[i, j] * padded[:, i:i + rows, j:j + cols]
+                out += kernel[i, j] * padded[:, i : i + rows, j : j + cols]
         return np.repeat(np.repeat(out, scale, axis=-2), scale, axis=-1)
 
     return run
@@ -205,8 +205,10 @@ def test_out_of_memory_retries_with_smaller_tiles(tile_size, max_pixels):
 def test_out_of_memory_even_on_the_smallest_tiles_is_a_clear_error():
     network, calls = _local_network(2, 2), []
     planes = np.zeros((1, 70, 70), np.float32)
-    match = (r"The GPU ran out of memory even on tiles of 16x16 input pixels \(`tile_size`=64, halved "
-             r"down to the minimum 16\): CUDA out of memory\. .*use device='cpu'")
+    match = (
+        r"The GPU ran out of memory even on tiles of 16x16 input pixels \(`tile_size`=64, halved "
+        r"down to the minimum 16\): CUDA out of memory\. .*use device='cpu'"
+    )
     with pytest.raises(MemoryError, match=match):
         _drain(upscale_planes(planes, 2, _fails_above(network, 10, calls), 64, 2))
     assert [max(shape[1:]) for shape in calls] == [66, 34, 18]  # 64, then 32, then 16 (+ halo)
@@ -231,8 +233,9 @@ def test_upscale_survives_out_of_memory(random_weights, monkeypatch):
     image = np.random.default_rng(4).integers(0, 65535, (2, 70, 60, 3), dtype=np.uint16)
     expected = upscale(image, 2, weights=weights, channel_axis=-1, tile_size=None)
     calls, real = [], _upscale._run_network
-    monkeypatch.setattr(_upscale, "_run_network",
-                        lambda *args, **kwargs: _fails_above(real(*args, **kwargs), 2 * 40 * 40, calls))
+    monkeypatch.setattr(
+        _upscale, "_run_network", lambda *args, **kwargs: _fails_above(real(*args, **kwargs), 2 * 40 * 40, calls)
+    )
     out = upscale(image, 2, weights=weights, channel_axis=-1, tile_size=None)
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-5)
     assert max(math.prod(shape) for shape in calls) > 2 * 40 * 40  # it did run out, then went on

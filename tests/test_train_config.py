@@ -11,8 +11,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_overrides_are_parsed_as_yaml():
-    config = load_config(None, ["scale=4", "iterations=10", "lr=1e-3", "flips=true",
-                                "train_folders=[a, b]", "init_from=null", "name=x=y"])
+    config = load_config(
+        None,
+        ["scale=4", "iterations=10", "lr=1e-3", "flips=true", "train_folders=[a, b]", "init_from=null", "name=x=y"],
+    )
     assert config.scale == 4 and config.iterations == 10
     assert config.lr == 0.001 and isinstance(config.lr, float)  # YAML alone reads 1e-3 as text
     assert config.flips is True
@@ -107,5 +109,3 @@ def test_base_errors_name_the_file(tmp_path):
 def test_bad_values_name_the_key(item, key):
     with pytest.raises(ValueError, match=f"`{key}`"):
         load_config(None, [item])
-
-

@@ -28,25 +28,39 @@ def folders(tmp_path_factory):
 
 
 def _train(folder, tmp_path, *overrides):
-    config = load_config(None, [f"train_folders=[{folder}]", f"output_dir={tmp_path}", "model=fsrcnn-s", "scale=2",
-                                "patch_size=12", "batch_size=4", "iterations=3", "val_data=null", "device=cpu",
-                                *overrides])
+    config = load_config(
+        None,
+        [
+            f"train_folders=[{folder}]",
+            f"output_dir={tmp_path}",
+            "model=fsrcnn-s",
+            "scale=2",
+            "patch_size=12",
+            "batch_size=4",
+            "iterations=3",
+            "val_data=null",
+            "device=cpu",
+            *overrides,
+        ],
+    )
     return Trainer(config, progress=False).run()
 
 
-@pytest.mark.parametrize("which, overrides, expected", [
-    ("photo", (), LUMA_RANGE),
-    ("grey", (), FULL_RANGE),
-    ("photo", ("intensity_augment=true",), FULL_RANGE),
-])
+@pytest.mark.parametrize(
+    "which, overrides, expected",
+    [
+        ("photo", (), LUMA_RANGE),
+        ("grey", (), FULL_RANGE),
+        ("photo", ("intensity_augment=true",), FULL_RANGE),
+    ],
+)
 def test_weights_record_the_range_of_their_training_data(folders, tmp_path, which, overrides, expected):
     folder = folders[0] if which == "photo" else folders[1]
     assert input_range(_train(folder, tmp_path, *overrides)) == expected
 
 
 def test_training_with_blur_and_noise_runs(folders, tmp_path):
-    best = _train(folders[1], tmp_path, "degradation=gaussian", "blur_sigma=1.0", "noise=poisson",
-                  "noise_level=50")
+    best = _train(folders[1], tmp_path, "degradation=gaussian", "blur_sigma=1.0", "noise=poisson", "noise_level=50")
     assert best.is_file()
 
 

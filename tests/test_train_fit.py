@@ -31,8 +31,7 @@ def test_fit_trains_within_its_budget_and_records_full_range(tmp_path):
 
 
 def test_cancel_keeps_the_weights_so_far(tmp_path):
-    steps = fit_steps([_stack(2, np.uint8)], 3, model="fsrcnn-s", name="cancelled", output_dir=tmp_path,
-                      progress=False)
+    steps = fit_steps([_stack(2, np.uint8)], 3, model="fsrcnn-s", name="cancelled", output_dir=tmp_path, progress=False)
     progress = [next(steps) for _ in range(3)]
     steps.close()
     assert [p.iteration for p in progress] == [1, 2, 3]
@@ -53,15 +52,18 @@ def test_held_back_images_are_spread_and_never_trained_on(count, held):
     assert len(train) + len(val) == count and not {int(t[0, 0]) for t in train} & set(held)
 
 
-@pytest.mark.parametrize("images, options, error, match", [
-    ([np.zeros((64, 64))], dict(start="imagenet"), ValueError, r"`start` must be one of"),
-    ([np.zeros((64, 64))], dict(val_fraction=0.9), ValueError, r"`val_fraction` must be in \(0, 0.5\]"),
-    (np.zeros((64, 64)), {}, TypeError, r"a sequence of arrays \(a list, even of one image\)"),
-    ([], {}, ValueError, r"`images` is empty"),
-    ([np.zeros(5)], {}, ValueError, r"array of shape \(5,\); give 2-D images"),
-    ([np.zeros((30, 30))], {}, ValueError, r"too small to hold back a quarter"),
-    ([np.zeros((64, 64))], dict(degradation="area"), TypeError, r"`degradation` must be a skfsrcnn"),
-])
+@pytest.mark.parametrize(
+    "images, options, error, match",
+    [
+        ([np.zeros((64, 64))], dict(start="imagenet"), ValueError, r"`start` must be one of"),
+        ([np.zeros((64, 64))], dict(val_fraction=0.9), ValueError, r"`val_fraction` must be in \(0, 0.5\]"),
+        (np.zeros((64, 64)), {}, TypeError, r"a sequence of arrays \(a list, even of one image\)"),
+        ([], {}, ValueError, r"`images` is empty"),
+        ([np.zeros(5)], {}, ValueError, r"array of shape \(5,\); give 2-D images"),
+        ([np.zeros((30, 30))], {}, ValueError, r"too small to hold back a quarter"),
+        ([np.zeros((64, 64))], dict(degradation="area"), TypeError, r"`degradation` must be a skfsrcnn"),
+    ],
+)
 def test_bad_arguments_are_clear_errors(tmp_path, images, options, error, match):
     with pytest.raises(error, match=match):
         fit(images, 2, output_dir=tmp_path, progress=False, **options)

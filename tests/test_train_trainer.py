@@ -1,4 +1,5 @@
-"""Tests for skfsrcnn.train.trainer: a tiny run, checkpoints and resume, optimizers, early stopping, precision, the perceptual loss."""
+"""Tests for skfsrcnn.train.trainer: a tiny run, checkpoints and resume, optimizers, early stopping, precision,
+the perceptual loss."""
 
 import math
 
@@ -110,8 +111,9 @@ def test_resume_is_exact(straight_run, data_dirs, tmp_path, error, stopped_at):
     assert resumed.best_psnr == reference.best_psnr
     assert resumed.best_iteration == reference.best_iteration
     assert resumed.stale_validations == reference.stale_validations
-    assert_same_weights(weights_state(config.run_dir / "best.safetensors"),
-                         weights_state(reference.config.run_dir / "best.safetensors"))
+    assert_same_weights(
+        weights_state(config.run_dir / "best.safetensors"), weights_state(reference.config.run_dir / "best.safetensors")
+    )
     # The log reads as one run: the rows past the checkpoint were trained
     # again and logged once, and the clock continues across the interruption.
     log = log_rows(config.run_dir)
@@ -236,9 +238,17 @@ def vgg_file(tmp_path_factory):
 
 
 def _perceptual_config(data_dirs, tmp_path, vgg_file, **overrides):
-    values = {"patch_size": 8, "batch_size": 4, "iterations": 4, "val_every": 2, "checkpoint_every": 2,
-              "log_every": 1, "perceptual_weights": str(vgg_file), "perceptual_layer": "relu2_2",
-              "perceptual_scale": 0.1}
+    values = {
+        "patch_size": 8,
+        "batch_size": 4,
+        "iterations": 4,
+        "val_every": 2,
+        "checkpoint_every": 2,
+        "log_every": 1,
+        "perceptual_weights": str(vgg_file),
+        "perceptual_layer": "relu2_2",
+        "perceptual_scale": 0.1,
+    }
     return tiny_config(data_dirs, tmp_path, **{**values, **overrides})
 
 
@@ -258,7 +268,8 @@ def test_perceptual_loss_trains_and_stays_frozen(data_dirs, tmp_path, vgg_file):
     for key, value in trainer.perceptual.state_dict().items():
         assert torch.equal(value, vgg[key]), key
     assert set(torch.load(config.run_dir / "checkpoint.pt", weights_only=True)["model"]) == set(
-        trainer.model.state_dict())  # the VGG weights stay in their file
+        trainer.model.state_dict()
+    )  # the VGG weights stay in their file
 
 
 def test_perceptual_loss_is_added_to_the_mse(data_dirs, tmp_path, vgg_file):
@@ -270,10 +281,13 @@ def test_perceptual_loss_is_added_to_the_mse(data_dirs, tmp_path, vgg_file):
     assert trainer._step(lr, hr) == pytest.approx(float(expected), rel=1e-5)
 
 
-@pytest.mark.parametrize(("name", "loss"), [
-    ("l1", F.l1_loss),
-    ("charbonnier", lambda out, hr: torch.sqrt((out - hr) ** 2 + 1e-6).mean()),
-])
+@pytest.mark.parametrize(
+    ("name", "loss"),
+    [
+        ("l1", F.l1_loss),
+        ("charbonnier", lambda out, hr: torch.sqrt((out - hr) ** 2 + 1e-6).mean()),
+    ],
+)
 def test_pixel_loss_is_the_one_configured(data_dirs, tmp_path, name, loss):
     config = tiny_config(data_dirs, tmp_path, patch_size=8, batch_size=4, iterations=2, pixel_loss=name)
     trainer = Trainer(config, progress=False)
@@ -304,5 +318,3 @@ def test_perceptual_weights_missing(data_dirs, tmp_path):
     config = tiny_config(data_dirs, tmp_path, perceptual_weights=str(tmp_path / "vgg16.pth"))
     with pytest.raises(FileNotFoundError, match=r"vgg16\.pth' does not exist"):
         Trainer(config, progress=False)
-
-

@@ -1,4 +1,5 @@
-"""Tests for skfsrcnn.train.trainer's starting points: transfer and fine-tuning, weight averaging, distillation, SRCNN."""
+"""Tests for skfsrcnn.train.trainer's starting points: transfer and fine-tuning, weight averaging, distillation,
+SRCNN."""
 
 import imageio.v3 as iio
 import numpy as np
@@ -26,16 +27,14 @@ def test_finetune_deconv_keeps_body(data_dirs, tmp_path):
             assert not torch.equal(before[key], after[key]), key
         else:
             assert torch.equal(before[key], after[key]), key
-    assert_same_weights(weights_state(trainer.run_dir / "best.safetensors"),
-                         {k: v.cpu() for k, v in after.items()})
+    assert_same_weights(weights_state(trainer.run_dir / "best.safetensors"), {k: v.cpu() for k, v in after.items()})
 
 
 @pytest.mark.parametrize("finetune", ["deconv", "all"])
 def test_init_from_another_scale(data_dirs, tmp_path, random_weights, finetune):
     source_path = random_weights("fsrcnn-s", 3)
     source = weights_state(source_path)
-    config = tiny_config(data_dirs, tmp_path, scale=2, init_from=str(source_path),
-                     finetune=finetune, iterations=20)
+    config = tiny_config(data_dirs, tmp_path, scale=2, init_from=str(source_path), finetune=finetune, iterations=20)
     trainer = Trainer(config, progress=False)
     assert_same_weights({k: v.cpu() for k, v in trainer.model.state_dict().items()}, source)
     assert trainer.model.scale == 2
@@ -93,8 +92,7 @@ def test_zero_iterations_score_and_keep_the_starting_weights(data_dirs, tmp_path
 
 def test_weight_average_follows_the_trained_weights_and_is_what_is_kept(data_dirs, tmp_path):
     decay = 0.75
-    trainer = Trainer(tiny_config(data_dirs, tmp_path, ema_decay=decay, val_data=None, iterations=3),
-                      progress=False)
+    trainer = Trainer(tiny_config(data_dirs, tmp_path, ema_decay=decay, val_data=None, iterations=3), progress=False)
     snapshots = []
     step = trainer._step
 
@@ -127,8 +125,9 @@ def test_weight_average_resumes_exactly(data_dirs, tmp_path):
     resumed.run()
     assert_same_weights(resumed.kept_model.state_dict(), reference.kept_model.state_dict())
     assert resumed.best_psnr == reference.best_psnr
-    assert_same_weights(weights_state(config.run_dir / "best.safetensors"),
-                         weights_state(reference.run_dir / "best.safetensors"))
+    assert_same_weights(
+        weights_state(config.run_dir / "best.safetensors"), weights_state(reference.run_dir / "best.safetensors")
+    )
     # Validation scored the average: the saved average scores the recorded PSNR.
     from skfsrcnn.evaluate import evaluate, model_upscaler
 
@@ -163,8 +162,9 @@ def test_distillation_target_blends_hr_and_the_teachers_output(data_dirs, tmp_pa
 
 
 def test_distillation_ensemble_averages_the_teacher_over_flips_and_rotations(data_dirs, tmp_path):
-    config = tiny_config(data_dirs, tmp_path, patch_size=8, distill_from="fsrcnn-x3", distill_share=1.0,
-                     distill_ensemble=True)
+    config = tiny_config(
+        data_dirs, tmp_path, patch_size=8, distill_from="fsrcnn-x3", distill_share=1.0, distill_ensemble=True
+    )
     sampler = Trainer(config, progress=False).sampler
     teacher = load_model("fsrcnn-x3", device="cpu")
 
@@ -198,8 +198,16 @@ def test_two_step_fine_tuning_on_extra_data(data_dirs, tmp_path):
     first = Trainer(tiny_config(data_dirs, tmp_path, name="step1", iterations=20), progress=False)
     best = first.run()
 
-    config = tiny_config(data_dirs, tmp_path, name="step2", init_from=str(best), iterations=20,
-                     train_folders=[str(train), str(extra)], lr=1e-4, deconv_lr_scale=0.1)
+    config = tiny_config(
+        data_dirs,
+        tmp_path,
+        name="step2",
+        init_from=str(best),
+        iterations=20,
+        train_folders=[str(train), str(extra)],
+        lr=1e-4,
+        deconv_lr_scale=0.1,
+    )
     second = Trainer(config, progress=False)
     assert_same_weights({k: v.cpu() for k, v in second.model.state_dict().items()}, weights_state(best))
     assert len(second.sampler.lr) == len(first.sampler.lr) // 3 * 4  # 3 images, then 4, augmented alike
@@ -218,8 +226,17 @@ def test_srcnn_trains_evaluates_and_upscales(data_dirs, tmp_path, capsys):
     from skfsrcnn.cli.eval import main as evaluate_main
     from skfsrcnn.models import SRCNN
 
-    config = tiny_config(data_dirs, tmp_path, model="srcnn", patch_size=8, batch_size=4, iterations=4,
-                     val_every=2, checkpoint_every=2, lr=1e-3)
+    config = tiny_config(
+        data_dirs,
+        tmp_path,
+        model="srcnn",
+        patch_size=8,
+        batch_size=4,
+        iterations=4,
+        val_every=2,
+        checkpoint_every=2,
+        lr=1e-3,
+    )
     trainer = Trainer(config, progress=False)
     assert isinstance(trainer.model, SRCNN) and trainer.model.config["scale"] == 3
     last = {id(p) for p in trainer.model.reconstruction.parameters()}
@@ -231,16 +248,16 @@ def test_srcnn_trains_evaluates_and_upscales(data_dirs, tmp_path, capsys):
     model = load_model(best, device="cpu")
     assert isinstance(model, SRCNN)
     assert isinstance(load_model(config.run_dir / "checkpoint.pt"), SRCNN)
-    assert evaluate_main(["--weights", str(best), "--data", config.val_data, "--scale", "3",
-                          "--device", "cpu"]) == 0
+    assert evaluate_main(["--weights", str(best), "--data", config.val_data, "--scale", "3", "--device", "cpu"]) == 0
     assert "mean" in capsys.readouterr().out
     image = np.random.default_rng(0).random((20, 17))
     assert upscale(image, 3, weights=best).shape == (60, 51)
 
 
 def test_srcnn_finetune_last_layer_only(data_dirs, tmp_path):
-    config = tiny_config(data_dirs, tmp_path, model="srcnn", patch_size=8, batch_size=4, iterations=2,
-                     val_data=None, finetune="deconv")
+    config = tiny_config(
+        data_dirs, tmp_path, model="srcnn", patch_size=8, batch_size=4, iterations=2, val_data=None, finetune="deconv"
+    )
     trainer = Trainer(config, progress=False)
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
     trainer.run()
@@ -256,5 +273,3 @@ def test_init_from_srcnn_into_fsrcnn_is_an_error(data_dirs, tmp_path):
     save_weights(SRCNN(3, n1=8, n2=4), path)
     with pytest.raises(ValueError, match=r"`init_from`=.*srcnn\.safetensors.* cannot be transferred"):
         Trainer(tiny_config(data_dirs, tmp_path, init_from=str(path)), progress=False)
-
-

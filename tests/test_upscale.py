@@ -30,7 +30,7 @@ def _image(dtype, shape, seed=0):
     if dtype == np.int16:
         return rng.integers(-30000, 30000, shape).astype(dtype)
     if dtype == np.int32:
-        return rng.integers(-10**6, 10**6, shape).astype(dtype)
+        return rng.integers(-(10**6), 10**6, shape).astype(dtype)
     return rng.random(shape).astype(dtype)
 
 
@@ -201,8 +201,7 @@ def test_readonly_colour_stack_not_mutated(weights):
 
 def test_list_input(weights):
     image = _image("uint8", (8, 9), seed=8)
-    assert_array_equal(upscale(image.tolist(), 2, weights=weights),
-                       upscale(image.astype(np.int64), 2, weights=weights))
+    assert_array_equal(upscale(image.tolist(), 2, weights=weights), upscale(image.astype(np.int64), 2, weights=weights))
 
 
 # ---------------------------------------------------------------- colour
@@ -232,7 +231,8 @@ def test_grey_reaches_the_network_in_the_range_of_its_weights(random_weights, dt
     mapped = ((image - low) / (high - low) * (b - a) + a).astype(np.float32)
     expected = (upscale(mapped, 3, weights=full, clip=False) - a) / (b - a)
     expected = expected * (high - low) / (1.0 if dtype == "float32" else np.iinfo(dtype).max) + low / (
-        1.0 if dtype == "float32" else np.iinfo(dtype).max)
+        1.0 if dtype == "float32" else np.iinfo(dtype).max
+    )
     got = upscale(image, 3, weights=luma, clip=False)
     assert_allclose(got, expected, rtol=0, atol=5e-5)
     assert np.abs(got - unit).max() > 1e-3  # the mapping changes what the network sees
@@ -402,8 +402,10 @@ def test_explicit_and_default_device_agree(weights, device):
     image = _image("uint8", (12, 12), seed=20)
     if device is None and (torch.cuda.is_available() or torch.backends.mps.is_available()):
         pytest.skip("default device is an accelerator")
-    assert_array_equal(upscale(image, 2, weights=weights, device=device),
-                       upscale(image, 2, weights=weights, device=torch.device("cpu")))
+    assert_array_equal(
+        upscale(image, 2, weights=weights, device=device),
+        upscale(image, 2, weights=weights, device=torch.device("cpu")),
+    )
 
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:0"])
@@ -451,8 +453,7 @@ def test_value_range_scales_a_plane_like_the_whole(weights):
     """A plane upscaled with the whole image's extrema equals that plane of the whole."""
     stack = _image("uint16", (2, 14, 12), seed=30)
     whole = upscale(stack, 2, weights=weights, preserve_range=True)
-    plane = upscale(stack[1], 2, weights=weights, preserve_range=True,
-                    value_range=(stack.min(), stack.max()))
+    plane = upscale(stack[1], 2, weights=weights, preserve_range=True, value_range=(stack.min(), stack.max()))
     assert_allclose(plane, whole[1], rtol=0, atol=1e-3)
 
 

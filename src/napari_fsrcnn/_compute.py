@@ -10,6 +10,7 @@ that it overlays its input.
 from __future__ import annotations
 
 import numpy as np
+
 from skfsrcnn import DEFAULT_TILE_SIZE
 
 __all__ = ["output_geometry", "run_fsrcnn", "run_fsrcnn_steps"]
@@ -108,17 +109,23 @@ def _lazy_upscale(data, scale, rgb, **options):
     from skfsrcnn import upscale
 
     ndim = len(data.shape) - bool(rgb)
-    leading = {axis: 1 for axis in range(ndim - 2)}
+    leading = dict.fromkeys(range(ndim - 2), 1)
     if _is_dask(data):
         image = data.rechunk(leading)
     else:  # numpy, zarr...: whole planes; name=False spares hashing all the data
-        whole = {axis: -1 for axis in range(ndim - 2, len(data.shape))}
+        whole = dict.fromkeys(range(ndim - 2, len(data.shape)), -1)
         image = da.from_array(data, chunks={**leading, **whole}, name=False)
     plane = tuple(range(ndim - 2, image.ndim))  # the spatial axes, and the RGB axis
     extrema = (image.min(axis=plane, keepdims=True), image.max(axis=plane, keepdims=True))
     upscaled = upscale(
-        image, scale, channel_axis=-1 if rgb else None, rgb=True if rgb else None,
-        preserve_range=True, clip=True, value_range=extrema, **options,
+        image,
+        scale,
+        channel_axis=-1 if rgb else None,
+        rgb=True if rgb else None,
+        preserve_range=True,
+        clip=True,
+        value_range=extrema,
+        **options,
     )
     if image.dtype.kind in "ui":
         upscaled = upscaled.map_blocks(_rounded_copy, image.dtype, dtype=image.dtype)
@@ -249,8 +256,13 @@ def run_fsrcnn_steps(
             data = data[tuple(slice(i, i + 1) for i in offset)]
         image = np.asarray(data)  # computes dask/zarr data here, in the worker
         upscaled = yield from upscale_steps(
-            image, scale, channel_axis=-1 if rgb else None, rgb=True if rgb else None,
-            preserve_range=True, clip=True, **options,
+            image,
+            scale,
+            channel_axis=-1 if rgb else None,
+            rgb=True if rgb else None,
+            preserve_range=True,
+            clip=True,
+            **options,
         )
         upscaled = _to_input_dtype(upscaled, image.dtype)
 

@@ -31,7 +31,13 @@ def tissue():
     from skimage import data
 
     image = _low_res(data.immunohistochemistry(), 2)
-    return [(image, {"name": "tissue IHC (low-res)", "rgb": True, "metadata": _provenance("immunohistochemistry", 2)}, "image")]
+    return [
+        (
+            image,
+            {"name": "tissue IHC (low-res)", "rgb": True, "metadata": _provenance("immunohistochemistry", 2)},
+            "image",
+        )
+    ]
 
 
 def photo():

@@ -137,38 +137,81 @@ class TrainWidget(Container):
         self._weights = None
 
         self._source = ComboBox(name="source", label="Examples from", choices=_SOURCES, value="layers")
-        self._images = Select(name="images", label="Image layers", choices=self._image_layers,
-                              tooltip="High-resolution examples: grey 2-D images or stacks (every plane counts).")
+        self._images = Select(
+            name="images",
+            label="Image layers",
+            choices=self._image_layers,
+            tooltip="High-resolution examples: grey 2-D images or stacks (every plane counts).",
+        )
         self._folder = FileEdit(name="folder", label="Folder", mode="d", visible=False)
         self._scale = ComboBox(name="scale", label="Scale", choices=[("x2", 2), ("x3", 3), ("x4", 4)], value=2)
         self._model = ComboBox(name="model", label="Model", choices=_MODELS, value="fsrcnn")
         self._degradation = ComboBox(
-            name="degradation", label="Degradation", choices=_KERNELS, value="bicubic",
+            name="degradation",
+            label="Degradation",
+            choices=_KERNELS,
+            value="bicubic",
             tooltip="How the low-resolution inputs are made from the examples: match your acquisition.",
         )
-        self._sigma = FloatSpinBox(name="sigma", label="Blur sigma (px)", min=0.1, max=20.0, step=0.1, value=1.0,
-                                   visible=False, tooltip="Gaussian PSF standard deviation in high-resolution pixels.")
+        self._sigma = FloatSpinBox(
+            name="sigma",
+            label="Blur sigma (px)",
+            min=0.1,
+            max=20.0,
+            step=0.1,
+            value=1.0,
+            visible=False,
+            tooltip="Gaussian PSF standard deviation in high-resolution pixels.",
+        )
         self._noise = ComboBox(name="noise", label="Noise", choices=_NOISES, value="none")
         self._noise_level = FloatSpinBox(
-            name="noise_level", label="Noise level", min=0.0001, max=1e6, step=0.01, value=0.02, visible=False,
+            name="noise_level",
+            label="Noise level",
+            min=0.0001,
+            max=1e6,
+            step=0.01,
+            value=0.02,
+            visible=False,
             tooltip="Gaussian: standard deviation as a fraction of full scale. Poisson: photons at full scale.",
         )
         self._start_from = ComboBox(name="start", label="Start from", choices=_STARTS, value="photo")
         self._time_budget = SpinBox(name="time_budget", label="Time budget (s)", min=1, max=86400, value=300)
-        self._output_dir = FileEdit(name="output_dir", label="Output folder", mode="d", value=DEFAULT_OUTPUT_DIR,
-                                    tooltip="Each run gets its own new sub-folder here.")
+        self._output_dir = FileEdit(
+            name="output_dir",
+            label="Output folder",
+            mode="d",
+            value=DEFAULT_OUTPUT_DIR,
+            tooltip="Each run gets its own new sub-folder here.",
+        )
         self._train_button = PushButton(name="train_button", text="Train")
-        self._cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False,
-                                         tooltip="Stop now and keep the best weights so far.")
+        self._cancel_button = PushButton(
+            name="cancel_button", text="Cancel", enabled=False, tooltip="Stop now and keep the best weights so far."
+        )
         self._progress = ProgressBar(name="progress", label="Time", min=0, max=300, value=0)
         self._psnr = Label(name="psnr", label="Validation PSNR", value="")
         self._status = Label(name="status", label="Status", value="")
 
-        self.extend([
-            self._source, self._images, self._folder, self._scale, self._model, self._degradation, self._sigma,
-            self._noise, self._noise_level, self._start_from, self._time_budget, self._output_dir,
-            self._train_button, self._cancel_button, self._progress, self._psnr, self._status,
-        ])
+        self.extend(
+            [
+                self._source,
+                self._images,
+                self._folder,
+                self._scale,
+                self._model,
+                self._degradation,
+                self._sigma,
+                self._noise,
+                self._noise_level,
+                self._start_from,
+                self._time_budget,
+                self._output_dir,
+                self._train_button,
+                self._cancel_button,
+                self._progress,
+                self._psnr,
+                self._status,
+            ]
+        )
         for label in (self._psnr, self._status):  # long texts wrap instead of widening the dock
             label.native.setWordWrap(True)
         self._source.changed.connect(self._on_source_changed)
@@ -208,8 +251,10 @@ class TrainWidget(Container):
             raise ValueError("choose at least one image layer as high-resolution examples (Image layers).")
         for layer in layers:
             if layer.rgb:
-                raise ValueError(f"layer {layer.name!r} is RGB; training uses grey images. Convert it to grey "
-                                 "(or split its channels: right-click > Split RGB) and choose that.")
+                raise ValueError(
+                    f"layer {layer.name!r} is RGB; training uses grey images. Convert it to grey "
+                    "(or split its channels: right-click > Split RGB) and choose that."
+                )
             if layer.multiscale:
                 raise ValueError(f"layer {layer.name!r} is multiscale; open its full-resolution level as a layer.")
         return [layer.data for layer in layers]  # read in the worker: dask data are computed there
@@ -218,8 +263,12 @@ class TrainWidget(Container):
         from skfsrcnn.degradation import Degradation
 
         kernel, noise = self._degradation.value, self._noise.value
-        return Degradation(kernel, sigma=self._sigma.value if kernel == "gaussian" else 0.0,
-                           noise=noise, noise_level=self._noise_level.value if noise != "none" else 0.0)
+        return Degradation(
+            kernel,
+            sigma=self._sigma.value if kernel == "gaussian" else 0.0,
+            noise=noise,
+            noise_level=self._noise_level.value if noise != "none" else 0.0,
+        )
 
     # -- running --------------------------------------------------------------------------
 
@@ -269,8 +318,17 @@ class TrainWidget(Container):
             return
         scale, model, output_dir = self._scale.value, self._model.value, Path(self._output_dir.value)
         name = _run_name(output_dir, model, scale)
-        steps = fit_steps(examples, scale, model=model, start=self._start_from.value, degradation=degradation,
-                          time_budget=self._time_budget.value, name=name, output_dir=output_dir, progress=False)
+        steps = fit_steps(
+            examples,
+            scale,
+            model=model,
+            start=self._start_from.value,
+            degradation=degradation,
+            time_budget=self._time_budget.value,
+            name=name,
+            output_dir=output_dir,
+            progress=False,
+        )
         self._run = (name, scale, output_dir / name)
         self._start(_until_stopped(steps, self._stop, output_dir / name / BEST_WEIGHTS))
 
@@ -308,8 +366,9 @@ class TrainWidget(Container):
         self._progress.value = min(int(progress.elapsed), self._progress.max)
         self._psnr.value = _psnr_text(progress)
         if not self._stop.is_set():
-            self._status.value = (f"Training: iteration {progress.iteration}, "
-                                  f"{progress.elapsed:.0f} s of {self._progress.max} s")
+            self._status.value = (
+                f"Training: iteration {progress.iteration}, {progress.elapsed:.0f} s of {self._progress.max} s"
+            )
 
     def _on_returned(self, path):
         from napari.utils.notifications import show_info
@@ -327,8 +386,10 @@ class TrainWidget(Container):
             self._status.value = f"Done: {saved}"
             self._progress.value = self._progress.max
         self._status.tooltip = str(path)
-        show_info(f"Train FSRCNN: saved {path}; upscale with it by choosing 'Trained: {name}' as the model "
-                  "of the FSRCNN super-resolution widget.")
+        show_info(
+            f"Train FSRCNN: saved {path}; upscale with it by choosing 'Trained: {name}' as the model "
+            "of the FSRCNN super-resolution widget."
+        )
 
     def _on_errored(self, error):
         # The worker shows the error as a notification; keep the panel in step.

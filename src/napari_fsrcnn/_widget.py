@@ -44,8 +44,12 @@ if TYPE_CHECKING:
 __all__ = ["FSRCNNWidget"]
 
 WEIGHTS_FILE = "weights-file"
-_MODELS = [("FSRCNN", "fsrcnn"), ("FSRCNN-s (faster)", "fsrcnn-s"), ("FSRCNN fluorescence", "fsrcnn-fluo"),
-           ("FSRCNN-s fluorescence (faster)", "fsrcnn-s-fluo")]
+_MODELS = [
+    ("FSRCNN", "fsrcnn"),
+    ("FSRCNN-s (faster)", "fsrcnn-s"),
+    ("FSRCNN fluorescence", "fsrcnn-fluo"),
+    ("FSRCNN-s fluorescence (faster)", "fsrcnn-s-fluo"),
+]
 _WEIGHTS_FILE_CHOICE = ("Weights file...", WEIGHTS_FILE)
 _NOTHREADS_ENV = "NAPARI_FSRCNN_NOTHREADS"
 
@@ -65,7 +69,9 @@ def _devices():
 
     devices = [("auto", "auto"), ("cpu", "cpu")]
     if torch.cuda.is_available():
-        devices += [(f"cuda:{i} ({torch.cuda.get_device_name(i)})", f"cuda:{i}") for i in range(torch.cuda.device_count())]
+        devices += [
+            (f"cuda:{i} ({torch.cuda.get_device_name(i)})", f"cuda:{i}") for i in range(torch.cuda.device_count())
+        ]
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         devices.append(("mps", "mps"))
     return devices
@@ -206,25 +212,50 @@ class FSRCNNWidget(Container):
         self._weights = FileEdit(
             name="weights", label="Weights file", mode="r", filter="Weights (*.safetensors *.pt *.pth)", visible=False
         )
-        self._tile_size = SpinBox(name="tile_size", label="Tile size", min=16, max=8192, step=16, value=DEFAULT_TILE_SIZE,
-                                  tooltip="Side of the tiles processed at once, in input pixels; lower it if memory runs out.")
+        self._tile_size = SpinBox(
+            name="tile_size",
+            label="Tile size",
+            min=16,
+            max=8192,
+            step=16,
+            value=DEFAULT_TILE_SIZE,
+            tooltip="Side of the tiles processed at once, in input pixels; lower it if memory runs out.",
+        )
         self._device = ComboBox(name="device", label="Device", choices=_devices(), value="auto")
-        self._current_slice = CheckBox(name="current_slice", text="Current slice only", value=False,
-                                       tooltip="Upscale only the plane on screen: a quick preview of a big stack.")
+        self._current_slice = CheckBox(
+            name="current_slice",
+            text="Current slice only",
+            value=False,
+            tooltip="Upscale only the plane on screen: a quick preview of a big stack.",
+        )
         self._lazy = CheckBox(
-            name="lazy", text="Compute as you browse", value=False,
+            name="lazy",
+            text="Compute as you browse",
+            value=False,
             tooltip="Add the result at once as a lazy dask array: napari upscales a plane when it shows it "
-                    "(no progress bar or Cancel for that). Off: upscale everything now.",
+            "(no progress bar or Cancel for that). Off: upscale everything now.",
         )
         self._run_button = PushButton(name="run_button", text="Run")
         self._cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
         self._progress = ProgressBar(name="progress", label="Progress", min=0, max=1, value=0)
         self._status = Label(name="status", label="Status", value="")
 
-        self.extend([
-            self._image, self._scale, self._model, self._weights, self._tile_size, self._device,
-            self._current_slice, self._lazy, self._run_button, self._cancel_button, self._progress, self._status,
-        ])
+        self.extend(
+            [
+                self._image,
+                self._scale,
+                self._model,
+                self._weights,
+                self._tile_size,
+                self._device,
+                self._current_slice,
+                self._lazy,
+                self._run_button,
+                self._cancel_button,
+                self._progress,
+                self._status,
+            ]
+        )
         self._model.changed.connect(self._on_model_changed)
         self._image.changed.connect(self._on_image_changed)
         self._lazy.changed.connect(self._on_lazy_changed)

@@ -133,33 +133,41 @@ def _axes(info, tensor):
     """
     channel = {"type": "channel", "channel_names": ["intensity"]}
     if tensor == "input":
-        space = [{"type": "space", "id": axis, "size": {"min": _MIN_SIZE, "step": 1}, "scale": info["scale"]}
-                 for axis in ("y", "x")]
+        space = [
+            {"type": "space", "id": axis, "size": {"min": _MIN_SIZE, "step": 1}, "scale": info["scale"]}
+            for axis in ("y", "x")
+        ]
     else:
-        space = [{"type": "space", "id": axis, "size": {"tensor_id": "input", "axis_id": axis}, "scale": 1.0}
-                 for axis in ("y", "x")]
+        space = [
+            {"type": "space", "id": axis, "size": {"tensor_id": "input", "axis_id": axis}, "scale": 1.0}
+            for axis in ("y", "x")
+        ]
     return [{"type": "batch"}, channel, *space]
 
 
 def _tensors(info, files):
     preprocessing, postprocessing = _processing(info)
     low, high = info["input_range"]
-    inputs = [{
-        "id": "input",
-        "description": f"Grey image; its minimum and maximum are mapped to [{low:.4g}, {high:.4g}].",
-        "axes": _axes(info, "input"),
-        "test_tensor": {"source": "test_input.npy", "sha256": _sha256_bytes(files["test_input.npy"])},
-        "data": {"type": "float32"},
-        "preprocessing": preprocessing,
-    }]
-    outputs = [{
-        "id": "output",
-        "description": f"x{info['scale']} super-resolution; the input's minimum reads 0, its maximum 1.",
-        "axes": _axes(info, "output"),
-        "test_tensor": {"source": "test_output.npy", "sha256": _sha256_bytes(files["test_output.npy"])},
-        "data": {"type": "float32"},
-        "postprocessing": postprocessing,
-    }]
+    inputs = [
+        {
+            "id": "input",
+            "description": f"Grey image; its minimum and maximum are mapped to [{low:.4g}, {high:.4g}].",
+            "axes": _axes(info, "input"),
+            "test_tensor": {"source": "test_input.npy", "sha256": _sha256_bytes(files["test_input.npy"])},
+            "data": {"type": "float32"},
+            "preprocessing": preprocessing,
+        }
+    ]
+    outputs = [
+        {
+            "id": "output",
+            "description": f"x{info['scale']} super-resolution; the input's minimum reads 0, its maximum 1.",
+            "axes": _axes(info, "output"),
+            "test_tensor": {"source": "test_output.npy", "sha256": _sha256_bytes(files["test_output.npy"])},
+            "data": {"type": "float32"},
+            "postprocessing": postprocessing,
+        }
+    ]
     return inputs, outputs
 
 
@@ -185,12 +193,16 @@ def _weights(info, files):
             "pytorch_version": version,
         },
         "torchscript": {
-            "source": "model.torchscript.pt", "sha256": _sha256_bytes(files["model.torchscript.pt"]),
-            "pytorch_version": version, "parent": "pytorch_state_dict",
+            "source": "model.torchscript.pt",
+            "sha256": _sha256_bytes(files["model.torchscript.pt"]),
+            "pytorch_version": version,
+            "parent": "pytorch_state_dict",
         },
         "onnx": {
-            "source": "model.onnx", "sha256": _sha256_bytes(files["model.onnx"]),
-            "opset_version": ONNX_OPSET, "parent": "pytorch_state_dict",
+            "source": "model.onnx",
+            "sha256": _sha256_bytes(files["model.onnx"]),
+            "opset_version": ONNX_OPSET,
+            "parent": "pytorch_state_dict",
         },
     }
 
@@ -234,27 +246,31 @@ def _rdf(info, files):
 def _intensity_text(low, high):
     """How the package's pre- and post-processing handle intensities, for its README."""
     if (low, high) == (0.0, 1.0):
-        return ("The network was trained on full-range intensities: the pre-processing maps the "
-                "image's minimum to 0 and its maximum to 1 (`scale_range`).")
-    return (f"The network was trained on intensities in [{low:.6g}, {high:.6g}]. The pre-processing "
-            f"maps the image's minimum to {low:.6g} and its maximum to {high:.6g} (`scale_range`, then "
-            f"`scale_linear` with gain {high - low:.6g} and offset {low:.6g}); the post-processing maps "
-            "the result back so that the input's minimum reads 0 and its maximum 1 (`scale_linear`).")
+        return (
+            "The network was trained on full-range intensities: the pre-processing maps the "
+            "image's minimum to 0 and its maximum to 1 (`scale_range`)."
+        )
+    return (
+        f"The network was trained on intensities in [{low:.6g}, {high:.6g}]. The pre-processing "
+        f"maps the image's minimum to {low:.6g} and its maximum to {high:.6g} (`scale_range`, then "
+        f"`scale_linear` with gain {high - low:.6g} and offset {low:.6g}); the post-processing maps "
+        "the result back so that the input's minimum reads 0 and its maximum 1 (`scale_linear`)."
+    )
 
 
 def _readme(info):
     """The package's README.md."""
     low, high = info["input_range"]
     network = info["network"]
-    return f"""# skfsrcnn {info['name']}: x{info['scale']} super-resolution
+    return f"""# skfsrcnn {info["name"]}: x{info["scale"]} super-resolution
 
 {network} super-resolution of grey (single-channel) 2-D images by a factor of
-{info['scale']}, exported by [skfsrcnn]({_SKFSRCNN['url']}) {info['skfsrcnn_version']}
-from `{info['source']}` (sha256 `{info['sha256']}`).
+{info["scale"]}, exported by [skfsrcnn]({_SKFSRCNN["url"]}) {info["skfsrcnn_version"]}
+from `{info["source"]}` (sha256 `{info["sha256"]}`).
 
-- Training data: {info['training_data']}.
+- Training data: {info["training_data"]}.
 - Input: one channel (axes batch, channel, y, x), at least {_MIN_SIZE} pixels a side.
-- Output: {info['scale']} times the input's height and width.
+- Output: {info["scale"]} times the input's height and width.
 
 ## Intensities
 
@@ -278,8 +294,8 @@ PyTorch state dict (with `skfsrcnn_architecture.py`), TorchScript and ONNX
 
 ## Citation
 
-- {_DONG_2014['text'] if network == 'SRCNN' else _DONG_2016['text']}
-- {_SKFSRCNN['text']} {_SKFSRCNN['url']}
+- {_DONG_2014["text"] if network == "SRCNN" else _DONG_2016["text"]}
+- {_SKFSRCNN["text"]} {_SKFSRCNN["url"]}
 
 ## Licence
 

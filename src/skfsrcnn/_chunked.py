@@ -107,6 +107,7 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     """
     import dask
     import dask.array as da
+    import torch
     import zarr
     from dask.callbacks import Callback
     from tqdm.auto import tqdm
@@ -114,14 +115,15 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     from ._dask import upscale_lazy
     from ._upscale import output_dtype
 
-    import torch
-
     options = options.replace(preserve_range=True)
     jobs, torch_threads = _jobs(options.device, jobs)
     file_dtype = image.dtype if np.issubdtype(image.dtype, np.integer) else output_dtype(image.dtype)
     settings = {
-        "source": str(Path(source).resolve()), "shape": list(image.shape), "dtype": str(image.dtype),
-        "chunks": [c[0] for c in image.chunks], "scale": scale,
+        "source": str(Path(source).resolve()),
+        "shape": list(image.shape),
+        "dtype": str(image.dtype),
+        "chunks": [c[0] for c in image.chunks],
+        "scale": scale,
         "model": None if options.weights else options.model,
         "weights": None if options.weights is None else str(Path(options.weights).resolve()),
         "channel_axis": options.channel_axis,
@@ -149,14 +151,25 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     upscaled = upscale_lazy(image, scale, options, value_range=value_range)
     if target is None:
         target = zarr.open_array(
-            str(output), mode="w-", shape=upscaled.shape, chunks=tuple(c[0] for c in upscaled.chunks),
-            dtype=file_dtype, fill_value=0,
+            str(output),
+            mode="w-",
+            shape=upscaled.shape,
+            chunks=tuple(c[0] for c in upscaled.chunks),
+            dtype=file_dtype,
+            fill_value=0,
         )
         target.attrs[STATE_KEY] = {"settings": settings, "value_range": value_range, "done": [], "complete": False}
 
-    stored = da.map_blocks(_store_block, upscaled, target=target, file_dtype=file_dtype,
-                           chunks=(1,) * upscaled.ndim, dtype=bool, meta=np.empty((0,) * upscaled.ndim, bool),
-                           token="skfsrcnn-store")
+    stored = da.map_blocks(
+        _store_block,
+        upscaled,
+        target=target,
+        file_dtype=file_dtype,
+        chunks=(1,) * upscaled.ndim,
+        dtype=bool,
+        meta=np.empty((0,) * upscaled.ndim, bool),
+        token="skfsrcnn-store",
+    )
     grid = stored.numblocks
     total = int(np.prod(grid))
     todo = [idx for n, idx in enumerate(np.ndindex(*grid)) if n not in done]
@@ -165,12 +178,22 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     last_flush = [time.monotonic()]
 
     def flush(complete=False):
-        target.attrs[STATE_KEY] = {"settings": settings, "value_range": value_range,
-                                   "done": _to_ranges(done), "complete": complete}
+        target.attrs[STATE_KEY] = {
+            "settings": settings,
+            "value_range": value_range,
+            "done": _to_ranges(done),
+            "complete": complete,
+        }
         last_flush[0] = time.monotonic()
 
-    bar = tqdm(total=total, initial=total - len(todo), desc="upscaling", unit="chunk",
-               disable=(None if progress is None else not progress), leave=False)
+    bar = tqdm(
+        total=total,
+        initial=total - len(todo),
+        desc="upscaling",
+        unit="chunk",
+        disable=(None if progress is None else not progress),
+        leave=False,
+    )
 
     def posttask(key, result, dsk, state, worker_id):
         if isinstance(key, tuple) and key[0] == stored.name:

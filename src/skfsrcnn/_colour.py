@@ -9,13 +9,16 @@ import numpy as np
 
 from .resize import BICUBIC_REACH, bicubic_phases
 
-_RGB_TO_YCBCR = np.array(
-    [
-        [65.481, 128.553, 24.966],
-        [-37.797, -74.203, 112.0],
-        [112.0, -93.786, -18.214],
-    ]
-) / 255.0
+_RGB_TO_YCBCR = (
+    np.array(
+        [
+            [65.481, 128.553, 24.966],
+            [-37.797, -74.203, 112.0],
+            [112.0, -93.786, -18.214],
+        ]
+    )
+    / 255.0
+)
 _YCBCR_OFFSET = np.array([16.0, 128.0, 128.0]) / 255.0
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
 
@@ -96,8 +99,12 @@ def merge_luma(rgb, luma, luma_up, scale):
     big = (rows * scale, cols * scale)
     out = torch.empty(*lead, *big, channels)
     column_taps, row_taps = _phase_taps(scale, 1 / LUMA_GAIN), _phase_taps(scale)
-    for image in zip(rgb.reshape(-1, rows, cols, channels), luma.reshape(-1, rows, cols),
-                     luma_up.reshape(-1, *big), out.view(-1, *big, channels)):
+    for image in zip(
+        rgb.reshape(-1, rows, cols, channels),
+        luma.reshape(-1, rows, cols),
+        luma_up.reshape(-1, *big),
+        out.view(-1, *big, channels),
+    ):
         _merge_image(*image, scale, column_taps, row_taps)
     return out.numpy()
 

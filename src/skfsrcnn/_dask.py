@@ -110,8 +110,7 @@ def upscale_lazy(image, scale, options, *, value_range=None):
 
     spatial = spatial_axes(image.ndim, channel)
     wanted = tuple(
-        tuple(c * scale for c in chunks) if axis in spatial else chunks
-        for axis, chunks in enumerate(image.chunks)
+        tuple(c * scale for c in chunks) if axis in spatial else chunks for axis, chunks in enumerate(image.chunks)
     )
     if channel is not None and len(image.chunks[channel]) > 1:
         image = image.rechunk({channel: -1})
@@ -133,16 +132,23 @@ def upscale_lazy(image, scale, options, *, value_range=None):
 
     out_dtype = output_dtype(image.dtype)
     out_chunks = tuple(
-        tuple(c * scale for c in chunks) if axis in spatial else chunks
-        for axis, chunks in enumerate(work.chunks)
+        tuple(c * scale for c in chunks) if axis in spatial else chunks for axis, chunks in enumerate(work.chunks)
     )
     # No overlap along an axis held in one chunk (which may be shorter than the halo).
     depth = {axis: halo if len(work.chunks[axis]) > 1 else 0 for axis in spatial}
     extended = overlap(work, depth=depth, boundary="none")
     result = da.map_blocks(
-        _upscale_block, extended, *extrema,
-        scale=scale, halo=halo, spatial=spatial, nblocks=work.numblocks, options=options,
-        chunks=out_chunks, dtype=out_dtype, meta=np.empty((0,) * image.ndim, out_dtype),
+        _upscale_block,
+        extended,
+        *extrema,
+        scale=scale,
+        halo=halo,
+        spatial=spatial,
+        nblocks=work.numblocks,
+        options=options,
+        chunks=out_chunks,
+        dtype=out_dtype,
+        meta=np.empty((0,) * image.ndim, out_dtype),
         token="fsrcnn-upscale",
     )
     if result.chunks != wanted:

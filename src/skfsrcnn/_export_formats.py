@@ -69,8 +69,14 @@ def _write_onnx(model, info, path):
     dims = {0: torch.export.Dim("batch"), 2: torch.export.Dim("height"), 3: torch.export.Dim("width")}
     with _quiet_torch():
         program = torch.onnx.export(
-            model, (_example_input(),), dynamo=True, dynamic_shapes=(dims,), opset_version=ONNX_OPSET,
-            input_names=["input"], output_names=["output"], verbose=False,
+            model,
+            (_example_input(),),
+            dynamo=True,
+            dynamic_shapes=(dims,),
+            opset_version=ONNX_OPSET,
+            input_names=["input"],
+            output_names=["output"],
+            verbose=False,
         )
     proto = program.model_proto
     proto.doc_string = (

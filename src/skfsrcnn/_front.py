@@ -111,9 +111,16 @@ def upscale(
     >>> upscale(data.astronaut()[::8, ::8], 3, channel_axis=-1).shape
     (192, 192, 3)
     """
-    options = UpscaleOptions(channel_axis=channel_axis, model=model, weights=weights,
-                             preserve_range=preserve_range, clip=clip, tile_size=tile_size,
-                             device=device, rgb=rgb)
+    options = UpscaleOptions(
+        channel_axis=channel_axis,
+        model=model,
+        weights=weights,
+        preserve_range=preserve_range,
+        clip=clip,
+        tile_size=tile_size,
+        device=device,
+        rgb=rgb,
+    )
     if is_dask(image):
         return upscale_lazy(image, scale, options, value_range=value_range)
     return run_to_end(steps(image, scale, options, value_range=_checked_range(value_range)))

@@ -31,7 +31,7 @@ class UpscaleOptions:
     >>> UpscaleOptions.from_kwargs({"tilesize": 64})
     Traceback (most recent call last):
     ...
-    TypeError: Unknown option `tilesize`; the options are channel_axis, model, weights, preserve_range, clip, tile_size, device, rgb.
+    TypeError: Unknown option `tilesize`; the options are channel_axis, model, weights, preserve_range, ...
     """
 
     channel_axis: object = None

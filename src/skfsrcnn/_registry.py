@@ -15,16 +15,8 @@ REGISTRY = {
         "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-fluo-x2.yaml",
         "stage": "fsrcnn-fluo-x2",
-        "input_range": [
-            0.0,
-            1.0
-        ],
-        "scores": {
-            "DSB2018-fluo/val": [
-                50.25,
-                0.9933
-            ]
-        }
+        "input_range": [0.0, 1.0],
+        "scores": {"DSB2018-fluo/val": [50.25, 0.9933]},
     },
     "fsrcnn-fluo-x3": {
         "file": "fsrcnn_fluo_x3.safetensors",
@@ -34,16 +26,8 @@ REGISTRY = {
         "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-fluo-x3.yaml",
         "stage": "fsrcnn-fluo-x3",
-        "input_range": [
-            0.0,
-            1.0
-        ],
-        "scores": {
-            "DSB2018-fluo/val": [
-                47.79,
-                0.9902
-            ]
-        }
+        "input_range": [0.0, 1.0],
+        "scores": {"DSB2018-fluo/val": [47.79, 0.9902]},
     },
     "fsrcnn-fluo-x4": {
         "file": "fsrcnn_fluo_x4.safetensors",
@@ -53,16 +37,8 @@ REGISTRY = {
         "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-fluo-x4.yaml",
         "stage": "fsrcnn-fluo-x4",
-        "input_range": [
-            0.0,
-            1.0
-        ],
-        "scores": {
-            "DSB2018-fluo/val": [
-                46.01,
-                0.987
-            ]
-        }
+        "input_range": [0.0, 1.0],
+        "scores": {"DSB2018-fluo/val": [46.01, 0.987]},
     },
     "fsrcnn-s-fluo-x2": {
         "file": "fsrcnn_s_fluo_x2.safetensors",
@@ -72,16 +48,8 @@ REGISTRY = {
         "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-s-fluo-x2.yaml",
         "stage": "fsrcnn-s-fluo-x2",
-        "input_range": [
-            0.0,
-            1.0
-        ],
-        "scores": {
-            "DSB2018-fluo/val": [
-                50.04,
-                0.9931
-            ]
-        }
+        "input_range": [0.0, 1.0],
+        "scores": {"DSB2018-fluo/val": [50.04, 0.9931]},
     },
     "fsrcnn-s-fluo-x3": {
         "file": "fsrcnn_s_fluo_x3.safetensors",
@@ -91,16 +59,8 @@ REGISTRY = {
         "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-s-fluo-x3.yaml",
         "stage": "fsrcnn-s-fluo-x3",
-        "input_range": [
-            0.0,
-            1.0
-        ],
-        "scores": {
-            "DSB2018-fluo/val": [
-                47.35,
-                0.9894
-            ]
-        }
+        "input_range": [0.0, 1.0],
+        "scores": {"DSB2018-fluo/val": [47.35, 0.9894]},
     },
     "fsrcnn-s-fluo-x4": {
         "file": "fsrcnn_s_fluo_x4.safetensors",
@@ -110,16 +70,8 @@ REGISTRY = {
         "training_data": "train (augmented: downscales [1.0], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-s-fluo-x4.yaml",
         "stage": "fsrcnn-s-fluo-x4",
-        "input_range": [
-            0.0,
-            1.0
-        ],
-        "scores": {
-            "DSB2018-fluo/val": [
-                45.47,
-                0.9857
-            ]
-        }
+        "input_range": [0.0, 1.0],
+        "scores": {"DSB2018-fluo/val": [45.47, 0.9857]},
     },
     "fsrcnn-s-x2": {
         "file": "fsrcnn_s_x2.safetensors",
@@ -129,24 +81,8 @@ REGISTRY = {
         "training_data": "T91, skimage-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-s-x2.yaml",
         "stage": "fsrcnn-s-x2-soup3",
-        "input_range": [
-            0.06274509803921569,
-            0.9215686274509803
-        ],
-        "scores": {
-            "Set5": [
-                36.34,
-                0.9523
-            ],
-            "Set14": [
-                32.13,
-                0.9038
-            ],
-            "BSD200/val": [
-                30.79,
-                0.8819
-            ]
-        }
+        "input_range": [0.06274509803921569, 0.9215686274509803],
+        "scores": {"Set5": [36.34, 0.9523], "Set14": [32.13, 0.9038], "BSD200/val": [30.79, 0.8819]},
     },
     "fsrcnn-s-x3": {
         "file": "fsrcnn_s_x3.safetensors",
@@ -156,24 +92,8 @@ REGISTRY = {
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-s-x3.yaml",
         "stage": "fsrcnn-s-x3-soup",
-        "input_range": [
-            0.06274509803921569,
-            0.9215686274509803
-        ],
-        "scores": {
-            "Set5": [
-                32.39,
-                0.9031
-            ],
-            "Set14": [
-                28.98,
-                0.8144
-            ],
-            "BSD200/val": [
-                27.92,
-                0.7748
-            ]
-        }
+        "input_range": [0.06274509803921569, 0.9215686274509803],
+        "scores": {"Set5": [32.39, 0.9031], "Set14": [28.98, 0.8144], "BSD200/val": [27.92, 0.7748]},
     },
     "fsrcnn-s-x4": {
         "file": "fsrcnn_s_x4.safetensors",
@@ -183,24 +103,8 @@ REGISTRY = {
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-s-x4.yaml",
         "stage": "fsrcnn-s-x4-soup",
-        "input_range": [
-            0.06274509803921569,
-            0.9215686274509803
-        ],
-        "scores": {
-            "Set5": [
-                30.09,
-                0.8518
-            ],
-            "Set14": [
-                27.17,
-                0.7427
-            ],
-            "BSD200/val": [
-                26.53,
-                0.699
-            ]
-        }
+        "input_range": [0.06274509803921569, 0.9215686274509803],
+        "scores": {"Set5": [30.09, 0.8518], "Set14": [27.17, 0.7427], "BSD200/val": [26.53, 0.699]},
     },
     "fsrcnn-x2": {
         "file": "fsrcnn_x2.safetensors",
@@ -210,24 +114,8 @@ REGISTRY = {
         "training_data": "T91, skimage-photos, pypi-photos (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-x2.yaml",
         "stage": "fsrcnn-x2-retransfer7-soup3",
-        "input_range": [
-            0.06274509803921569,
-            0.9215686274509803
-        ],
-        "scores": {
-            "Set5": [
-                36.83,
-                0.9554
-            ],
-            "Set14": [
-                32.45,
-                0.9075
-            ],
-            "BSD200/val": [
-                31.03,
-                0.886
-            ]
-        }
+        "input_range": [0.06274509803921569, 0.9215686274509803],
+        "scores": {"Set5": [36.83, 0.9554], "Set14": [32.45, 0.9075], "BSD200/val": [31.03, 0.886]},
     },
     "fsrcnn-x3": {
         "file": "fsrcnn_x3.safetensors",
@@ -237,24 +125,8 @@ REGISTRY = {
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-x3.yaml",
         "stage": "fsrcnn-x3-soup-mse",
-        "input_range": [
-            0.06274509803921569,
-            0.9215686274509803
-        ],
-        "scores": {
-            "Set5": [
-                32.89,
-                0.9117
-            ],
-            "Set14": [
-                29.31,
-                0.8219
-            ],
-            "BSD200/val": [
-                28.11,
-                0.7815
-            ]
-        }
+        "input_range": [0.06274509803921569, 0.9215686274509803],
+        "scores": {"Set5": [32.89, 0.9117], "Set14": [29.31, 0.8219], "BSD200/val": [28.11, 0.7815]},
     },
     "fsrcnn-x4": {
         "file": "fsrcnn_x4.safetensors",
@@ -264,23 +136,7 @@ REGISTRY = {
         "training_data": "T91 (augmented: downscales [1.0, 0.9, 0.8, 0.7, 0.6], rotations [0, 90, 180, 270], flips)",
         "recipe": "recipes/fsrcnn-x4.yaml",
         "stage": "fsrcnn-x4-retransfer-selfens2",
-        "input_range": [
-            0.06274509803921569,
-            0.9215686274509803
-        ],
-        "scores": {
-            "Set5": [
-                30.58,
-                0.8657
-            ],
-            "Set14": [
-                27.54,
-                0.7536
-            ],
-            "BSD200/val": [
-                26.68,
-                0.7064
-            ]
-        }
-    }
+        "input_range": [0.06274509803921569, 0.9215686274509803],
+        "scores": {"Set5": [30.58, 0.8657], "Set14": [27.54, 0.7536], "BSD200/val": [26.68, 0.7064]},
+    },
 }

@@ -25,8 +25,7 @@ class Tile:
     def output_crop(self, scale):
         """Slices of the tile's upscaled output that hold its core."""
         return tuple(
-            slice((c.start - w.start) * scale, (c.stop - w.start) * scale)
-            for c, w in zip(self.core, self.window)
+            slice((c.start - w.start) * scale, (c.stop - w.start) * scale) for c, w in zip(self.core, self.window)
         )
 
     def destination(self, scale):

@@ -183,9 +183,18 @@ def upscale_steps(
     (1, 9)
     """
     return steps(
-        image, scale,
-        UpscaleOptions(channel_axis=channel_axis, model=model, weights=weights, preserve_range=preserve_range,
-                       clip=clip, tile_size=tile_size, device=device, rgb=rgb),
+        image,
+        scale,
+        UpscaleOptions(
+            channel_axis=channel_axis,
+            model=model,
+            weights=weights,
+            preserve_range=preserve_range,
+            clip=clip,
+            tile_size=tile_size,
+            device=device,
+            rgb=rgb,
+        ),
         value_range=_value_range,
     )
 

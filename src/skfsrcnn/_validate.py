@@ -22,9 +22,7 @@ def device(value):
     try:
         resolved = torch.device(value)
     except (RuntimeError, TypeError) as error:
-        raise ValueError(
-            f"`device` must be None, 'cpu', 'cuda', 'cuda:N' or 'mps', got {value!r}."
-        ) from error
+        raise ValueError(f"`device` must be None, 'cpu', 'cuda', 'cuda:N' or 'mps', got {value!r}.") from error
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"`device`={value!r} but no CUDA GPU is available; use device='cpu'.")
     if resolved.type == "cuda" and (resolved.index or 0) >= torch.cuda.device_count():
@@ -67,9 +65,7 @@ def as_array(image):
     try:
         return np.asarray(image)
     except ValueError as error:
-        raise ValueError(
-            f"`image` is not a rectangular array ({error}); give every row the same length."
-        ) from error
+        raise ValueError(f"`image` is not a rectangular array ({error}); give every row the same length.") from error
 
 
 def image_dtype(dtype):

@@ -44,9 +44,7 @@ def _image_files(folder):
         raise ValueError(f"Image folder {str(folder)!r} does not exist or is not a folder.")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise ValueError(
-            f"Image folder {str(folder)!r} holds no images ({', '.join(IMAGE_SUFFIXES)})."
-        )
+        raise ValueError(f"Image folder {str(folder)!r} holds no images ({', '.join(IMAGE_SUFFIXES)}).")
     return files
 
 
@@ -405,18 +403,13 @@ class PatchSampler:
         self.hr, self.lr = [], []
         for hr, lr in pairs:
             if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
-                raise ValueError(
-                    f"LR image {lr.shape} times scale {scale} does not match HR {hr.shape}."
-                )
+                raise ValueError(f"LR image {lr.shape} times scale {scale} does not match HR {hr.shape}.")
             if min(lr.shape) < patch_size:
                 continue
             self.hr.append(_unit_float32(hr))
             self.lr.append(_unit_float32(lr))
         if not self.lr:
-            raise ValueError(
-                f"No training image is at least {patch_size} LR pixels on each side; "
-                "lower `patch_size`."
-            )
+            raise ValueError(f"No training image is at least {patch_size} LR pixels on each side; lower `patch_size`.")
         areas = np.array([(a.shape[0] - patch_size + 1) * (a.shape[1] - patch_size + 1) for a in self.lr])
         self.weights = areas / areas.sum()
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

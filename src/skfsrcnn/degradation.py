@@ -102,7 +102,9 @@ class Degradation:
 
     def __str__(self):
         """A one-line description, e.g. ``'gaussian blur sigma 1.5, poisson noise 100'``."""
-        text = {"bicubic": "MATLAB bicubic", "area": "area (binning)"}.get(self.kernel, f"gaussian blur sigma {self.sigma:g}")
+        text = {"bicubic": "MATLAB bicubic", "area": "area (binning)"}.get(
+            self.kernel, f"gaussian blur sigma {self.sigma:g}"
+        )
         return text if self.noise == "none" else f"{text}, {self.noise} noise {self.noise_level:g}"
 
     def __call__(self, hr, scale, index=0):

@@ -148,8 +148,9 @@ def _check_path(path, format, overwrite):
         raise TypeError(f"`path` must be a file path, got {type(path).__name__}.")
     path = Path(path).expanduser()
     if path.is_dir():
-        raise ValueError(f"`path`={str(path)!r} is a folder; give a file name, e.g. "
-                         f"{str(path / ('model' + _SUFFIXES[format]))!r}.")
+        raise ValueError(
+            f"`path`={str(path)!r} is a folder; give a file name, e.g. {str(path / ('model' + _SUFFIXES[format]))!r}."
+        )
     if path.exists() and not overwrite:
         raise ValueError(f"`path`={str(path)!r} exists; pass overwrite=True (--overwrite) to replace it.")
     folder = path.parent
@@ -158,8 +159,9 @@ def _check_path(path, format, overwrite):
     if not os.access(folder, os.W_OK):
         raise ValueError(f"The folder of `path`={str(path)!r} is not writable; choose another folder.")
     if format == "bioimageio" and path.suffix.lower() != ".zip":
-        raise ValueError(f"`path`={str(path)!r}: a bioimage.io package must end in .zip, "
-                         f"e.g. {str(path.with_suffix('.zip'))!r}.")
+        raise ValueError(
+            f"`path`={str(path)!r}: a bioimage.io package must end in .zip, e.g. {str(path.with_suffix('.zip'))!r}."
+        )
     return path
 
 
@@ -200,5 +202,3 @@ def _load(weights):
         "training_data": REGISTRY[name]["training_data"] if registered else "unknown (a user-trained file)",
     }
     return model, info, name if registered else str(file)
-
-

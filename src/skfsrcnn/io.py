@@ -98,8 +98,7 @@ def read_image(path):
         return iio.imread(path)
     except Exception as error:  # imageio/tifffile raise many types for unreadable files
         raise ValueError(
-            f"INPUT {str(path)!r} could not be read as an image ({error}); "
-            "pass a complete PNG, JPEG or TIFF file."
+            f"INPUT {str(path)!r} could not be read as an image ({error}); pass a complete PNG, JPEG or TIFF file."
         ) from error
 
 
@@ -286,8 +285,7 @@ def _read_lazy_tiff(path, chunk_size):
     import zarr
 
     try:  # uncompressed, contiguous: a memory map reads only the chunks asked for
-        return _rechunk_spatial(da.from_array(tifffile.memmap(path, mode="r"), chunks=-1),
-                                chunk_size or DEFAULT_CHUNK)
+        return _rechunk_spatial(da.from_array(tifffile.memmap(path, mode="r"), chunks=-1), chunk_size or DEFAULT_CHUNK)
     except Exception:  # compressed or tiled (or not a TIFF): read through tifffile's zarr store
         pass
     try:
@@ -309,8 +307,10 @@ def _rechunk_spatial(array, chunk_size=None):
     """Spatial chunks of ``chunk_size``, or the array's own when they are reasonable."""
     spatial = _spatial(array)
     if chunk_size is None:
-        if all(_MIN_CHUNK <= array.chunks[a][0] <= _MAX_CHUNK or len(array.chunks[a]) == 1
-               and array.shape[a] <= _MAX_CHUNK for a in spatial):
+        if all(
+            _MIN_CHUNK <= array.chunks[a][0] <= _MAX_CHUNK or len(array.chunks[a]) == 1 and array.shape[a] <= _MAX_CHUNK
+            for a in spatial
+        ):
             return array
         chunk_size = DEFAULT_CHUNK
-    return array.rechunk({a: chunk_size for a in spatial})
+    return array.rechunk(dict.fromkeys(spatial, chunk_size))

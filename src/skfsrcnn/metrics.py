@@ -23,10 +23,7 @@ def _prepare(reference, test, crop_border, y_channel, data_range):
         )
     if data_range is None:
         if reference.dtype.kind != "u" and reference.dtype.kind != "i":
-            raise ValueError(
-                "`data_range` must be given for float images "
-                "(e.g. data_range=1.0 for images in [0, 1])."
-            )
+            raise ValueError("`data_range` must be given for float images (e.g. data_range=1.0 for images in [0, 1]).")
         info = np.iinfo(reference.dtype)
         data_range = float(info.max - info.min)
     crop_border = int(crop_border)
@@ -137,12 +134,8 @@ def ssim(reference, test, *, crop_border=0, y_channel=False, data_range=None):
     """
     reference, test, data_range = _prepare(reference, test, crop_border, y_channel, data_range)
     if min(reference.shape[:2]) < 11:
-        raise ValueError(
-            f"SSIM needs at least 11x11 pixels after cropping, got {reference.shape[:2]}."
-        )
+        raise ValueError(f"SSIM needs at least 11x11 pixels after cropping, got {reference.shape[:2]}.")
     if reference.ndim == 2:
         return _ssim_plane(reference, test, data_range)
-    channels = [
-        _ssim_plane(reference[..., c], test[..., c], data_range) for c in range(reference.shape[-1])
-    ]
+    channels = [_ssim_plane(reference[..., c], test[..., c], data_range) for c in range(reference.shape[-1])]
     return float(np.mean(channels))

@@ -252,8 +252,7 @@ def save_weights(model, path, metadata=None, *, input_range=None):
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    header = {"format": "skfsrcnn", "network": type(model).__name__,
-              "architecture": json.dumps(model.config)}
+    header = {"format": "skfsrcnn", "network": type(model).__name__, "architecture": json.dumps(model.config)}
     header.update({str(k): str(v) for k, v in (metadata or {}).items()})
     if input_range is not None:
         low_high = _checked_range(input_range, "`input_range`", "e.g. (0.0, 1.0) for full-range data")
@@ -463,9 +462,7 @@ def _load_cached(path, mtime, scale, device):
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
-        raise ValueError(
-            f"`weights` file {path!r} does not match {network.__name__}: {error}"
-        ) from error
+        raise ValueError(f"`weights` file {path!r} does not match {network.__name__}: {error}") from error
     return model.to(device).eval()
 
 

@@ -148,13 +148,9 @@ def _strided_axis(array, axis, out_length, indices, weights, work_dtype, outputs
     for phase in range(outputs):
         count = len(range(phase, out_length, outputs))
         target = out_all[lead + (slice(phase, None, outputs),)]
-        taps = [
-            tap
-            for tap in range(indices.shape[1])
-            if not skip_zeros or weights[phase::outputs, tap].any()
-        ]
+        taps = [tap for tap in range(indices.shape[1]) if not skip_zeros or weights[phase::outputs, tap].any()]
 
-        def source(tap):
+        def source(tap, phase=phase, count=count):  # called within this iteration only
             start = indices[phase, tap] + before
             return source_all[lead + (slice(start, start + inputs * (count - 1) + 1, inputs),)]
 
@@ -215,9 +211,7 @@ def _output_shape(shape, scale, output_shape):
             raise ValueError("Pass either `scale` or `output_shape`, not both.")
         output_shape = tuple(int(n) for n in output_shape)
         if len(output_shape) != 2 or min(output_shape) < 1:
-            raise ValueError(
-                f"`output_shape` must be two positive integers (rows, columns), got {output_shape!r}."
-            )
+            raise ValueError(f"`output_shape` must be two positive integers (rows, columns), got {output_shape!r}.")
         scales = tuple(o / i for o, i in zip(output_shape, shape))
         return output_shape, scales
     if scale is None:

@@ -60,8 +60,8 @@ def score(result):
 
 
 spline = rescale(low, scale, order=3)
-photo = upscale(low, scale)                       # photo weights, intensity range mapped
-fluo = upscale(low, scale, model="fsrcnn-fluo")   # fine-tuned on fluorescence nuclei
+photo = upscale(low, scale)  # photo weights, intensity range mapped
+fluo = upscale(low, scale, model="fsrcnn-fluo")  # fine-tuned on fluorescence nuclei
 for name, result in [("cubic spline", spline), ("FSRCNN (photo)", photo), ("FSRCNN-fluo", fluo)]:
     print(f"{name:22s} {score(result):.2f} dB")
 
@@ -78,8 +78,16 @@ for name, result in [("cubic spline", spline), ("FSRCNN (photo)", photo), ("FSRC
 
 runs = tempfile.TemporaryDirectory()
 examples = [nuclei(seed) for seed in (10, 11, 12)]
-best = fit(examples, scale, start="fluo", degradation=camera, time_budget=30, val_fraction=0.34,
-           output_dir=runs.name, progress=False)
+best = fit(
+    examples,
+    scale,
+    start="fluo",
+    degradation=camera,
+    time_budget=30,
+    val_fraction=0.34,
+    output_dir=runs.name,
+    progress=False,
+)
 tuned = upscale(low, scale, weights=best)
 print(f"{'FSRCNN-fluo, fine-tuned':22s} {score(tuned):.2f} dB")
 
@@ -90,8 +98,12 @@ print(f"{'FSRCNN-fluo, fine-tuned':22s} {score(tuned):.2f} dB")
 # Check what the network adds: the difference to the truth shows where it
 # is wrong, and would be the first thing to look at on a known sample.
 
-panels = [(np.kron(low, np.ones((scale, scale))), "input (shown x3)"), (spline, "cubic spline"),
-          (tuned, "FSRCNN-fluo, fine-tuned"), (truth / 255, "truth")]
+panels = [
+    (np.kron(low, np.ones((scale, scale))), "input (shown x3)"),
+    (spline, "cubic spline"),
+    (tuned, "FSRCNN-fluo, fine-tuned"),
+    (truth / 255, "truth"),
+]
 fig, axes = plt.subplots(1, 4, figsize=(8, 2.4), sharex=True, sharey=True)
 for ax, (image, title) in zip(axes, panels):
     ax.imshow(image[40:130, 40:130], cmap="magma", vmin=0, vmax=1)

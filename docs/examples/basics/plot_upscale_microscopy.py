@@ -34,9 +34,7 @@ from skfsrcnn.resize import imresize
 hed = rgb2hed(data.immunohistochemistry())
 stains = ("haematoxylin (nuclei)", "eosin", "DAB")
 # One uint16 channel per stain, each using most of the 16-bit range.
-original = np.stack(
-    [rescale_intensity(hed[..., c], out_range=(0, 60000)) for c in range(3)]
-).astype(np.uint16)
+original = np.stack([rescale_intensity(hed[..., c], out_range=(0, 60000)) for c in range(3)]).astype(np.uint16)
 print(f"original: {original.shape} {original.dtype}")
 
 ######################################################################
@@ -86,8 +84,11 @@ channel, row = 0, 2 * 115
 columns = slice(2 * 40, 2 * 145)
 
 fig, axes = plt.subplots(1, 3, figsize=(8, 3), sharex=True, sharey=True)
-panels = [(np.kron(low[channel], np.ones((scale, scale))), "input (shown x2)"),
-          (fsrcnn[channel], "FSRCNN x2"), (original[channel], "original")]
+panels = [
+    (np.kron(low[channel], np.ones((scale, scale))), "input (shown x2)"),
+    (fsrcnn[channel], "FSRCNN x2"),
+    (original[channel], "original"),
+]
 limits = np.percentile(original[channel], [1, 99.8])
 for ax, (image, title) in zip(axes, panels):
     ax.imshow(image, cmap="magma", vmin=limits[0], vmax=limits[1])

@@ -101,8 +101,11 @@ for scale in scales:
             times.append(time.perf_counter() - start)
         megapixels = frame.size * scale**2 / 1e6
         speed[label].append(megapixels / np.median(times))
-    print(f"x{scale}: " + ", ".join(f"{label} {speed[label][-1]:.1f} MP/s" for label in models)
-          + f" (FSRCNN-s {speed['FSRCNN-s'][-1] / speed['FSRCNN'][-1]:.1f}x faster)")
+    print(
+        f"x{scale}: "
+        + ", ".join(f"{label} {speed[label][-1]:.1f} MP/s" for label in models)
+        + f" (FSRCNN-s {speed['FSRCNN-s'][-1] / speed['FSRCNN'][-1]:.1f}x faster)"
+    )
 
 ######################################################################
 # Side by side

@@ -63,11 +63,18 @@ for ax in axes:
     for start in range(0, image.shape[0], tile_size):
         ax.axhline(start - 0.5, color="yellow", linewidth=1)
         ax.axvline(start - 0.5, color="yellow", linewidth=1)
-    ax.add_patch(Rectangle((col - 0.5, row - 0.5), tile_size, tile_size,
-                           fill=False, edgecolor="red", linewidth=2))
-    ax.add_patch(Rectangle((col - halo - 0.5, row - halo - 0.5), tile_size + 2 * halo,
-                           tile_size + 2 * halo, fill=False, edgecolor="cyan", linestyle="--",
-                           linewidth=2))
+    ax.add_patch(Rectangle((col - 0.5, row - 0.5), tile_size, tile_size, fill=False, edgecolor="red", linewidth=2))
+    ax.add_patch(
+        Rectangle(
+            (col - halo - 0.5, row - halo - 0.5),
+            tile_size + 2 * halo,
+            tile_size + 2 * halo,
+            fill=False,
+            edgecolor="cyan",
+            linestyle="--",
+            linewidth=2,
+        )
+    )
     ax.set_axis_off()
 axes[0].set_title(f"tiles of {tile_size} x {tile_size} pixels")
 axes[1].set_xlim(col - 3 * halo, col + 5 * halo)

@@ -20,16 +20,19 @@ def add_arguments(parser):
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--weights", help="registry name (e.g. fsrcnn-x3) or a weights file")
     what.add_argument("--bicubic", action="store_true", help="score MATLAB bicubic instead")
-    what.add_argument("--spline", action="store_true",
-                      help="score cubic splines instead (skimage.transform.rescale, order=3)")
+    what.add_argument(
+        "--spline", action="store_true", help="score cubic splines instead (skimage.transform.rescale, order=3)"
+    )
     parser.add_argument("--data", required=True, help="SelfExSR folder (image_SRF_<s>/) or HR folder")
     parser.add_argument("--scale", type=int, required=True, help="upscaling factor")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     parser.add_argument(
-        "--pipeline", choices=("network", "upscale"), default="network",
+        "--pipeline",
+        choices=("network", "upscale"),
+        default="network",
         help="network: the literature's protocol, the network fed the luma as it is (default); "
-             "upscale: skfsrcnn.upscale as on a grey image, mapped into the intensity range the "
-             "weights were trained on (for greyscale data such as microscopy)",
+        "upscale: skfsrcnn.upscale as on a grey image, mapped into the intensity range the "
+        "weights were trained on (for greyscale data such as microscopy)",
     )
     _add_degradation_options(parser)
 
@@ -37,20 +40,27 @@ def add_arguments(parser):
 def _add_degradation_options(parser):
     """``--degradation``, ``--blur-sigma``, ``--noise``, ``--noise-level`` and ``--seed`` (see :class:`Degradation`)."""
     group = parser.add_argument_group("degradation (how LR images are made; default: MATLAB bicubic)")
-    group.add_argument("--degradation", choices=KERNELS, default="bicubic",
-                       help="bicubic (MATLAB imresize), area (camera binning), gaussian (blur, then sampling)")
+    group.add_argument(
+        "--degradation",
+        choices=KERNELS,
+        default="bicubic",
+        help="bicubic (MATLAB imresize), area (camera binning), gaussian (blur, then sampling)",
+    )
     group.add_argument("--blur-sigma", type=float, default=0.0, help="sigma of the gaussian blur, in HR pixels")
     group.add_argument("--noise", choices=NOISES, default="none", help="noise added to the LR image")
-    group.add_argument("--noise-level", type=float, default=0.0,
-                       help="gaussian: std as a fraction of full scale; poisson: photons at full scale")
+    group.add_argument(
+        "--noise-level",
+        type=float,
+        default=0.0,
+        help="gaussian: std as a fraction of full scale; poisson: photons at full scale",
+    )
     group.add_argument("--seed", type=int, default=0, help="seed of the noise")
 
 
 def _check_scale(scale):
     if scale < 2:
         raise ValueError(
-            f"`--scale` {scale} is not an upscaling factor; use 2, 3 or 4 "
-            "(any integer from 2 with --bicubic)."
+            f"`--scale` {scale} is not an upscaling factor; use 2, 3 or 4 (any integer from 2 with --bicubic)."
         )
 
 

@@ -1,4 +1,7 @@
-"""``skfsrcnn train`` (and ``skfsrcnn-train``): ``CONFIG.yaml|RECIPE.yaml [--set key=value ...] [--resume] [--stage NAME] [--dry-run]``."""
+"""``skfsrcnn train`` (and ``skfsrcnn-train``): run a config or a recipe.
+
+``CONFIG.yaml|RECIPE.yaml [--set key=value ...] [--resume] [--stage NAME] [--dry-run]``
+"""
 
 import signal
 
@@ -22,14 +25,22 @@ def _interrupt(signum, frame):
 def add_arguments(parser):
     """Add the arguments of ``skfsrcnn train`` to ``parser``."""
     parser.add_argument("config", nargs="?", help="YAML config or recipe (defaults if omitted)")
-    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
-                        metavar="KEY=VALUE", help="override settings (one or more; repeatable); "
-                                                  "for a recipe, of every stage")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue from the run's checkpoint.pt (a recipe resumes on its own)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override settings (one or more; repeatable); for a recipe, of every stage",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the run's checkpoint.pt (a recipe resumes on its own)"
+    )
     parser.add_argument("--stage", metavar="NAME", help="run only this stage of the recipe")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the plan (stages, parents, iterations, estimated time) and exit")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the plan (stages, parents, iterations, estimated time) and exit"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -39,8 +50,10 @@ def _stages(args):
         stages = load_recipe(args.config, args.overrides)
         return ([select_stage(stages, args.stage)] if args.stage else stages), True
     if args.stage:
-        raise ValueError(f"`--stage {args.stage}` needs a recipe (a YAML file with `stages`); "
-                         f"{args.config or 'the defaults'} is a single-run config.")
+        raise ValueError(
+            f"`--stage {args.stage}` needs a recipe (a YAML file with `stages`); "
+            f"{args.config or 'the defaults'} is a single-run config."
+        )
     return [load_config(args.config, args.overrides)], False
 
 
@@ -55,10 +68,8 @@ def _run_config(program, config, resume, progress):
     try:
         best = trainer.run()
     except KeyboardInterrupt:
-        interrupted(program, f"interrupted at iteration {trainer.iteration}; "
-                             "checkpoint saved, continue with --resume")
-    print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB "
-          f"at iteration {trainer.best_iteration})")
+        interrupted(program, f"interrupted at iteration {trainer.iteration}; checkpoint saved, continue with --resume")
+    print(f"best weights: {best} (validation PSNR {trainer.best_psnr:.2f} dB at iteration {trainer.best_iteration})")
 
 
 def _run_recipe(program, stages, progress):
@@ -69,8 +80,9 @@ def _run_recipe(program, stages, progress):
         except _USAGE_ERRORS as error:
             fail(program, error)
         except KeyboardInterrupt:
-            interrupted(program, f"interrupted in stage {config.name}; checkpoint saved, "
-                                 "run the same command again to resume")
+            interrupted(
+                program, f"interrupted in stage {config.name}; checkpoint saved, run the same command again to resume"
+            )
 
 
 def run(args, program):

@@ -31,8 +31,14 @@ def _channel_axis(image):
 
 def _options(image, args):
     """The :func:`skfsrcnn.upscale` options the command uses for ``image``: original units."""
-    return UpscaleOptions(channel_axis=_channel_axis(image), model=args.model, weights=args.weights,
-                          preserve_range=True, tile_size=args.tile_size, device=args.device)
+    return UpscaleOptions(
+        channel_axis=_channel_axis(image),
+        model=args.model,
+        weights=args.weights,
+        preserve_range=True,
+        tile_size=args.tile_size,
+        device=args.device,
+    )
 
 
 def _to_file_dtype(upscaled, dtype):
@@ -110,9 +116,7 @@ def _upscale_chunked(source, output, args):
     from .. import _chunked
 
     if not io.is_zarr(output):
-        raise ValueError(
-            f"OUTPUT {str(output)!r}: a zarr INPUT is written to a zarr OUTPUT; name it e.g. 'out.zarr'."
-        )
+        raise ValueError(f"OUTPUT {str(output)!r}: a zarr INPUT is written to a zarr OUTPUT; name it e.g. 'out.zarr'.")
     if not Path(source).exists():
         raise ValueError(f"INPUT {str(source)!r} does not exist.")
     _check_output(output, source, args.overwrite, args.resume)
@@ -122,7 +126,13 @@ def _upscale_chunked(source, output, args):
     if args.overwrite and Path(output).exists():
         _chunked.remove_zarr(output)
     computed = _chunked.upscale_to_zarr(
-        image, output, args.scale, _options(image, args), source=source, resume=args.resume, jobs=args.jobs,
+        image,
+        output,
+        args.scale,
+        _options(image, args),
+        source=source,
+        resume=args.resume,
+        jobs=args.jobs,
     )
     if args.resume:
         print(f"computed {computed} chunk(s); the others were already written")
@@ -133,22 +143,35 @@ def add_arguments(parser):
     """Add the arguments of ``skfsrcnn upscale`` to ``parser``."""
     parser.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files (or .zarr arrays)")
     parser.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
-    parser.add_argument("--model", default="fsrcnn", choices=available_models(),
-                        help="pretrained network (the -fluo models: fluorescence microscopy)")
+    parser.add_argument(
+        "--model",
+        default="fsrcnn",
+        choices=available_models(),
+        help="pretrained network (the -fluo models: fluorescence microscopy)",
+    )
     parser.add_argument("--weights", help="weights file (from skfsrcnn train) instead of --model")
-    parser.add_argument("--tile-size", type=int, default=DEFAULT_TILE_SIZE,
-                        help=f"tile side in input pixels (default {DEFAULT_TILE_SIZE})")
+    parser.add_argument(
+        "--tile-size",
+        type=int,
+        default=DEFAULT_TILE_SIZE,
+        help=f"tile side in input pixels (default {DEFAULT_TILE_SIZE})",
+    )
     parser.add_argument("--device", help="cpu, cuda or mps (default: best available)")
     parser.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
     parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     chunked = parser.add_argument_group("zarr output (images larger than memory)")
-    chunked.add_argument("--resume", action="store_true",
-                         help="finish an interrupted zarr OUTPUT; chunks already written are kept")
-    chunked.add_argument("--chunk-size", type=int, metavar="N",
-                         help="spatial chunk side in input pixels (default: the input's zarr chunks, "
-                              "else 1024)")
-    chunked.add_argument("--jobs", type=int, metavar="N",
-                         help="chunks computed at once (default: CPU cores, 1 on a GPU)")
+    chunked.add_argument(
+        "--resume", action="store_true", help="finish an interrupted zarr OUTPUT; chunks already written are kept"
+    )
+    chunked.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help="spatial chunk side in input pixels (default: the input's zarr chunks, else 1024)",
+    )
+    chunked.add_argument(
+        "--jobs", type=int, metavar="N", help="chunks computed at once (default: CPU cores, 1 on a GPU)"
+    )
 
 
 def run(args, program):

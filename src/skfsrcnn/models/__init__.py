@@ -35,5 +35,7 @@ __all__ = [
     "SRCNN",
     "FastFSRCNN",
     "build_model",
+    "deconv_as_subpixel",
+    "halo",
     "inference_form",
 ]

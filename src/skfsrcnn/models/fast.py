@@ -166,8 +166,13 @@ class _Plan:
         def units(mkldnn):
             def conv(block):
                 layer, act = block
-                return _Conv(get(layer.weight), get(layer.bias), get(act.weight),
-                             padding=(0, layer.kernel_size[1] // 2), mkldnn=mkldnn)
+                return _Conv(
+                    get(layer.weight),
+                    get(layer.bias),
+                    get(act.weight),
+                    padding=(0, layer.kernel_size[1] // 2),
+                    mkldnn=mkldnn,
+                )
 
             mapping = [conv(block) for block in model.mapping]
             yield _Unit(conv(model.feature), post=[conv(model.shrink)], top=2, bottom=2)
@@ -178,8 +183,7 @@ class _Plan:
                 get(model.deconv.weight), get(model.deconv.bias), scale, self.fold, channels
             )
             final = _Conv(weight, bias, stride=(1, self.fold), mkldnn=mkldnn)
-            yield _Unit(final, pre=[conv(model.expand)], top=self.left,
-                        bottom=self.width - 1 - self.left + self.delay)
+            yield _Unit(final, pre=[conv(model.expand)], top=self.left, bottom=self.width - 1 - self.left + self.delay)
 
         self.units = None
         if _mkldnn_usable(device, dtype):
@@ -253,9 +257,7 @@ class _Plan:
     @staticmethod
     def _zeros(like, channels, rows):
         shape = (like.shape[0], channels, rows, like.shape[3])
-        return torch.empty(
-            shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last
-        ).zero_()
+        return torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last).zero_()
 
     def _interleave(self, y, start, first, out):
         """Write phase rows ``start ..`` of ``y`` into the output (pixel shuffle with shifts)."""

@@ -57,9 +57,7 @@ class BicubicUpsample(nn.Module):
         phases = bicubic_phases(self.scale)
         kernel = phases[:, None, :, None] * phases[None, :, None, :]  # (ry, rx, 5, 5)
         kernel = kernel.reshape(self.scale * self.scale, 1, *kernel.shape[2:])
-        self.register_buffer(
-            "kernel", torch.tensor(kernel, dtype=torch.get_default_dtype()), persistent=False
-        )
+        self.register_buffer("kernel", torch.tensor(kernel, dtype=torch.get_default_dtype()), persistent=False)
 
     def forward(self, x):
         """Upscale ``x`` of shape (B, 1, M, N) to (B, 1, M * scale, N * scale).
@@ -158,8 +156,7 @@ class SRCNN(nn.Module):
         >>> SRCNN(2, n1=32, n2=16).config
         {'scale': 2, 'n1': 32, 'n2': 16, 'f1': 9, 'f2': 1, 'f3': 5}
         """
-        return {"scale": self.scale, "n1": self.n1, "n2": self.n2,
-                "f1": self.f1, "f2": self.f2, "f3": self.f3}
+        return {"scale": self.scale, "n1": self.n1, "n2": self.n2, "f1": self.f1, "f2": self.f2, "f3": self.f3}
 
     @property
     def halo(self):

@@ -1,9 +1,9 @@
-"""Training FSRCNN (or the SRCNN baseline): configuration, trainer, checkpoints, the perceptual loss and ``skfsrcnn-train``."""
+"""Training FSRCNN (or the SRCNN baseline): configuration, recipes, trainer, ``fit`` and the perceptual loss."""
 
+from ._runfiles import Progress
 from .config import TrainConfig, load_config
 from .fit import fit, fit_steps
 from .losses import VGG16_LAYERS, PerceptualLoss, VGG16Features
-from ._runfiles import Progress
 from .trainer import Trainer, train
 
 __all__ = [

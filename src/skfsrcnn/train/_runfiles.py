@@ -35,11 +35,13 @@ def _truncate_log(path, iteration):
     # A kill mid-write can leave a partial last row: it is past the checkpoint too.
     kept = [row for row in rows if (row["iteration"] or "").isdigit() and int(row["iteration"]) <= iteration]
     if len(kept) < len(rows):
+
         def write(tmp):
             with open(tmp, "w", newline="") as handle:
                 writer = csv.DictWriter(handle, _LOG_FIELDS)
                 writer.writeheader()
                 writer.writerows(kept)
+
         _atomic_write(path, write)
 
 

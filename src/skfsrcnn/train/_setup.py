@@ -81,15 +81,24 @@ def training_data(config, device, progress=True):
     blended with the teacher's output.
     """
     if not config.train_folders:
-        raise ValueError("`train_folders` is empty: name one or more folders of HR training images, e.g. "
-                         "train_folders: [../shared/datasets/T91] in the config, or "
-                         "--set \"train_folders=[data/mine]\".")
+        raise ValueError(
+            "`train_folders` is empty: name one or more folders of HR training images, e.g. "
+            "train_folders: [../shared/datasets/T91] in the config, or "
+            '--set "train_folders=[data/mine]".'
+        )
     images = [image for folder in config.train_folders for image in load_folder(folder)]
     input_range = FULL_RANGE if config.intensity_augment else training_input_range(images)
     images = augment(images, config.downscales, config.rotations, config.flips)
     pairs = degraded_pairs(images, config.scale, config.degradation_model)
-    sampler = PatchSampler(images, config.scale, config.patch_size, config.batch_size, config.seed,
-                           pairs=pairs, intensity_augment=config.intensity_augment)
+    sampler = PatchSampler(
+        images,
+        config.scale,
+        config.patch_size,
+        config.batch_size,
+        config.seed,
+        pairs=pairs,
+        intensity_augment=config.intensity_augment,
+    )
     if config.distill_from:
         sampler.hr = _distillation_targets(config, sampler.hr, sampler.lr, device, progress)
     return sampler, input_range

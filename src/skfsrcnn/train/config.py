@@ -291,7 +291,7 @@ class TrainConfig:
                 f"`init_from` as a list must name one or more weights files, got {self.init_from!r}; "
                 "use null to train from scratch."
             )
-        self.degradation_model  # refuses a degradation whose settings do not fit
+        _degradation(self)  # refuses a degradation whose settings do not fit
         if self.time_budget is not None and not self.time_budget > 0:
             raise ValueError(f"`time_budget` must be a positive number of seconds, or null, got {self.time_budget!r}.")
         if self.perceptual_scale <= 0:
@@ -301,9 +301,7 @@ class TrainConfig:
         if not 0 < self.distill_share <= 1:
             raise ValueError(f"`distill_share` must be in (0, 1], got {self.distill_share!r}.")
         if not 0 <= self.loss_border < self.patch_size // 2:
-            raise ValueError(
-                f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}."
-            )
+            raise ValueError(f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}.")
 
     def _check_types(self):
         """Coerce numbers (YAML reads ``1e-3`` as a string) and reject wrong types."""
@@ -363,7 +361,7 @@ class TrainConfig:
         >>> str(TrainConfig(degradation="gaussian", blur_sigma=1.5).degradation_model)
         'gaussian blur sigma 1.5'
         """
-        return Degradation(self.degradation, self.blur_sigma, self.noise, self.noise_level, self.seed)
+        return _degradation(self)
 
     @property
     def run_dir(self):
@@ -394,6 +392,11 @@ class TrainConfig:
         (4, True)
         """
         return dataclasses.asdict(self)
+
+
+def _degradation(config):
+    """The :class:`~skfsrcnn.degradation.Degradation` that ``config``'s settings describe (checked)."""
+    return Degradation(config.degradation, config.blur_sigma, config.noise, config.noise_level, config.seed)
 
 
 def _parse_override(item, fields):

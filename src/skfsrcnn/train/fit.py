@@ -75,9 +75,22 @@ def fit(images, scale, **options):
     return run_to_end(fit_steps(images, scale, **options))
 
 
-def fit_steps(images, scale, *, model="fsrcnn", start="photo", degradation=None, time_budget=300.0,
-              val_fraction=0.1, name=None, output_dir="runs", seed=0, device=None, threads=None,
-              progress=True):
+def fit_steps(
+    images,
+    scale,
+    *,
+    model="fsrcnn",
+    start="photo",
+    degradation=None,
+    time_budget=300.0,
+    val_fraction=0.1,
+    name=None,
+    output_dir="runs",
+    seed=0,
+    device=None,
+    threads=None,
+    progress=True,
+):
     """Generator form of :func:`fit`: yields a :class:`~skfsrcnn.train.Progress` per iteration.
 
     The best weights file is the generator's return value. Closing the
@@ -146,12 +159,28 @@ def fit_steps(images, scale, *, model="fsrcnn", start="photo", degradation=None,
         raise TypeError(f"`degradation` must be a skfsrcnn.degradation.Degradation, got {type(degradation).__name__}.")
     name = name or f"fit-{model}-x{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     config = TrainConfig(
-        name=name, model=model, scale=scale, train_folders=[], val_data=None, time_budget=time_budget,
+        name=name,
+        model=model,
+        scale=scale,
+        train_folders=[],
+        val_data=None,
+        time_budget=time_budget,
         init_from=None if start == "scratch" else f"{model}{'-fluo' if start == 'fluo' else ''}-x{scale}",
-        lr=1e-3 if start == "scratch" else 5e-4, schedule="constant", iterations=10**9,  # the budget ends it
-        downscales=[1.0], flips=True, val_every=100, checkpoint_every=1000, log_every=50,
-        degradation=degradation.kernel, blur_sigma=degradation.sigma, noise=degradation.noise,
-        noise_level=degradation.noise_level, seed=seed, device=device, threads=threads,
+        lr=1e-3 if start == "scratch" else 5e-4,
+        schedule="constant",
+        iterations=10**9,  # the budget ends it
+        downscales=[1.0],
+        flips=True,
+        val_every=100,
+        checkpoint_every=1000,
+        log_every=50,
+        degradation=degradation.kernel,
+        blur_sigma=degradation.sigma,
+        noise=degradation.noise,
+        noise_level=degradation.noise_level,
+        seed=seed,
+        device=device,
+        threads=threads,
         output_dir=os.fspath(output_dir),
     )
     if config.run_dir.exists():

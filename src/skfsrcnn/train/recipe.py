@@ -46,8 +46,10 @@ def is_recipe(path):
 def _check_keys(mapping, where, allowed):
     unknown = set(mapping) - allowed
     if unknown:
-        raise ValueError(f"Unknown settings in {where}: {', '.join(sorted(unknown))}; "
-                         "see skfsrcnn.train.TrainConfig for the valid ones.")
+        raise ValueError(
+            f"Unknown settings in {where}: {', '.join(sorted(unknown))}; "
+            "see skfsrcnn.train.TrainConfig for the valid ones."
+        )
 
 
 def _read_recipe(path):
@@ -77,8 +79,10 @@ def _resolve(value, earlier, later, output_dir, stage, key):
         return [_resolve(item, earlier, later, output_dir, stage, key) for item in value]
     if value in later or value == stage:
         where = "itself" if value == stage else f"stage {value!r}, which comes later in the recipe"
-        raise ValueError(f"Stage {stage!r}: `{key}` names {where}; a stage starts from and learns from "
-                         "stages before it: move that stage before it, or name other weights.")
+        raise ValueError(
+            f"Stage {stage!r}: `{key}` names {where}; a stage starts from and learns from "
+            "stages before it: move that stage before it, or name other weights."
+        )
     if value in earlier:
         return str(Path(output_dir) / value / "best.safetensors")
     return value
@@ -166,11 +170,12 @@ def load_recipe(path, overrides=()):
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     extra = dict(_parse_override(item, fields) for item in overrides)
     if "name" in extra:
-        raise ValueError(f"`--set name={extra['name']}`: the stages of a recipe keep their names; "
-                         "copy the recipe and rename its stages instead.")
+        raise ValueError(
+            f"`--set name={extra['name']}`: the stages of a recipe keep their names; "
+            "copy the recipe and rename its stages instead."
+        )
     names = [stage["name"] for stage in stages]
-    return [expand_stage(settings, stage, set(names[:i]), set(names[i + 1:]), extra)
-            for i, stage in enumerate(stages)]
+    return [expand_stage(settings, stage, set(names[:i]), set(names[i + 1 :]), extra) for i, stage in enumerate(stages)]
 
 
 def stage_status(config):
@@ -218,8 +223,15 @@ def _iterations_done(config):
 
 def _kind(config):
     """What the time of one iteration depends on."""
-    return (config.model, config.scale, config.patch_size, config.batch_size, config.precision,
-            config.threads, config.device)
+    return (
+        config.model,
+        config.scale,
+        config.patch_size,
+        config.batch_size,
+        config.precision,
+        config.threads,
+        config.device,
+    )
 
 
 def measure_throughput(config, steps=TIMED_STEPS):
@@ -353,12 +365,16 @@ def plan(configs, measure=None):
             left = config.iterations - _iterations_done(config)
         if left and _kind(config) not in rates:
             rates[_kind(config)] = measure(config)
-        rows.append({
-            "name": config.name, "status": status, "iterations": left,
-            "init_from": _parent_names(config.init_from, config.output_dir),
-            "distill_from": _parent_names(config.distill_from, config.output_dir),
-            "seconds": left / rates[_kind(config)] if left else 0.0,
-        })
+        rows.append(
+            {
+                "name": config.name,
+                "status": status,
+                "iterations": left,
+                "init_from": _parent_names(config.init_from, config.output_dir),
+                "distill_from": _parent_names(config.distill_from, config.output_dir),
+                "seconds": left / rates[_kind(config)] if left else 0.0,
+            }
+        )
     return rows
 
 
@@ -391,14 +407,20 @@ def format_plan(rows, source):
     start = max(len("starts from"), *(len(row["init_from"]) for row in rows))
     done = sum(row["status"] == "done" for row in rows)
     total = sum(row["seconds"] for row in rows)
-    lines = [f"{source}: {len(rows)} stage(s), {done} done; "
-             f"{sum(row['iterations'] for row in rows)} iterations left, about {_duration(total)}",
-             f"  #  {'stage':{width}}  status   iterations  time    {'starts from':{start}}  teacher"]
+    lines = [
+        f"{source}: {len(rows)} stage(s), {done} done; "
+        f"{sum(row['iterations'] for row in rows)} iterations left, about {_duration(total)}",
+        f"  #  {'stage':{width}}  status   iterations  time    {'starts from':{start}}  teacher",
+    ]
     for number, row in enumerate(rows, 1):
-        lines.append(f"{number:3d}  {row['name']:{width}}  {row['status']:7}  {row['iterations']:10d}  "
-                     f"{_duration(row['seconds']):6}  {row['init_from']:{start}}  {row['distill_from']}")
-    lines.append("estimated from a few timed iterations of each kind of stage on this machine\n"
-                 "(uncompiled; data loading, validation and teachers' passes not included)")
+        lines.append(
+            f"{number:3d}  {row['name']:{width}}  {row['status']:7}  {row['iterations']:10d}  "
+            f"{_duration(row['seconds']):6}  {row['init_from']:{start}}  {row['distill_from']}"
+        )
+    lines.append(
+        "estimated from a few timed iterations of each kind of stage on this machine\n"
+        "(uncompiled; data loading, validation and teachers' passes not included)"
+    )
     return "\n".join(lines)
 
 
@@ -408,8 +430,10 @@ def _check_parents(config):
     for path in used:
         parent = _stage_of(path, config.output_dir)
         if parent and not Path(path).exists():
-            raise ValueError(f"Stage {config.name!r} starts from {path!r}, which does not exist: train stage "
-                             f"{parent!r} first (--stage {parent}), or run the whole recipe.")
+            raise ValueError(
+                f"Stage {config.name!r} starts from {path!r}, which does not exist: train stage "
+                f"{parent!r} first (--stage {parent}), or run the whole recipe."
+            )
 
 
 def run_stage(config, progress=True, echo=print):
@@ -452,8 +476,10 @@ def run_stage(config, progress=True, echo=print):
     echo(f"{config.name}: {'resuming' if status == 'partial' else 'starting'}")
     trainer = Trainer(config, resume=status == "partial", progress=progress)
     best = trainer.run()
-    echo(f"{config.name}: best weights {best} (validation PSNR {trainer.best_psnr:.2f} dB "
-         f"at iteration {trainer.best_iteration})")
+    echo(
+        f"{config.name}: best weights {best} (validation PSNR {trainer.best_psnr:.2f} dB "
+        f"at iteration {trainer.best_iteration})"
+    )
     return best
 
 

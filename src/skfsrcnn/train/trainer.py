@@ -19,6 +19,7 @@ from ._setup import _last_layer, _mean_model, _schedule, _transfer, _weight_aver
 from .config import TrainConfig
 from .losses import PIXEL_LOSSES, PerceptualLoss
 
+
 class Trainer:
     """Train FSRCNN (or SRCNN) from a :class:`TrainConfig`, resumable from its checkpoint.
 
@@ -133,9 +134,12 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         if config.precision == "bfloat16" and not bfloat16_is_native(self.device):
-            warnings.warn(f"`precision`='bfloat16': this {self.device.type.upper()} has no native bfloat16 "
-                          "(AVX-512 BF16 or AMX on a CPU), so it is emulated and slower than float32; "
-                          "use precision: float32.", stacklevel=2)
+            warnings.warn(
+                f"`precision`='bfloat16': this {self.device.type.upper()} has no native bfloat16 "
+                "(AVX-512 BF16 or AMX on a CPU), so it is emulated and slower than float32; "
+                "use precision: float32.",
+                stacklevel=2,
+            )
         self.run_dir = config.run_dir
         checkpoint = self.run_dir / CHECKPOINT
         if checkpoint.exists() and not resume:
@@ -279,8 +283,13 @@ class Trainer:
         >>> runs.cleanup()
         """
         self.kept_model.eval()
-        rows = evaluate(model_upscaler(self._kept_network, self.device), self.validation,
-                        self.config.scale, with_ssim=False, degradation=self.config.degradation_model)
+        rows = evaluate(
+            model_upscaler(self._kept_network, self.device),
+            self.validation,
+            self.config.scale,
+            with_ssim=False,
+            degradation=self.config.degradation_model,
+        )
         self.model.train()
         return float(np.mean([p for _, p, _ in rows]))
 
@@ -289,10 +298,16 @@ class Trainer:
         return self.elapsed + (time.perf_counter() - self._clock if self._clock is not None else 0.0)
 
     def _save_best(self, psnr):
-        metadata = {"val_data": str(self.config.val_data), "val_psnr": f"{psnr:.4f}",
-                    "iteration": str(self.iteration), "run": self.config.name}
-        _atomic_write(self.run_dir / BEST_WEIGHTS,
-                      lambda tmp: save_weights(self.kept_model, tmp, metadata, input_range=self.input_range))
+        metadata = {
+            "val_data": str(self.config.val_data),
+            "val_psnr": f"{psnr:.4f}",
+            "iteration": str(self.iteration),
+            "run": self.config.name,
+        }
+        _atomic_write(
+            self.run_dir / BEST_WEIGHTS,
+            lambda tmp: save_weights(self.kept_model, tmp, metadata, input_range=self.input_range),
+        )
 
     def _loss(self, lr, hr):
         """The training loss of the network on a batch (compiled with ``config.compile``).
@@ -379,10 +394,16 @@ class Trainer:
         if not new_log:
             _truncate_log(log_path, self.iteration)
         psnr = math.nan
-        with open(log_path, "a", newline="") as handle, tqdm(
-            total=config.iterations, initial=self.iteration, disable=not self.progress,
-            desc=config.name, unit="it",
-        ) as bar:
+        with (
+            open(log_path, "a", newline="") as handle,
+            tqdm(
+                total=config.iterations,
+                initial=self.iteration,
+                disable=not self.progress,
+                desc=config.name,
+                unit="it",
+            ) as bar,
+        ):
             writer = csv.DictWriter(handle, _LOG_FIELDS)
             if new_log:
                 writer.writeheader()
@@ -400,16 +421,18 @@ class Trainer:
                     row = {}
                     if self.iteration % config.log_every == 0:
                         now = time.perf_counter()
-                        row.update(loss=f"{np.mean(losses):.6g}", lr_pixels_per_s=f"{pixels / (now - tick):.0f}",
-                                   lr=f"{self.scheduler.get_last_lr()[0]:.3g}")
+                        row.update(
+                            loss=f"{np.mean(losses):.6g}",
+                            lr_pixels_per_s=f"{pixels / (now - tick):.0f}",
+                            lr=f"{self.scheduler.get_last_lr()[0]:.3g}",
+                        )
                         losses, pixels, tick = [], 0, now
                     if self.validation and (self.iteration % config.val_every == 0 or out_of_time):
                         psnr = self._validate_and_keep()
                         row["val_psnr"] = f"{psnr:.4f}"
                         bar.set_postfix(psnr=f"{psnr:.2f}", best=f"{self.best_psnr:.2f}")
                     if row:
-                        self._log(writer, handle, iteration=self.iteration,
-                                  elapsed_s=f"{self._elapsed():.1f}", **row)
+                        self._log(writer, handle, iteration=self.iteration, elapsed_s=f"{self._elapsed():.1f}", **row)
                     if self.iteration % config.checkpoint_every == 0:
                         self.save_checkpoint()
                     yield Progress(self.iteration, config.iterations, self._elapsed(), psnr, self.best_psnr)
@@ -496,5 +519,3 @@ def train(config, resume=False, progress=True):
     >>> runs.cleanup()
     """
     return Trainer(config, resume=resume, progress=progress).run()
-
-
