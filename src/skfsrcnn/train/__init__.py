@@ -2,9 +2,9 @@
 
 from ._runfiles import Progress
 from .config import TrainConfig, load_config
-from .fit import fit, fit_steps
+from .fit import fit, fit_steps, train
 from .losses import VGG16_LAYERS, PerceptualLoss, VGG16Features
-from .trainer import Trainer, train
+from .trainer import Trainer
 
 __all__ = [
     "PerceptualLoss",

@@ -1,4 +1,4 @@
-"""``fit``: fine-tune FSRCNN on your own images in a few minutes, from Python or napari."""
+"""Training in one call: ``train`` a config, or ``fit`` FSRCNN to your own images in minutes."""
 
 import os
 import time
@@ -13,7 +13,7 @@ from ..degradation import Degradation
 from .config import TrainConfig
 from .trainer import Trainer
 
-__all__ = ["STARTS", "fit", "fit_steps"]
+__all__ = ["STARTS", "fit", "fit_steps", "train"]
 
 #: Where :func:`fit` starts from: the photo weights, the fluorescence weights, or random weights.
 STARTS = ("photo", "fluo", "scratch")
@@ -243,3 +243,51 @@ def _write_pngs(planes, folder):
     for k, plane in enumerate(planes):
         iio.imwrite(folder / f"{k:05d}.png", np.ascontiguousarray(plane))
     return folder
+
+
+def train(config, resume=False, progress=True):
+    """Train a model described by ``config``; return the path of its best weights.
+
+    Shorthand for ``Trainer(config, resume, progress).run()``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (see :func:`load_config`).
+    resume : bool
+        Continue the run from its checkpoint, e.g. after an interruption or
+        with a larger ``iterations``.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pathlib.Path
+        The run's ``best.safetensors``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :class:`Trainer`.
+
+    Examples
+    --------
+    >>> import dataclasses, tempfile
+    >>> from skfsrcnn.io import sample_path
+    >>> from skfsrcnn.train import load_config, train
+    >>> runs = tempfile.TemporaryDirectory()
+    >>> config = load_config(None, [
+    ...     "name=tiny", "model=fsrcnn-s", f"train_folders=[{sample_path().parent}]",
+    ...     "downscales=[1.0]", "rotations=[0]", "patch_size=8", "batch_size=4",
+    ...     "iterations=2", "val_data=null", f"output_dir={runs.name}"])
+    >>> train(config, progress=False).name
+    'best.safetensors'
+
+    Continue the same run for two more iterations:
+
+    >>> more = dataclasses.replace(config, iterations=4)
+    >>> train(more, resume=True, progress=False).name
+    'best.safetensors'
+    >>> runs.cleanup()
+    """
+    return Trainer(config, resume=resume, progress=progress).run()
