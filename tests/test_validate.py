@@ -164,7 +164,9 @@ def test_weights_file_with_wrong_suffix(tmp_path):
 
 @pytest.mark.parametrize("model", ["srcnn", "FSRCNN", "fsrcnn-x2", ""])
 def test_unknown_model_name(model):
-    with pytest.raises(ValueError, match=r"`model`=.* is unknown; use one of fsrcnn, fsrcnn-s"):
+    with pytest.raises(
+        ValueError, match=r"`model`=.* is unknown; use one of fsrcnn, fsrcnn-fluo, fsrcnn-s, fsrcnn-s-fluo\."
+    ):
         upscale(GOOD, 2, model=model)
 
 

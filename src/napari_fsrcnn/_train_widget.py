@@ -33,7 +33,7 @@ from magicgui.widgets import (
 )
 
 from ._trained import add_trained
-from ._widget import _create_worker, _nothreads, _run_in_gui_thread
+from ._widget import _start
 
 if TYPE_CHECKING:
     import napari
@@ -339,16 +339,7 @@ class TrainWidget(Container):
         self._status.value = "Preparing the examples and the model..."
         self._train_button.enabled = False
         self._cancel_button.enabled = True
-        if _nothreads():
-            _run_in_gui_thread(steps, self._on_step, self._on_returned, self._on_finished)
-            return
-        worker = _create_worker(steps)
-        worker.yielded.connect(self._on_step)
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(self._on_errored)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
-        worker.start()
+        self._worker = _start(steps, self._on_step, self._on_returned, self._on_errored, self._on_finished)
 
     def cancel(self):
         """Stop after the current iteration, keeping the best weights so far (the Cancel button).

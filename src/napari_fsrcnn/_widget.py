@@ -169,6 +169,26 @@ def _run_in_gui_thread(steps, on_step, on_returned, on_finished):
         on_finished()
 
 
+def _start(steps, on_step, on_returned, on_errored, on_finished, on_aborted=None):
+    """Run ``steps`` with these callbacks: in a started worker, returned, or here and now (``None``).
+
+    Under ``NAPARI_FSRCNN_NOTHREADS`` the steps run in the GUI thread before
+    this returns; otherwise the worker runs in the background.
+    """
+    if _nothreads():
+        _run_in_gui_thread(steps, on_step, on_returned, on_finished)
+        return None
+    worker = _create_worker(steps)
+    worker.yielded.connect(on_step)
+    worker.returned.connect(on_returned)
+    worker.errored.connect(on_errored)
+    if on_aborted is not None:
+        worker.aborted.connect(on_aborted)
+    worker.finished.connect(on_finished)
+    worker.start()  # its signals reach the GUI thread's queue: callers store it before any arrives
+    return worker
+
+
 class FSRCNNWidget(Container):
     """FSRCNN super-resolution of an image layer.
 
@@ -375,17 +395,9 @@ class FSRCNNWidget(Container):
         self._cancel_button.enabled = True
         self._pbar = cancelable_progress(total=0, desc=description, cancel_callback=self.cancel)
 
-        if _nothreads():
-            _run_in_gui_thread(steps, self._on_step, self._on_returned, self._on_finished)
-            return
-        worker = _create_worker(steps)
-        worker.yielded.connect(self._on_step)
-        worker.returned.connect(self._on_returned)
-        worker.errored.connect(self._on_errored)
-        worker.aborted.connect(self._on_aborted)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
-        worker.start()
+        self._worker = _start(
+            steps, self._on_step, self._on_returned, self._on_errored, self._on_finished, self._on_aborted
+        )
 
     def cancel(self):
         """Stop at the next tile and add nothing (the Cancel button).

@@ -23,9 +23,10 @@ concern each:
 
 from .build import ARCHITECTURES, build_model, inference_form
 from .fast import FastFSRCNN
-from .fsrcnn import FSRCNN, PRESETS, halo
+from .fsrcnn import FSRCNN, PRESETS
+from .fsrcnn import halo as halo  # also importable from here, as before the split
 from .srcnn import SRCNN, BicubicUpsample
-from .subpixel import deconv_as_subpixel
+from .subpixel import deconv_as_subpixel as deconv_as_subpixel
 
 __all__ = [
     "ARCHITECTURES",
@@ -35,7 +36,5 @@ __all__ = [
     "SRCNN",
     "FastFSRCNN",
     "build_model",
-    "deconv_as_subpixel",
-    "halo",
     "inference_form",
 ]
