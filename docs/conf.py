@@ -142,6 +142,8 @@ API_MODULES = {
     "skfsrcnn.resize": "api/resize.rst",
     "skfsrcnn.metrics": "api/metrics.rst",
     "skfsrcnn.datasets": "api/datasets.rst",
+    "skfsrcnn.degradation": "api/degradation.rst",
+    "skfsrcnn.io": "api/io.rst",
     "skfsrcnn.evaluate": "api/evaluate.rst",
     "skfsrcnn.train": "api/train.rst",
     "skfsrcnn.export": "api/export.rst",
