@@ -129,3 +129,14 @@ def hr_folder(tmp_path):
     iio.imwrite(folder / "camera.png", data.camera()[200:250, 220:263])
     iio.imwrite(folder / "coffee.png", data.coffee()[50:101, 300:349])
     return folder
+
+
+@pytest.fixture
+def notifications():
+    """Notifications shown by napari during the test (errors relayed from workers included)."""
+    from napari.utils.notifications import notification_manager
+
+    received = []
+    notification_manager.notification_ready.connect(received.append)
+    yield received
+    notification_manager.notification_ready.disconnect(received.append)

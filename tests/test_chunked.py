@@ -5,6 +5,7 @@ import dask.array as da
 import numpy as np
 import pytest
 import zarr
+from file_helpers import assert_rounded_equal, expected_file
 
 from skfsrcnn import _chunked, upscale
 from skfsrcnn._options import UpscaleOptions
@@ -36,18 +37,17 @@ def _write(image, output, weights, chunks=16, resume=False, source="in.zarr", sc
 
 
 def _reference(image, weights, channel_axis=None):
+    """What the zarr output of the x2 writes holds."""
+    return expected_file(image, 2, weights, channel_axis)
+
+
+def _reference(image, weights, channel_axis=None):
     """What the zarr output holds: upscale in original units, rounded to the input's integer dtype."""
     out = upscale(image, 2, weights=weights, channel_axis=channel_axis, preserve_range=True)
     if np.issubdtype(image.dtype, np.integer):
         info = np.iinfo(image.dtype)
         return np.clip(np.rint(out), info.min, info.max).astype(image.dtype)
     return out
-
-
-def _assert_rounded_equal(actual, expected):
-    """Chunked results agree to float32 precision, so a rounded value may differ by one."""
-    assert actual.dtype == expected.dtype
-    np.testing.assert_allclose(actual.astype(np.int64), expected.astype(np.int64), rtol=0, atol=1)
 
 
 def _state(output):
@@ -59,7 +59,7 @@ def test_output_equals_numpy_upscale(tmp_path, w2):
     assert _write(image, tmp_path / "out.zarr", w2) == 9  # 3 x 3 chunks of 16
     out = zarr.open_array(tmp_path / "out.zarr", mode="r")
     assert out.shape == (96, 80) and out.chunks == (32, 32)
-    _assert_rounded_equal(out[:], _reference(image, w2))
+    assert_rounded_equal(out[:], _reference(image, w2))
     state = _state(tmp_path / "out.zarr")
     assert state["complete"] and state["done"] == [[0, 9]]
     assert state["value_range"] == [int(image.min()), int(image.max())]
@@ -77,7 +77,7 @@ def test_preserve_range_is_always_on(tmp_path, w2):
     """The output is in the input's units whatever the options say (the command writes files)."""
     image = _image((32, 32))
     _write(image, tmp_path / "out.zarr", w2, preserve_range=False)
-    _assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], _reference(image, w2))
+    assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], _reference(image, w2))
 
 
 def test_an_interrupted_write_resumes_where_it_stopped(tmp_path, w2, monkeypatch):
@@ -100,7 +100,7 @@ def test_an_interrupted_write_resumes_where_it_stopped(tmp_path, w2, monkeypatch
     monkeypatch.setattr(_chunked, "_store_block", store)
     assert _write(image, output, w2, resume=True) == 5  # only the chunks not recorded
     assert _state(output)["complete"]
-    _assert_rounded_equal(zarr.open_array(output, mode="r")[:], _reference(image, w2))
+    assert_rounded_equal(zarr.open_array(output, mode="r")[:], _reference(image, w2))
     assert _write(image, output, w2, resume=True) == 0  # complete: nothing left
 
 
@@ -115,7 +115,7 @@ def test_resume_keeps_the_recorded_value_range(tmp_path, w2, monkeypatch):
     monkeypatch.setattr(dask, "compute", lambda *a, **k: computed.append(1))
     assert _write(image, output, w2, resume=True) == 1
     assert computed == []  # the extrema were not computed again
-    _assert_rounded_equal(zarr.open_array(output, mode="r")[:], _reference(image, w2))
+    assert_rounded_equal(zarr.open_array(output, mode="r")[:], _reference(image, w2))
 
 
 @pytest.mark.parametrize(

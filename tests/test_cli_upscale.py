@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import tifffile
 import zarr
+from file_helpers import assert_rounded_equal, expected_file
 from numpy.testing import assert_array_equal
 
-from skfsrcnn import cli, upscale
+from skfsrcnn import cli
 
 
 def _run(*argv):
@@ -16,21 +17,6 @@ def _run(*argv):
         return cli.main([str(a) for a in argv])
     except SystemExit as stop:
         return stop.code
-
-
-def _expected(image, scale, weights, channel_axis=None):
-    """What the CLI writes: upscale in original units, rounded back to the input's dtype."""
-    out = upscale(image, scale, weights=weights, channel_axis=channel_axis, preserve_range=True)
-    if np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        return np.clip(np.rint(out), info.min, info.max).astype(image.dtype)
-    return out
-
-
-def _assert_rounded_equal(actual, expected):
-    """Chunked results agree to float32 precision, so a rounded value may differ by one."""
-    assert actual.dtype == expected.dtype
-    np.testing.assert_allclose(actual.astype(np.int64), expected.astype(np.int64), rtol=0, atol=1)
 
 
 def _rgb(shape=(24, 20, 3), dtype=np.uint8, seed=0):
@@ -51,7 +37,7 @@ def test_png_rgb(tmp_path, w2, capsys):
     assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 2, "--weights", w2) == 0
     out = iio.imread(tmp_path / "out.png")
     assert out.dtype == np.uint8 and out.shape == (48, 40, 3)
-    assert_array_equal(out, _expected(image, 2, w2, channel_axis=-1))
+    assert_array_equal(out, expected_file(image, 2, w2, channel_axis=-1))
     assert "wrote" in capsys.readouterr().out
 
 
@@ -69,7 +55,7 @@ def test_tiff_16bit_stays_16bit(tmp_path, random_weights):
     assert _run("upscale", tmp_path / "in.tif", tmp_path / "out.tiff", "--scale", 3, "--weights", weights) == 0
     out = tifffile.imread(tmp_path / "out.tiff")
     assert out.dtype == np.uint16 and out.shape == (63, 78)
-    assert_array_equal(out, _expected(image, 3, weights))
+    assert_array_equal(out, expected_file(image, 3, weights))
     assert out.max() > 255
 
 
@@ -80,7 +66,7 @@ def test_png_16bit_stays_16bit(tmp_path, w2):
     assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 2, "--weights", w2) == 0
     out = iio.imread(tmp_path / "out.png")
     assert out.dtype == np.uint16 and out.shape == (40, 44)
-    assert_array_equal(out, _expected(image, 2, w2))
+    assert_array_equal(out, expected_file(image, 2, w2))
 
 
 def test_sample(tmp_path):
@@ -107,7 +93,7 @@ def test_tile_size_gives_the_untiled_result(tmp_path, w2):
         == 0
     )
     assert _run("upscale", tmp_path / "in.png", tmp_path / "whole.png", "--scale", 2, "--weights", w2) == 0
-    _assert_rounded_equal(iio.imread(tmp_path / "tiled.png"), iio.imread(tmp_path / "whole.png"))
+    assert_rounded_equal(iio.imread(tmp_path / "tiled.png"), iio.imread(tmp_path / "whole.png"))
 
 
 def test_tile_size_too_small(tmp_path, w2, capsys):
@@ -124,7 +110,7 @@ def test_weights_file(tmp_path, random_weights):
     image = _rgb((15, 17), np.uint8)
     iio.imwrite(tmp_path / "in.png", image)
     assert _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 4, "--weights", weights) == 0
-    assert_array_equal(iio.imread(tmp_path / "out.png"), _expected(image, 4, weights))
+    assert_array_equal(iio.imread(tmp_path / "out.png"), expected_file(image, 4, weights))
 
 
 def test_weights_missing_or_wrong_scale(tmp_path, w2, capsys):
@@ -195,7 +181,7 @@ def test_zarr_to_zarr(tmp_path, w2):
     assert _run("upscale", source, tmp_path / "out.zarr", "--scale", 2, "--weights", w2, "--chunk-size", 16) == 0
     out = zarr.open_array(tmp_path / "out.zarr", mode="r")
     assert out.dtype == np.uint16 and out.shape == (100, 90) and out.chunks == (32, 32)
-    _assert_rounded_equal(out[:], _expected(image, 2, w2))
+    assert_rounded_equal(out[:], expected_file(image, 2, w2))
     state = out.attrs["skfsrcnn"]
     assert state["complete"] and state["done"] == [[0, 12]]  # 4 x 3 chunks
 
@@ -207,7 +193,7 @@ def test_zarr_rgb_float_and_chunk_size(tmp_path, random_weights):
     assert _run("upscale", source, tmp_path / "out.zarr", "--scale", 3, "--weights", weights, "--chunk-size", 20) == 0
     out = zarr.open_array(tmp_path / "out.zarr", mode="r")
     assert out.dtype == np.float32 and out.chunks == (60, 60, 3)
-    np.testing.assert_allclose(out[:], _expected(image, 3, weights, channel_axis=-1), atol=1e-5)
+    np.testing.assert_allclose(out[:], expected_file(image, 3, weights, channel_axis=-1), atol=1e-5)
 
 
 @pytest.mark.parametrize("layout", [dict(tile=(32, 32)), dict(compression="zlib"), {}])
@@ -220,7 +206,7 @@ def test_tiff_to_zarr(tmp_path, w2, layout):
         == 0
     )
     assert zarr.open_array(tmp_path / "out.zarr", mode="r").chunks == (64, 64)
-    _assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], _expected(image, 2, w2))
+    assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], expected_file(image, 2, w2))
 
 
 def test_zarr_refusals(tmp_path, w2, capsys):
@@ -292,7 +278,7 @@ def test_resume_skips_done_chunks(tmp_path, w2, monkeypatch, capsys):
     assert len(calls) == 5
     out = zarr.open_array(output, mode="r")
     assert out.attrs["skfsrcnn"]["complete"]
-    _assert_rounded_equal(out[:], _expected(image, 2, w2))
+    assert_rounded_equal(out[:], expected_file(image, 2, w2))
 
     calls.clear()
     assert _run(*args, "--resume") == 0  # complete: nothing to do

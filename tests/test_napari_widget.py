@@ -12,17 +12,6 @@ TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def notifications():
-    """Notifications shown by napari during the test (errors relayed from workers included)."""
-    from napari.utils.notifications import notification_manager
-
-    received = []
-    notification_manager.notification_ready.connect(received.append)
-    yield received
-    notification_manager.notification_ready.disconnect(received.append)
-
-
-@pytest.fixture
 def viewer_and_widget(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", WIDGET)
