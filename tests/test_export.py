@@ -242,9 +242,10 @@ def test_bioimageio_package_contents(tmp_path):
 @pytest.mark.parametrize("network", [FSRCNN(3), SRCNN(2, n1=8, n2=4)])
 def test_standalone_architecture_matches_the_models(network):
     from skfsrcnn import _standalone
+    from skfsrcnn._bioimageio import package_state
 
     copy = getattr(_standalone, type(network).__name__)(**network.config)
-    copy.load_state_dict(network.state_dict())  # strict: the same parameters under the same names
+    copy.load_state_dict(package_state(network))  # strict: the same parameters under the same names
     x = torch.rand(2, 1, 11, 9)
     with torch.no_grad():
         assert torch.allclose(copy(x), network(x), atol=1e-6)

@@ -44,6 +44,21 @@ def _write_bioimageio(model, info, source, path):
             package.writestr(entry, data, zipfile.ZIP_DEFLATED)
 
 
+def package_state(model):
+    """The state dict of ``model`` as the package's ``skfsrcnn_architecture.py`` loads it.
+
+    SRCNN's bicubic upsampling kernel is a non-persistent buffer in
+    :class:`skfsrcnn.models.SRCNN` (rebuilt from
+    :func:`skfsrcnn.resize.bicubic_phases`); the stand-alone copy has no
+    skfsrcnn to rebuild it from, so it is stored with the weights.
+    """
+    state = dict(model.state_dict())
+    upsample = getattr(model, "upsample", None)
+    if upsample is not None:
+        state["kernel"] = upsample.kernel
+    return state
+
+
 def _package_files(model, info, source):
     """``{file name: bytes}`` of the package's files other than ``rdf.yaml``.
 
@@ -58,7 +73,7 @@ def _package_files(model, info, source):
     image = _test_image()
     upscaled = upscale(image, info["scale"], weights=source, clip=False, tile_size=None)
     state = io.BytesIO()
-    torch.save(model.state_dict(), state)
+    torch.save(package_state(model), state)
     with tempfile.TemporaryDirectory() as folder:
         onnx_path, script_path = Path(folder) / "model.onnx", Path(folder) / "model.pt"
         _write_onnx(model, info, onnx_path)

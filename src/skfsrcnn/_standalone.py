@@ -6,7 +6,10 @@ file on its own. :func:`skfsrcnn.export.export` copies this module into the
 package as ``skfsrcnn_architecture.py``; it therefore imports nothing from
 skfsrcnn. Its classes hold the same parameters under the same names as
 :class:`skfsrcnn.models.FSRCNN` and :class:`skfsrcnn.models.SRCNN` and
-compute the same function (checked by ``tests/test_export.py``).
+compute the same function (checked by ``tests/test_export.py``). SRCNN's
+bicubic kernel is not recomputed here: it travels in the state dict
+(:func:`skfsrcnn._bioimageio.package_state`), so skfsrcnn's one MATLAB
+kernel stays the only one.
 """
 
 import torch
@@ -50,24 +53,6 @@ class FSRCNN(nn.Module):
         return self.deconv(self.expand(self.mapping(self.shrink(self.feature(x)))))
 
 
-def _keys_cubic(t):
-    """Keys' cubic convolution kernel (a = -0.5), as MATLAB's ``imresize`` uses it."""
-    t = t.abs()
-    near = (1.5 * t**3 - 2.5 * t**2 + 1) * (t <= 1)
-    far = (-0.5 * t**3 + 2.5 * t**2 - 4 * t + 2) * ((t > 1) & (t <= 2))
-    return near + far
-
-
-def _bicubic_kernel(scale):
-    """(scale**2, 1, 5, 5) convolution whose output channels are the phases of bicubic upsampling."""
-    offsets = torch.arange(-_BICUBIC_REACH, _BICUBIC_REACH + 1, dtype=torch.float64)
-    centres = (torch.arange(scale, dtype=torch.float64) + 0.5) / scale - 0.5
-    phases = _keys_cubic(centres[:, None] - offsets[None, :])
-    phases = phases / phases.sum(dim=1, keepdim=True)
-    kernel = phases[:, None, :, None] * phases[None, :, None, :]
-    return kernel.reshape(scale * scale, 1, 2 * _BICUBIC_REACH + 1, 2 * _BICUBIC_REACH + 1).float()
-
-
 class SRCNN(nn.Module):
     """SRCNN (Dong et al., ECCV 2014) after MATLAB-bicubic upsampling: (B, 1, M, N) -> (B, 1, M * scale, N * scale).
 
@@ -84,7 +69,9 @@ class SRCNN(nn.Module):
     def __init__(self, scale, n1=64, n2=32, f1=9, f2=1, f3=5):
         super().__init__()
         self.scale = scale
-        self.register_buffer("kernel", _bicubic_kernel(scale), persistent=False)
+        # MATLAB's bicubic phases, as skfsrcnn computes them: read from the package's state dict.
+        size = 2 * _BICUBIC_REACH + 1
+        self.register_buffer("kernel", torch.zeros(scale * scale, 1, size, size))
         self.extraction = nn.Conv2d(1, n1, f1, padding=f1 // 2)
         self.mapping = nn.Conv2d(n1, n2, f2, padding=f2 // 2)
         self.reconstruction = nn.Conv2d(n2, 1, f3, padding=f3 // 2)
