@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from skimage.color import rgb2ycbcr
 
-from skfsrcnn import _upscale, _validate, upscale, upscale_steps
+from skfsrcnn import _upscale, _validate, run_to_end, upscale, upscale_steps
 from skfsrcnn.resize import imresize
 
 DTYPES = ("uint8", "uint16", "int16", "int32", "float16", "float32", "float64")
@@ -461,3 +461,13 @@ def test_value_range_scales_a_plane_like_the_whole(weights):
 def test_bad_value_range_is_a_clear_error(weights, bad):
     with pytest.raises(ValueError, match=r"`value_range` must be \(minimum, maximum\)"):
         upscale(np.zeros((10, 10)), 2, weights=weights, value_range=bad)
+
+
+def test_upscale_steps_takes_value_range_and_checks_it_at_the_first_step(weights):
+    stack = _image("uint16", (2, 14, 12), seed=31)
+    whole = upscale(stack, 2, weights=weights, preserve_range=True)
+    steps = upscale_steps(stack[0], 2, weights=weights, preserve_range=True, value_range=(stack.min(), stack.max()))
+    assert_allclose(run_to_end(steps), whole[0], rtol=0, atol=1e-3)
+    bad = upscale_steps(stack[0], 2, weights=weights, value_range=(1.0, 0.0))  # nothing checked yet
+    with pytest.raises(ValueError, match=r"`value_range` must be \(minimum, maximum\)"):
+        next(bad)

@@ -6,12 +6,10 @@ Both engines take the keyword options as one
 ``_upscale`` (every dask block is upscaled by the numpy engine).
 """
 
-import math
-
 from ._dask import is_dask, upscale_lazy
 from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ._progress import run_to_end
-from ._upscale import steps
+from ._upscale import checked_value_range, steps
 
 
 def upscale(
@@ -123,20 +121,4 @@ def upscale(
     )
     if is_dask(image):
         return upscale_lazy(image, scale, options, value_range=value_range)
-    return run_to_end(steps(image, scale, options, value_range=_checked_range(value_range)))
-
-
-def _checked_range(value_range):
-    """``value_range`` as two finite floats, minimum first, or None."""
-    if value_range is None:
-        return None
-    try:
-        low, high = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        low = high = float("nan")
-    if not low <= high or not all(map(math.isfinite, (low, high))):
-        raise ValueError(
-            f"`value_range` must be (minimum, maximum), two finite numbers with minimum <= maximum, "
-            f"got {value_range!r}; or None to use the image's own."
-        )
-    return low, high
+    return run_to_end(steps(image, scale, options, value_range=checked_value_range(value_range)))

@@ -7,6 +7,7 @@ which dispatches numpy and dask arrays, lives in :mod:`skfsrcnn._front`.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -143,7 +144,7 @@ def upscale_steps(
     tile_size=DEFAULT_TILE_SIZE,
     device=None,
     rgb=None,
-    _value_range=None,
+    value_range=None,
 ):
     """Generator form of :func:`upscale`: yields ``(done, total)`` after every tile.
 
@@ -157,12 +158,8 @@ def upscale_steps(
         Image to upscale (numpy only; see :func:`upscale`).
     scale : {2, 3, 4}
         Upscaling factor.
-    channel_axis, model, weights, preserve_range, clip, tile_size, device, rgb : optional
-        As for :func:`upscale`.
-    _value_range : (float, float), optional
-        Private: the extrema of a larger image that ``image`` is a block of,
-        used instead of the block's own for intensity scaling and clipping
-        (the dask front end scales every block alike with it).
+    channel_axis, model, weights, preserve_range, clip, tile_size, device, rgb, value_range : optional
+        As for :func:`upscale` (``value_range`` as two numbers).
 
     Returns
     -------
@@ -182,21 +179,17 @@ def upscale_steps(
     >>> next(steps)
     (1, 9)
     """
-    return steps(
-        image,
-        scale,
-        UpscaleOptions(
-            channel_axis=channel_axis,
-            model=model,
-            weights=weights,
-            preserve_range=preserve_range,
-            clip=clip,
-            tile_size=tile_size,
-            device=device,
-            rgb=rgb,
-        ),
-        value_range=_value_range,
+    options = UpscaleOptions(
+        channel_axis=channel_axis,
+        model=model,
+        weights=weights,
+        preserve_range=preserve_range,
+        clip=clip,
+        tile_size=tile_size,
+        device=device,
+        rgb=rgb,
     )
+    return (yield from steps(image, scale, options, value_range=checked_value_range(value_range)))
 
 
 def steps(image, scale, options, *, value_range=None):
@@ -262,3 +255,19 @@ def steps(image, scale, options, *, value_range=None):
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
     return out.astype(output_dtype(image.dtype), copy=False)
+
+
+def checked_value_range(value_range):
+    """``value_range`` as two finite floats, minimum first, or None."""
+    if value_range is None:
+        return None
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        low = high = float("nan")
+    if not low <= high or not all(map(math.isfinite, (low, high))):
+        raise ValueError(
+            f"`value_range` must be (minimum, maximum), two finite numbers with minimum <= maximum, "
+            f"got {value_range!r}; or None to use the image's own."
+        )
+    return low, high
