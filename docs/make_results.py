@@ -80,9 +80,9 @@ def _bicubic(scale):
 
 
 def _skimage(scale):
-    from skimage.transform import rescale
+    from skfsrcnn.evaluate import spline_upscaler
 
-    return lambda lr: rescale(lr, scale, order=3)
+    return spline_upscaler(scale)
 
 
 def _opencv(model_file, scale):
