@@ -9,7 +9,8 @@ skfsrcnn. Its classes hold the same parameters under the same names as
 compute the same function (checked by ``tests/test_export.py``). SRCNN's
 bicubic kernel is not recomputed here: it travels in the state dict
 (:func:`skfsrcnn._bioimageio.package_state`), so skfsrcnn's one MATLAB
-kernel stays the only one.
+kernel stays the only one. :class:`skfsrcnn.models.FSRCNN` is a subclass
+of this module's FSRCNN, so the layers are declared once.
 """
 
 import torch
@@ -48,22 +49,20 @@ class FSRCNN(nn.Module):
             d, 1, _DECONV_KERNEL, stride=scale, padding=_DECONV_KERNEL // 2, output_padding=scale - 1
         )
 
+    def body(self, x):
+        """All layers up to (and including) the expanding layer."""
+        return self.expand(self.mapping(self.shrink(self.feature(x))))
+
     def forward(self, x):
         """Upscale ``x`` of shape (B, 1, M, N)."""
-        return self.deconv(self.expand(self.mapping(self.shrink(self.feature(x)))))
+        return self.deconv(self.body(x))
 
 
 class SRCNN(nn.Module):
     """SRCNN (Dong et al., ECCV 2014) after MATLAB-bicubic upsampling: (B, 1, M, N) -> (B, 1, M * scale, N * scale).
 
-    Parameters
-    ----------
-    scale : int
-        Upscaling factor of the bicubic step.
-    n1, n2 : int, optional
-        Channels of the patch extraction and the non-linear mapping.
-    f1, f2, f3 : int, optional
-        Kernel sizes (odd) of the three convolutions.
+    The arguments are those of :class:`skfsrcnn.models.SRCNN`; the bicubic
+    phases are the state dict's ``kernel`` instead of a computed buffer.
     """
 
     def __init__(self, scale, n1=64, n2=32, f1=9, f2=1, f3=5):

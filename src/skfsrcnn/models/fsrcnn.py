@@ -26,7 +26,8 @@ This is the reference module, the one trained and saved; it runs as
 
 from torch import nn
 
-from .subpixel import _DECONV_KERNEL, _DECONV_PADDING, _subpixel_offsets
+from .. import _standalone
+from .subpixel import _subpixel_offsets
 
 __all__ = ["FSRCNN", "PRESETS"]
 
@@ -37,15 +38,13 @@ PRESETS = {
 }
 
 
-def _conv_prelu(in_channels, out_channels, kernel_size):
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
-        nn.PReLU(out_channels),
-    )
-
-
-class FSRCNN(nn.Module):
+class FSRCNN(_standalone.FSRCNN):
     """FSRCNN exactly as in the paper.
+
+    The layers (and ``body``, ``forward``) are declared once, in the
+    PyTorch-only module that :func:`skfsrcnn.export.export` ships to
+    bioimage.io; this class adds the presets, :attr:`config`, :attr:`halo`
+    and the initialisation.
 
     Parameters
     ----------
@@ -68,20 +67,8 @@ class FSRCNN(nn.Module):
     """
 
     def __init__(self, scale, d=56, s=12, m=4):
-        super().__init__()
+        super().__init__(int(scale), int(d), int(s), int(m))
         self.scale, self.d, self.s, self.m = int(scale), int(d), int(s), int(m)
-        self.feature = _conv_prelu(1, d, 5)
-        self.shrink = _conv_prelu(d, s, 1)
-        self.mapping = nn.Sequential(*[_conv_prelu(s, s, 3) for _ in range(m)])
-        self.expand = _conv_prelu(s, d, 1)
-        self.deconv = nn.ConvTranspose2d(
-            d,
-            1,
-            _DECONV_KERNEL,
-            stride=scale,
-            padding=_DECONV_PADDING,
-            output_padding=scale - 1,
-        )
         self.reset_parameters()
 
     @classmethod
@@ -151,30 +138,6 @@ class FSRCNN(nn.Module):
                 nn.init.zeros_(module.bias)
         nn.init.normal_(self.deconv.weight, std=0.001)
         nn.init.zeros_(self.deconv.bias)
-
-    def body(self, x):
-        """All layers up to (and including) the expanding layer.
-
-        Examples
-        --------
-        >>> import torch
-        >>> from skfsrcnn.models import FSRCNN
-        >>> FSRCNN(2).body(torch.zeros(1, 1, 8, 8)).shape
-        torch.Size([1, 56, 8, 8])
-        """
-        return self.expand(self.mapping(self.shrink(self.feature(x))))
-
-    def forward(self, x):
-        """Upscale ``x`` of shape (B, 1, M, N) to (B, 1, M * scale, N * scale).
-
-        Examples
-        --------
-        >>> import torch
-        >>> from skfsrcnn.models import FSRCNN
-        >>> FSRCNN(4)(torch.zeros(1, 1, 5, 6)).shape
-        torch.Size([1, 1, 20, 24])
-        """
-        return self.deconv(self.body(x))
 
 
 def halo(m, scale):

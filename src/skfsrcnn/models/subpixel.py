@@ -20,10 +20,11 @@ rounding, without its scattered writes.
 import torch
 from torch.nn import functional as F
 
+from .._standalone import _DECONV_KERNEL
+
 __all__ = ["deconv_as_subpixel"]
 
-#: Kernel size of FSRCNN's deconvolution (the paper's 9x9) and its zero padding.
-_DECONV_KERNEL = 9
+#: Zero padding of FSRCNN's deconvolution (the paper's 9x9 kernel).
 _DECONV_PADDING = _DECONV_KERNEL // 2
 
 
