@@ -164,26 +164,37 @@ def _tensors(info, files):
     preprocessing, postprocessing = _processing(info)
     low, high = info["input_range"]
     inputs = [
-        {
-            "id": "input",
-            "description": f"Grey image; its minimum and maximum are mapped to [{low:.4g}, {high:.4g}].",
-            "axes": _axes(info, "input"),
-            "test_tensor": {"source": "test_input.npy", "sha256": _sha256_bytes(files["test_input.npy"])},
-            "data": {"type": "float32"},
-            "preprocessing": preprocessing,
-        }
+        _tensor(
+            info,
+            files,
+            "input",
+            f"Grey image; its minimum and maximum are mapped to [{low:.4g}, {high:.4g}].",
+            preprocessing=preprocessing,
+        )
     ]
     outputs = [
-        {
-            "id": "output",
-            "description": f"x{info['scale']} super-resolution; the input's minimum reads 0, its maximum 1.",
-            "axes": _axes(info, "output"),
-            "test_tensor": {"source": "test_output.npy", "sha256": _sha256_bytes(files["test_output.npy"])},
-            "data": {"type": "float32"},
-            "postprocessing": postprocessing,
-        }
+        _tensor(
+            info,
+            files,
+            "output",
+            f"x{info['scale']} super-resolution; the input's minimum reads 0, its maximum 1.",
+            postprocessing=postprocessing,
+        )
     ]
     return inputs, outputs
+
+
+def _tensor(info, files, name, description, **processing):
+    """One tensor description: ``name``'s axes, test tensor (``test_{name}.npy``) and processing."""
+    test_file = f"test_{name}.npy"
+    return {
+        "id": name,
+        "description": description,
+        "axes": _axes(info, name),
+        "test_tensor": {"source": test_file, "sha256": _sha256_bytes(files[test_file])},
+        "data": {"type": "float32"},
+        **processing,
+    }
 
 
 def _sha256_bytes(data):
