@@ -1,0 +1,130 @@
+"""TIFF, OME-TIFF and ImageJ TIFF: reading one image or stack, and writing with its metadata corrected.
+
+Kept from the input: the resolution tags and their unit, the ImageJ
+metadata (unit, Z spacing, frame interval, labels, ranges, LUTs...) and the
+whole OME-XML (channel names, Z and time sizes, instrument...). The X and Y
+pixel size is divided by the scale (the resolution, in pixels per unit,
+multiplied), Z and time are left as they are. How the file was made is
+recorded in the OME-XML as a comment annotation, in the ImageJ properties,
+or in tifffile's JSON description of a plain TIFF.
+"""
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+
+from ._photo import UnsupportedMode
+
+#: ImageJ metadata entries carried over; the rest describe the shape, which tifffile writes itself.
+_IMAGEJ_KEPT = (
+    "unit",
+    "spacing",
+    "finterval",
+    "fps",
+    "tunit",
+    "Labels",
+    "Ranges",
+    "LUTs",
+    "Info",
+    "min",
+    "max",
+    "mode",
+    "loop",
+)
+_PROVENANCE_KEY = "skfsrcnn"
+
+
+@dataclasses.dataclass(frozen=True)
+class TiffMetadata:
+    """Resolution, ImageJ metadata, OME-XML and axes of a TIFF file's first series."""
+
+    resolution: tuple = ()
+    resolution_unit: int = 1
+    imagej: dict = None
+    ome: str = None
+    axes: str = ""
+
+    def scaled(self, scale):
+        """The metadata of the file upscaled ``scale`` times: X and Y pixel size divided by ``scale``."""
+        ome = None if self.ome is None else _scale_ome(self.ome, scale)
+        return dataclasses.replace(self, resolution=tuple(r * scale for r in self.resolution), ome=ome)
+
+
+def read(path):
+    """The pixels of the TIFF's one image or stack, and its :class:`TiffMetadata`."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        series = tif.series
+        if len(series) > 1:
+            raise UnsupportedMode(
+                f"INPUT {str(path)!r} holds {len(series)} images (TIFF series) of shapes "
+                f"{', '.join(str(s.shape) for s in series[:4])}; skfsrcnn reads one image or stack: "
+                "save each as its own file."
+            )
+        page = tif.pages[0]
+        metadata = TiffMetadata(
+            resolution=page.resolution if "XResolution" in page.tags else (),
+            resolution_unit=int(page.resolutionunit),
+            imagej={k: v for k, v in (tif.imagej_metadata or {}).items() if k in _IMAGEJ_KEPT}
+            if tif.is_imagej
+            else None,
+            ome=tif.ome_metadata if tif.is_ome else None,
+            axes=series[0].axes,
+        )
+        return series[0].asarray(), metadata
+
+
+def _scale_ome(xml, scale):
+    namespace = xml.split('xmlns="', 1)[1].split('"', 1)[0] if 'xmlns="' in xml else ""
+    ET.register_namespace("", namespace)
+    root = ET.fromstring(xml)
+    pixels = root.find(f"{{{namespace}}}Image/{{{namespace}}}Pixels")
+    for axis in "XY":
+        value = pixels.get(f"PhysicalSize{axis}")
+        if value is not None:
+            pixels.set(f"PhysicalSize{axis}", repr(float(value) / scale))
+        pixels.set(f"Size{axis}", str(int(pixels.get(f"Size{axis}")) * scale))
+    return ET.tostring(root, encoding="unicode")
+
+
+def _annotated_ome(xml, provenance):
+    namespace = xml.split('xmlns="', 1)[1].split('"', 1)[0] if 'xmlns="' in xml else ""
+    ET.register_namespace("", namespace)
+    root = ET.fromstring(xml)
+    annotations = root.find(f"{{{namespace}}}StructuredAnnotations")
+    if annotations is None:
+        annotations = ET.Element(f"{{{namespace}}}StructuredAnnotations")
+        rois = [i for i, child in enumerate(root) if child.tag == f"{{{namespace}}}ROI"]
+        root.insert(rois[0] if rois else len(root), annotations)
+    comment = ET.SubElement(
+        annotations, f"{{{namespace}}}CommentAnnotation", ID=f"Annotation:{_PROVENANCE_KEY}", Namespace=_PROVENANCE_KEY
+    )
+    ET.SubElement(comment, f"{{{namespace}}}Value").text = provenance
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
+
+
+def write(path, image, metadata, provenance):
+    """Write ``image`` as a TIFF carrying ``metadata`` (already scaled) and ``provenance`` (JSON text)."""
+    import tifffile
+
+    metadata = metadata or TiffMetadata()
+    if metadata.axes:
+        rgb = metadata.axes.endswith("S") and image.shape[-1] in (3, 4)
+    else:
+        rgb = image.ndim == 3 and image.shape[-1] in (3, 4)
+    options = {"photometric": "rgb" if rgb else "minisblack"}
+    if metadata.resolution:
+        options.update(resolution=metadata.resolution, resolutionunit=metadata.resolution_unit)
+    if metadata.ome is not None:
+        xml = metadata.ome if provenance is None else _annotated_ome(metadata.ome, provenance)
+        planes = image.reshape((-1,) + image.shape[-3 if rgb else -2 :])
+        tifffile.imwrite(path, planes, description=xml.encode(), metadata=None, ome=False, **options)
+    elif metadata.imagej is not None:
+        extra = {} if provenance is None else {"Properties": {_PROVENANCE_KEY: provenance}}
+        tifffile.imwrite(
+            path, image, imagej=True, metadata={**metadata.imagej, **extra, "axes": metadata.axes}, **options
+        )
+    else:
+        extra = {} if provenance is None else {_PROVENANCE_KEY: json.loads(provenance)}
+        tifffile.imwrite(path, image, metadata=extra, ome=False, **options)
