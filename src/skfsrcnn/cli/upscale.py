@@ -1,10 +1,14 @@
 """``skfsrcnn upscale INPUT OUTPUT --scale S``: upscale PNG, JPEG, TIFF files and zarr arrays.
 
-Image files are upscaled in memory, tile by tile. When INPUT or OUTPUT is a
-zarr array (``*.zarr``), the image is processed lazily with dask and written
-chunk by chunk, so it may be far larger than memory; an interrupted run is
-finished with ``--resume`` (see :mod:`skfsrcnn._chunked`). Files are read
-and written with :mod:`skfsrcnn.io`.
+Image files are upscaled in memory, tile by tile, one at a time through
+:func:`upscale_file`, keeping their metadata (:mod:`skfsrcnn.io`). With
+``--output-dir DIR`` every INPUT (files, folders, globs) is upscaled into
+DIR, mirroring the folders (:mod:`skfsrcnn.cli._batch`); outputs already
+there are skipped, so a rerun finishes an interrupted batch, and a file
+that fails is reported without stopping the others. When INPUT or OUTPUT is
+a zarr array (``*.zarr``), the image is processed lazily with dask and
+written chunk by chunk, so it may be far larger than memory; an interrupted
+run is finished with ``--resume`` (see :mod:`skfsrcnn._chunked`).
 """
 
 import os
@@ -12,14 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import io
+from .. import _atomic, io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
+from . import _batch
 from ._common import fail, interrupted
 
 DESCRIPTION = (
-    "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), or a zarr array "
-    "larger than memory (INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable)."
+    "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit; pixel size, EXIF, ICC and OME "
+    "metadata kept), folders of them (--output-dir), or a zarr array larger than memory "
+    "(INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable)."
 )
 _FILE_SUFFIXES = io.TIFF_SUFFIXES + (".jpg", ".jpeg", ".png")
 
@@ -93,22 +99,94 @@ def _paths(args):
     return tuple(args.paths)
 
 
+def _provenance(args):
+    """How the outputs are made, recorded in each (see :func:`skfsrcnn.io.write_image`)."""
+    import hashlib
+
+    from .. import __version__
+    from ..pretrained import REGISTRY
+
+    if args.weights:
+        name, path = Path(args.weights).name, Path(args.weights)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    else:
+        name = f"{args.model}-x{args.scale}"
+        digest = REGISTRY.get(name, {}).get("sha256")
+    return {
+        "software": f"skfsrcnn {__version__}",
+        "model": name,
+        "weights_sha256": digest,
+        "scale": args.scale,
+        "tile_size": args.tile_size,
+    }
+
+
+def upscale_file(source, output, args, provenance, overwrite=False):
+    """Upscale the image file ``source`` into ``output``: the work of one file, single or in a batch.
+
+    Everything that can be refused is refused before the upscaling starts;
+    the output is written atomically, with the input's metadata corrected
+    for the scale. If another process writes ``output`` meanwhile, its
+    file is kept and :class:`skfsrcnn._atomic.OutputConflict` is raised.
+    """
+    since = _atomic.snapshot(output) if overwrite else None
+    if Path(output).suffix.lower() not in _FILE_SUFFIXES:
+        raise ValueError(f"OUTPUT {str(output)!r} must end in .png, .jpg, .jpeg, .tif, .tiff or .zarr.")
+    image, metadata = io.read_image(source, metadata=True)
+    io.check_format(output, image.dtype, image.shape)
+    upscaled = _to_file_dtype(_upscale_in_memory(image, args), image.dtype)
+    io._write_file(Path(output), upscaled, metadata, args.scale, provenance, since)
+
+
 def upscale_command(args):
-    """Run ``skfsrcnn upscale``; return the output path."""
-    source, output = _paths(args)
+    """Run ``skfsrcnn upscale``; return what to report: the output path, or a batch's summary."""
     if args.resume and args.overwrite:
         raise ValueError("Pass either --resume or --overwrite, not both.")
+    if args.output_dir is not None:
+        return _upscale_batch(args)
+    source, output = _paths(args)
     if io.is_zarr(source) or io.is_zarr(output):
-        return _upscale_chunked(source, output, args)
+        return f"wrote {_upscale_chunked(source, output, args)}"
     if args.resume:
         raise ValueError("--resume works only with a zarr OUTPUT (e.g. out.zarr).")
     _check_output(output, source, args.overwrite)
-    image = io.read_image(source)
-    if Path(output).suffix.lower() not in _FILE_SUFFIXES:
-        raise ValueError(f"OUTPUT {output!r} must end in .png, .jpg, .jpeg, .tif, .tiff or .zarr.")
-    io.check_format(output, image.dtype)
-    io.write_image(output, _to_file_dtype(_upscale_in_memory(image, args), image.dtype))
-    return output
+    upscale_file(source, output, args, _provenance(args), args.overwrite)
+    return f"wrote {output}"
+
+
+def _upscale_batch(args):
+    """Every INPUT into ``--output-dir``; a summary, or SystemExit 2 when a file failed."""
+    from tqdm.auto import tqdm
+
+    if args.sample or args.resume:
+        raise ValueError("--output-dir takes INPUT files and folders; leave out --sample and --resume.")
+    jobs, loops = _batch.plan(
+        args.paths,
+        args.output_dir,
+        pattern=args.pattern,
+        template=args.name_template,
+        scale=args.scale,
+        model=args.model,
+        suffixes=_FILE_SUFFIXES,
+    )
+    provenance = _provenance(args)
+    done, skipped, failed = [], [], []
+    try:
+        for job in tqdm(jobs, desc="files", unit="file", disable=None):
+            if job.output.exists() and not args.overwrite:
+                skipped.append(job)
+                continue
+            try:
+                job.output.parent.mkdir(parents=True, exist_ok=True)
+                upscale_file(job.source, job.output, args, provenance, args.overwrite)
+                done.append(job)
+            except (ValueError, TypeError, OSError, MemoryError) as error:
+                failed.append((job, error))
+    finally:
+        print(_batch.summary(done, skipped, failed, loops))
+    if failed:
+        raise ValueError(f"{len(failed)} of {len(jobs)} file(s) failed (listed above); fix them and run again.")
+    return f"wrote {len(done)} file(s) to {args.output_dir}"
 
 
 def _upscale_chunked(source, output, args):
@@ -141,7 +219,12 @@ def _upscale_chunked(source, output, args):
 
 def add_arguments(parser):
     """Add the arguments of ``skfsrcnn upscale`` to ``parser``."""
-    parser.add_argument("paths", nargs="+", metavar="INPUT OUTPUT", help="input and output files (or .zarr arrays)")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="INPUT OUTPUT",
+        help="input and output files (or .zarr arrays); with --output-dir, only INPUTs: files, folders, globs",
+    )
     parser.add_argument("--scale", type=int, default=3, choices=(2, 3, 4), help="upscaling factor")
     parser.add_argument(
         "--model",
@@ -158,7 +241,23 @@ def add_arguments(parser):
     )
     parser.add_argument("--device", help="cpu, cuda or mps (default: best available)")
     parser.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT (or a batch's outputs) if it exists")
+    batch = parser.add_argument_group("batches (several files, folders)")
+    batch.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="upscale every INPUT into DIR, mirroring folders; existing outputs are skipped",
+    )
+    batch.add_argument(
+        "--pattern",
+        default=_batch.DEFAULT_PATTERN,
+        help=f"file names to take from INPUT folders, '|' between alternatives (default {_batch.DEFAULT_PATTERN!r})",
+    )
+    batch.add_argument(
+        "--name-template",
+        default=_batch.DEFAULT_TEMPLATE,
+        help="output file name from {stem}, {suffix}, {scale}, {model} (default %(default)r)",
+    )
     chunked = parser.add_argument_group("zarr output (images larger than memory)")
     chunked.add_argument(
         "--resume", action="store_true", help="finish an interrupted zarr OUTPUT; chunks already written are kept"
@@ -180,20 +279,27 @@ def run(args, program):
     Returns
     -------
     int
-        0 once OUTPUT is written.
+        0 once OUTPUT (or every file of a batch) is written.
 
     Raises
     ------
     SystemExit
         Status 2 with a one-line message for bad arguments, input or
-        output; 130 when interrupted.
+        output, or when any file of a batch failed; 130 when interrupted.
     """
     try:
-        output = upscale_command(args)
+        report = upscale_command(args)
     except (ValueError, TypeError, OSError, MemoryError) as error:
         fail(program, error)
     except KeyboardInterrupt:
-        hint = " rerun with --resume to finish it" if args.paths and io.is_zarr(args.paths[-1]) else ""
-        interrupted(program, f"interrupted;{hint or ' nothing was written'}")
-    print(f"wrote {output}")
+        interrupted(program, f"interrupted; {_interrupted_hint(args)}")
+    print(report)
     return 0
+
+
+def _interrupted_hint(args):
+    if args.output_dir is not None:
+        return "files written are complete: run the same command again to do the rest"
+    if args.paths and io.is_zarr(args.paths[-1]):
+        return "rerun with --resume to finish it"
+    return "nothing was written"

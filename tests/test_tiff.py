@@ -1,0 +1,95 @@
+"""TIFF, OME-TIFF and ImageJ TIFF metadata kept and corrected on writing (skfsrcnn._tiff, through skfsrcnn.io)."""
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skfsrcnn import io
+
+
+def _stack(shape, dtype=np.uint16):
+    return np.random.default_rng(0).integers(0, min(4000, np.iinfo(dtype).max), shape, dtype=dtype)
+
+
+def _enlarged(image, scale):
+    """``image`` ``scale`` times larger on its (plane) axes: the last two, or the two before RGB."""
+    rows, cols = (-3, -2) if image.shape[-1] == 3 else (-2, -1)
+    return np.repeat(np.repeat(image, scale, rows), scale, cols)
+
+
+def _rewrite(tmp_path, source, scale=2, provenance=None):
+    image, metadata = io.read_image(source, metadata=True)
+    out = tmp_path / f"out{''.join(source.suffixes)}"
+    io.write_image(out, _enlarged(image, scale), metadata=metadata, scale=scale, provenance=provenance)
+    return image, out
+
+
+def test_ome_tiff_pixel_size_divided_channels_and_z_kept(tmp_path):
+    source = tmp_path / "in.ome.tif"
+    metadata = {
+        "axes": "CZYX",
+        "PhysicalSizeX": 0.5,
+        "PhysicalSizeXUnit": "µm",
+        "PhysicalSizeY": 0.4,
+        "PhysicalSizeYUnit": "µm",
+        "PhysicalSizeZ": 2.0,
+        "Channel": {"Name": ["DAPI", "GFP"]},
+    }
+    tifffile.imwrite(source, _stack((2, 3, 8, 9)), ome=True, metadata=metadata)
+    image, out = _rewrite(tmp_path, source, 2, provenance={"model": "fsrcnn"})
+    with tifffile.TiffFile(out) as tif:
+        assert tif.is_ome and tif.series[0].axes == "CZYX"
+        assert_array_equal(tif.asarray(), _enlarged(image, 2))
+        ome = tifffile.xml2dict(tif.ome_metadata)["OME"]
+    pixels = ome["Image"]["Pixels"]
+    assert_allclose([pixels["PhysicalSizeX"], pixels["PhysicalSizeY"], pixels["PhysicalSizeZ"]], [0.25, 0.2, 2.0])
+    assert (pixels["SizeX"], pixels["SizeY"], pixels["SizeZ"], pixels["SizeC"]) == (18, 16, 3, 2)
+    assert pixels["PhysicalSizeXUnit"] == "µm"
+    assert [c["Name"] for c in pixels["Channel"]] == ["DAPI", "GFP"]
+    annotation = ome["StructuredAnnotations"]["CommentAnnotation"]
+    assert json.loads(annotation["Value"]) == {"model": "fsrcnn"}
+
+
+def test_imagej_hyperstack_unit_spacing_and_resolution(tmp_path):
+    source = tmp_path / "in.tif"
+    tifffile.imwrite(
+        source,
+        _stack((3, 2, 8, 9)),
+        imagej=True,
+        resolution=(2.0, 4.0),
+        metadata={"axes": "ZCYX", "unit": "um", "spacing": 3.0, "Labels": list("abcdef")},
+    )
+    image, out = _rewrite(tmp_path, source, 3, provenance={"scale": 3})
+    with tifffile.TiffFile(out) as tif:
+        assert tif.is_imagej and tif.series[0].axes == "ZCYX"
+        assert_allclose(tif.pages[0].resolution, (6.0, 12.0))  # pixels per um: pixel size / 3
+        ij = tif.imagej_metadata
+        assert_array_equal(tif.asarray(), _enlarged(image, 3))
+    assert (ij["unit"], ij["spacing"], ij["Labels"]) == ("um", 3.0, list("abcdef"))
+    assert json.loads(ij["Properties"]["skfsrcnn"]) == {"scale": 3}
+
+
+def test_plain_tiff_resolution_and_unit(tmp_path):
+    source = tmp_path / "in.tif"
+    tifffile.imwrite(
+        source, _stack((8, 9, 3), np.uint8), photometric="rgb", resolution=(300, 150), resolutionunit="INCH"
+    )
+    image, out = _rewrite(tmp_path, source, 4, provenance={"scale": 4})
+    with tifffile.TiffFile(out) as tif:
+        page = tif.pages[0]
+        assert_allclose(page.resolution, (1200, 600))
+        assert page.resolutionunit == tifffile.RESUNIT.INCH
+        assert page.photometric == tifffile.PHOTOMETRIC.RGB
+        assert json.loads(page.description)["skfsrcnn"] == {"scale": 4}
+        assert_array_equal(tif.asarray(), _enlarged(image, 4))
+
+
+def test_several_series_are_refused(tmp_path):
+    with tifffile.TiffWriter(tmp_path / "two.tif") as tif:
+        tif.write(_stack((8, 9)))
+        tif.write(_stack((5, 5)))
+    with pytest.raises(ValueError, match=r"holds 2 images \(TIFF series\) .*save each as its own file"):
+        io.read_image(tmp_path / "two.tif")
