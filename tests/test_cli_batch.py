@@ -1,4 +1,4 @@
-"""Batches of files: ``skfsrcnn upscale INPUT... --output-dir DIR`` (skfsrcnn.cli._batch), and two writers of one output."""
+"""Batches: ``skfsrcnn upscale INPUT... --output-dir DIR`` (skfsrcnn.cli._batch), and two writers of one output."""
 
 import os
 import subprocess
