@@ -266,7 +266,7 @@ def read_lazy(path, chunk_size=None):
     Parameters
     ----------
     path : str or path-like
-        A zarr array, a TIFF file (a plain one is memory-mapped; a tiled
+        A zarr array, an OME-Zarr image (its full-resolution level), a TIFF file (a plain one is memory-mapped; a tiled
         or compressed one, or a pyramid's full-resolution level, is read
         through tifffile's zarr store) or any file :func:`read_image`
         reads (read into memory, then wrapped).
@@ -316,6 +316,11 @@ def _open_zarr(path):
     except Exception as error:  # zarr raises several types for non-stores
         raise ValueError(f"INPUT {str(path)!r} could not be opened as zarr: {error}") from error
     if not hasattr(node, "shape"):
+        from ._omezarr import multiscales
+
+        image = multiscales(node)
+        if image is not None:  # OME-Zarr: its full-resolution level
+            return node[image["datasets"][0]["path"]]
         raise ValueError(
             f"INPUT {str(path)!r} is a zarr group, not an array; give the path of an array "
             f"inside it, e.g. {str(path / '0')!r}."

@@ -28,6 +28,8 @@ DESCRIPTION = (
     "(INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable)."
 )
 _FILE_SUFFIXES = io.TIFF_SUFFIXES + (".jpg", ".jpeg", ".png")
+#: The most pyramid levels ``--pyramid`` adds below full size (each halves the size).
+MAX_PYRAMID = 12
 
 
 def _channel_axis(image):
@@ -190,8 +192,10 @@ def _upscale_batch(args):
 
 
 def _upscale_chunked(source, output, args):
-    """zarr OUTPUT (from zarr, TIFF or any image INPUT): lazy, chunk by chunk, resumable."""
-    from .. import _chunked
+    """zarr OUTPUT (from zarr, TIFF or any image INPUT): OME-Zarr, lazy, chunk by chunk, resumable."""
+    import zarr
+
+    from .. import _chunked, _omezarr
 
     if not io.is_zarr(output):
         raise ValueError(f"OUTPUT {str(output)!r}: a zarr INPUT is written to a zarr OUTPUT; name it e.g. 'out.zarr'.")
@@ -200,18 +204,29 @@ def _upscale_chunked(source, output, args):
     _check_output(output, source, args.overwrite, args.resume)
     if args.chunk_size is not None and args.chunk_size < 16:
         raise ValueError(f"--chunk-size {args.chunk_size} is too small; use at least 16 (1024 is a good default).")
+    if not 0 <= args.pyramid <= MAX_PYRAMID:
+        raise ValueError(f"--pyramid {args.pyramid} must be between 0 and {MAX_PYRAMID} (levels below full size).")
     image = io.read_lazy(source, args.chunk_size)
-    if args.overwrite and Path(output).exists():
+    order, axes = _omezarr.ngff_order(_omezarr.input_axes(source, image.shape))
+    options = _options(image, args)
+    if options.channel_axis is not None:  # a photo's colour axis, first in NGFF order
+        options = options.replace(channel_axis=axes.names.index("c"))
+    output = Path(output)
+    if args.overwrite and output.exists():
         _chunked.remove_zarr(output)
+    if not output.exists():
+        zarr.open_group(str(output), mode="w-")
     computed = _chunked.upscale_to_zarr(
-        image,
-        output,
+        image.transpose(order),
+        output / "0",
         args.scale,
-        _options(image, args),
+        options,
         source=source,
         resume=args.resume,
         jobs=args.jobs,
     )
+    _omezarr.write_pyramid(output, axes, 1 + args.pyramid)
+    _omezarr.write_metadata(output, axes.upscaled(args.scale), 1 + args.pyramid, _provenance(args))
     if args.resume:
         print(f"computed {computed} chunk(s); the others were already written")
     return output
@@ -258,7 +273,7 @@ def add_arguments(parser):
         default=_batch.DEFAULT_TEMPLATE,
         help="output file name from {stem}, {suffix}, {scale}, {model} (default %(default)r)",
     )
-    chunked = parser.add_argument_group("zarr output (images larger than memory)")
+    chunked = parser.add_argument_group("OME-Zarr output (images larger than memory)")
     chunked.add_argument(
         "--resume", action="store_true", help="finish an interrupted zarr OUTPUT; chunks already written are kept"
     )
@@ -267,6 +282,13 @@ def add_arguments(parser):
         type=int,
         metavar="N",
         help="spatial chunk side in input pixels (default: the input's zarr chunks, else 1024)",
+    )
+    chunked.add_argument(
+        "--pyramid",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N pyramid levels to the OME-Zarr OUTPUT, each half the size of the one before (default 0)",
     )
     chunked.add_argument(
         "--jobs", type=int, metavar="N", help="chunks computed at once (default: CPU cores, 1 on a GPU)"
