@@ -93,3 +93,32 @@ def test_several_series_are_refused(tmp_path):
         tif.write(_stack((5, 5)))
     with pytest.raises(ValueError, match=r"holds 2 images \(TIFF series\) .*save each as its own file"):
         io.read_image(tmp_path / "two.tif")
+
+
+@pytest.mark.parametrize("kind", ["imagej", "ome"])
+def test_command_upscales_a_stack_plane_by_plane_keeping_metadata(tmp_path, random_weights, monkeypatch, kind):
+    from file_helpers import expected_file
+
+    from skfsrcnn import cli
+
+    weights = random_weights("fsrcnn-s", 2)
+    image = _stack((3, 2, 20, 18))
+    if kind == "imagej":
+        tifffile.imwrite(tmp_path / "in.tif", image, imagej=True, resolution=(2.0, 2.0), metadata={"axes": "ZCYX"})
+    else:
+        tifffile.imwrite(tmp_path / "in.tif", image, ome=True, metadata={"axes": "ZCYX", "PhysicalSizeX": 0.5})
+
+    def whole_stack_read(*args, **kwargs):
+        raise AssertionError("the stack was read whole")
+
+    monkeypatch.setattr(io, "read_image", whole_stack_read)
+    argv = ["upscale", tmp_path / "in.tif", tmp_path / "out.tif", "--scale", 2, "--weights", weights]
+    assert cli.main([str(a) for a in argv]) == 0
+    with tifffile.TiffFile(tmp_path / "out.tif") as tif:
+        assert tif.series[0].axes == "ZCYX" and len(tif.pages) == 6
+        out = tif.asarray()
+        if kind == "imagej":
+            assert_allclose(tif.pages[0].resolution, (4.0, 4.0))
+        else:
+            assert tifffile.xml2dict(tif.ome_metadata)["OME"]["Image"]["Pixels"]["PhysicalSizeX"] == 0.25
+    np.testing.assert_allclose(out.astype(int), expected_file(image, 2, weights).astype(int), atol=1, rtol=0)

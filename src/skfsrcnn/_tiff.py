@@ -9,8 +9,10 @@ recorded in the OME-XML as a comment annotation, in the ImageJ properties,
 or in tifffile's JSON description of a plain TIFF.
 """
 
+import contextlib
 import dataclasses
 import json
+import math
 import xml.etree.ElementTree as ET
 
 from ._photo import UnsupportedMode
@@ -50,29 +52,74 @@ class TiffMetadata:
         return dataclasses.replace(self, resolution=tuple(r * scale for r in self.resolution), ome=ome)
 
 
+@dataclasses.dataclass(frozen=True)
+class Stream:
+    """An image given plane by plane: ``planes()`` iterates over its pages, in order, to make ``shape``."""
+
+    shape: tuple
+    dtype: object
+    planes: object
+    ndim = property(lambda self: len(self.shape))
+
+
+def _one_series(tif, path):
+    if len(tif.series) > 1:
+        raise UnsupportedMode(
+            f"INPUT {str(path)!r} holds {len(tif.series)} images (TIFF series) of shapes "
+            f"{', '.join(str(s.shape) for s in tif.series[:4])}; skfsrcnn reads one image or stack: "
+            "save each as its own file."
+        )
+    return tif.series[0]
+
+
+def _metadata(tif, series):
+    page = tif.pages[0]
+    imagej = tif.imagej_metadata if tif.is_imagej else None
+    return TiffMetadata(
+        resolution=page.resolution if "XResolution" in page.tags else (),
+        resolution_unit=int(page.resolutionunit),
+        imagej=None if imagej is None else {k: v for k, v in imagej.items() if k in _IMAGEJ_KEPT},
+        ome=tif.ome_metadata if tif.is_ome else None,
+        axes=series.axes,
+    )
+
+
 def read(path):
     """The pixels of the TIFF's one image or stack, and its :class:`TiffMetadata`."""
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        series = tif.series
-        if len(series) > 1:
-            raise UnsupportedMode(
-                f"INPUT {str(path)!r} holds {len(series)} images (TIFF series) of shapes "
-                f"{', '.join(str(s.shape) for s in series[:4])}; skfsrcnn reads one image or stack: "
-                "save each as its own file."
-            )
-        page = tif.pages[0]
-        metadata = TiffMetadata(
-            resolution=page.resolution if "XResolution" in page.tags else (),
-            resolution_unit=int(page.resolutionunit),
-            imagej={k: v for k, v in (tif.imagej_metadata or {}).items() if k in _IMAGEJ_KEPT}
-            if tif.is_imagej
-            else None,
-            ome=tif.ome_metadata if tif.is_ome else None,
-            axes=series[0].axes,
-        )
-        return series[0].asarray(), metadata
+        series = _one_series(tif, path)
+        return series.asarray(), _metadata(tif, series)
+
+
+@contextlib.contextmanager
+def open_stack(path):
+    """Yield ``(stream, metadata)`` of a TIFF stack whose pages are its planes, or None for anything else.
+
+    The stream's planes are read one at a time, so a stack larger than
+    memory can be processed plane by plane; a file that is no such stack
+    (one page, not a TIFF, damaged) yields None and is left to :func:`read`.
+    """
+    import tifffile
+
+    try:
+        tif = tifffile.TiffFile(path)
+    except Exception:  # not a readable TIFF: read() says why
+        yield None
+        return
+    with tif:
+        series = _one_series(tif, path)
+        pages = series.pages
+        plane = pages[0].shape if len(pages) > 1 and pages[0] is not None else None
+        if (
+            plane is None
+            or tuple(series.shape[-len(plane) :]) != plane
+            or len(pages) != math.prod(series.shape[: -len(plane)])
+        ):
+            yield None
+            return
+        yield Stream(series.shape, series.dtype, lambda: (page.asarray() for page in pages)), _metadata(tif, series)
 
 
 def _scale_ome(xml, scale):
@@ -105,7 +152,7 @@ def _annotated_ome(xml, provenance):
 
 
 def write(path, image, metadata, provenance):
-    """Write ``image`` as a TIFF carrying ``metadata`` (already scaled) and ``provenance`` (JSON text)."""
+    """Write ``image`` (array or :class:`Stream`) as a TIFF with ``metadata`` (scaled) and ``provenance`` (JSON)."""
     import tifffile
 
     metadata = metadata or TiffMetadata()
@@ -113,18 +160,24 @@ def write(path, image, metadata, provenance):
         rgb = metadata.axes.endswith("S") and image.shape[-1] in (3, 4)
     else:
         rgb = image.ndim == 3 and image.shape[-1] in (3, 4)
-    options = {"photometric": "rgb" if rgb else "minisblack"}
+    plane = image.shape[-3 if rgb else -2 :]
+    if isinstance(image, Stream):
+        data = {"data": image.planes(), "shape": image.shape, "dtype": image.dtype}
+    else:
+        data = {"data": image}
+    options = {"photometric": "rgb" if rgb else "minisblack", **data}
     if metadata.resolution:
         options.update(resolution=metadata.resolution, resolutionunit=metadata.resolution_unit)
     if metadata.ome is not None:
         xml = metadata.ome if provenance is None else _annotated_ome(metadata.ome, provenance)
-        planes = image.reshape((-1,) + image.shape[-3 if rgb else -2 :])
-        tifffile.imwrite(path, planes, description=xml.encode(), metadata=None, ome=False, **options)
+        if "shape" in options:
+            options["shape"] = (math.prod(image.shape[: -len(plane)]),) + plane
+        else:
+            options["data"] = image.reshape((-1,) + plane)
+        tifffile.imwrite(path, description=xml.encode(), metadata=None, ome=False, **options)
     elif metadata.imagej is not None:
         extra = {} if provenance is None else {"Properties": {_PROVENANCE_KEY: provenance}}
-        tifffile.imwrite(
-            path, image, imagej=True, metadata={**metadata.imagej, **extra, "axes": metadata.axes}, **options
-        )
+        tifffile.imwrite(path, imagej=True, metadata={**metadata.imagej, **extra, "axes": metadata.axes}, **options)
     else:
         extra = {} if provenance is None else {_PROVENANCE_KEY: json.loads(provenance)}
-        tifffile.imwrite(path, image, metadata=extra, ome=False, **options)
+        tifffile.imwrite(path, metadata=extra, ome=False, **options)

@@ -214,7 +214,7 @@ def _write_file(path, image, metadata, scale, provenance, since):
     writer = writers.get(suffix, _write_other)
     try:
         with _atomic.atomic_path(path, since) as tmp:
-            writer(tmp, np.asarray(image), metadata, text)
+            writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
     except _atomic.OutputConflict:
         raise
     except OSError as error:

@@ -11,12 +11,13 @@ written chunk by chunk, so it may be far larger than memory; an interrupted
 run is finished with ``--resume`` (see :mod:`skfsrcnn._chunked`).
 """
 
+import contextlib
 import os
 from pathlib import Path
 
 import numpy as np
 
-from .. import _atomic, io
+from .. import _atomic, _tiff, io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
 from . import _batch
@@ -73,8 +74,8 @@ def _check_output(output, source, overwrite, resume=False):
         raise ValueError(f"The folder of OUTPUT {str(output)!r} is not writable; choose another folder.")
 
 
-def _upscale_in_memory(image, args):
-    """:func:`skfsrcnn.upscale` of ``image`` with a progress bar over its tiles."""
+def _upscale_in_memory(image, args, value_range=None):
+    """:func:`skfsrcnn.upscale` of ``image`` with a progress bar over its tiles; ``value_range`` as for ``steps``."""
     from tqdm.auto import tqdm
 
     from .._progress import run_to_end
@@ -87,7 +88,7 @@ def _upscale_in_memory(image, args):
             bar.total = total
             bar.update(done - bar.n)
 
-        return run_to_end(steps(image, args.scale, _options(image, args)), on_step=advance)
+        return run_to_end(steps(image, args.scale, _options(image, args), value_range=value_range), on_step=advance)
 
 
 def _paths(args):
@@ -128,16 +129,46 @@ def upscale_file(source, output, args, provenance, overwrite=False):
 
     Everything that can be refused is refused before the upscaling starts;
     the output is written atomically, with the input's metadata corrected
-    for the scale. If another process writes ``output`` meanwhile, its
-    file is kept and :class:`skfsrcnn._atomic.OutputConflict` is raised.
+    for the scale. A TIFF stack written to a TIFF is read, upscaled and
+    written one plane at a time. If another process writes ``output``
+    meanwhile, its file is kept and :class:`skfsrcnn._atomic.OutputConflict`
+    is raised.
     """
     since = _atomic.snapshot(output) if overwrite else None
-    if Path(output).suffix.lower() not in _FILE_SUFFIXES:
+    suffix = Path(output).suffix.lower()
+    if suffix not in _FILE_SUFFIXES:
         raise ValueError(f"OUTPUT {str(output)!r} must end in .png, .jpg, .jpeg, .tif, .tiff or .zarr.")
+    stacked = Path(source).suffix.lower() in io.TIFF_SUFFIXES and suffix in io.TIFF_SUFFIXES
+    with _tiff.open_stack(source) if stacked else contextlib.nullcontext() as stack:
+        if stack is not None:
+            upscaled, metadata = _upscale_stack(*stack, args)
+            return io._write_file(Path(output), upscaled, metadata, args.scale, provenance, since)
     image, metadata = io.read_image(source, metadata=True)
     io.check_format(output, image.dtype, image.shape)
     upscaled = _to_file_dtype(_upscale_in_memory(image, args), image.dtype)
     io._write_file(Path(output), upscaled, metadata, args.scale, provenance, since)
+
+
+def _upscale_stack(stream, metadata, args):
+    """A stream of the planes of ``stream`` upscaled one by one, scaled and clipped by the whole stack's range."""
+    from tqdm.auto import tqdm
+
+    from .._upscale import output_dtype
+
+    low, high = np.inf, -np.inf
+    for plane in stream.planes():  # first pass: the range of the whole stack, as for an upscale of it all
+        low, high = min(low, plane.min()), max(high, plane.max())
+    value_range = (float(low), float(high))
+    plane_ndim = 3 if stream.shape[-1] in (2, 3, 4) and metadata.axes.endswith("S") else 2
+    rows, cols = stream.shape[-plane_ndim:][:2]
+    shape = stream.shape[:-plane_ndim] + (rows * args.scale, cols * args.scale) + stream.shape[-plane_ndim:][2:]
+    dtype = stream.dtype if np.issubdtype(stream.dtype, np.integer) else output_dtype(stream.dtype)
+
+    def upscaled():
+        for plane in tqdm(stream.planes(), total=int(np.prod(stream.shape[:-plane_ndim])), desc="planes", disable=None):
+            yield _to_file_dtype(_upscale_in_memory(plane, args, value_range), stream.dtype)
+
+    return _tiff.Stream(shape, dtype, upscaled), metadata
 
 
 def upscale_command(args):
