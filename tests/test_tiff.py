@@ -122,3 +122,41 @@ def test_command_upscales_a_stack_plane_by_plane_keeping_metadata(tmp_path, rand
         else:
             assert tifffile.xml2dict(tif.ome_metadata)["OME"]["Image"]["Pixels"]["PhysicalSizeX"] == 0.25
     np.testing.assert_allclose(out.astype(int), expected_file(image, 2, weights).astype(int), atol=1, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("photometric", "data", "name"),
+    [
+        ("palette", np.zeros((8, 8), np.uint8), "palette"),
+        ("separated", np.zeros((8, 8, 4), np.uint8), "CMYK"),
+        ("cielab", np.zeros((8, 8, 3), np.uint8), "CIE L"),
+    ],
+)
+def test_tiff_colour_modes_that_are_not_intensities_are_refused(tmp_path, photometric, data, name):
+    extra = {"colormap": np.zeros((3, 256), np.uint16)} if photometric == "palette" else {}
+    tifffile.imwrite(tmp_path / "in.tif", data, photometric=photometric, **extra)
+    with pytest.raises(
+        ValueError, match=rf"is a {name}.* TIFF \(photometric {photometric.upper()}\); .*convert it first"
+    ):
+        io.read_image(tmp_path / "in.tif")
+
+
+def test_one_bit_and_min_is_white_tiffs_are_read_as_shown(tmp_path):
+    bits = np.random.default_rng(0).random((9, 16)) > 0.5
+    tifffile.imwrite(tmp_path / "bits.tif", bits)  # tifffile writes bool as min-is-white: 1 is black
+    back = io.read_image(tmp_path / "bits.tif")
+    assert back.dtype == np.uint8
+    assert_array_equal(back, ~bits * np.uint8(255))
+    grey = _stack((6, 7))
+    tifffile.imwrite(tmp_path / "inverted.tif", grey, photometric="miniswhite")
+    assert_array_equal(io.read_image(tmp_path / "inverted.tif"), 65535 - grey)
+
+
+def test_16_bit_rgb_tiff_stays_16_bit(tmp_path):
+    image = _stack((8, 9, 3))
+    tifffile.imwrite(tmp_path / "in.tif", image, photometric="rgb")
+    back, metadata = io.read_image(tmp_path / "in.tif", metadata=True)
+    io.write_image(tmp_path / "out.tif", back, metadata=metadata)
+    with tifffile.TiffFile(tmp_path / "out.tif") as tif:
+        assert tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
+        assert_array_equal(tif.asarray(), image)

@@ -15,6 +15,8 @@ import json
 import math
 import xml.etree.ElementTree as ET
 
+import numpy as np
+
 from ._photo import UnsupportedMode
 
 #: ImageJ metadata entries carried over; the rest describe the shape, which tifffile writes itself.
@@ -34,6 +36,16 @@ _IMAGEJ_KEPT = (
     "loop",
 )
 _PROVENANCE_KEY = "skfsrcnn"
+#: TIFF colour modes whose samples are not grey or RGB intensities -> their name in messages.
+_REFUSED_PHOTOMETRIC = {
+    "PALETTE": "palette (colour-mapped)",
+    "SEPARATED": "CMYK (separated)",
+    "CIELAB": "CIE L*a*b*",
+    "ICCLAB": "ICC L*a*b*",
+    "ITULAB": "ITU L*a*b*",
+    "LOGL": "LogL",
+    "LOGLUV": "LogLuv",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +75,14 @@ class Stream:
 
 
 def _one_series(tif, path):
+    """The file's one series; refuse several, and colour modes read as numbers that are not intensities."""
+    photometric = tif.pages[0].photometric
+    if photometric.name in _REFUSED_PHOTOMETRIC:
+        raise UnsupportedMode(
+            f"INPUT {str(path)!r} is a {_REFUSED_PHOTOMETRIC[photometric.name]} TIFF (photometric "
+            f"{photometric.name}); skfsrcnn reads grey, grey+alpha, RGB and RGBA images: convert it first, "
+            "e.g. magick INPUT -colorspace sRGB -type TrueColor OUTPUT.tif, then upscale that."
+        )
     if len(tif.series) > 1:
         raise UnsupportedMode(
             f"INPUT {str(path)!r} holds {len(tif.series)} images (TIFF series) of shapes "
@@ -90,7 +110,16 @@ def read(path):
 
     with tifffile.TiffFile(path) as tif:
         series = _one_series(tif, path)
-        return series.asarray(), _metadata(tif, series)
+        return _as_shown(series.asarray(), tif.pages[0].photometric.name), _metadata(tif, series)
+
+
+def _as_shown(pixels, photometric):
+    """Grey as viewers show it: min-is-white inverted, 1-bit as 8-bit (0 and 255, as a 1-bit PNG)."""
+    if pixels.dtype == bool:
+        pixels = pixels.astype(np.uint8) * np.uint8(255)
+    if photometric == "MINISWHITE":
+        pixels = np.iinfo(pixels.dtype).max - pixels if pixels.dtype.kind == "u" else -pixels
+    return pixels
 
 
 @contextlib.contextmanager

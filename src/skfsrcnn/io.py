@@ -116,8 +116,8 @@ def read_image(path, *, metadata=False):
 def check_format(path, dtype, shape=None):
     """Refuse, before any work, an output format that cannot hold ``dtype`` (or an image of ``shape``).
 
-    PNG holds uint8 and uint16, JPEG only uint8 grey or RGB (no alpha);
-    TIFF and zarr hold any dtype.
+    PNG holds uint8 and uint16, JPEG only uint8, each one 2-D image (JPEG
+    without alpha); TIFF and zarr hold any dtype and shape.
 
     Raises
     ------
@@ -139,6 +139,12 @@ def check_format(path, dtype, shape=None):
     if allowed is not None and np.dtype(dtype).name not in allowed:
         kind = "JPEG holds only 8-bit data" if suffix in (".jpg", ".jpeg") else "PNG holds only 8- and 16-bit data"
         raise ValueError(f"OUTPUT {str(path)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
+    if suffix in FORMAT_DTYPES and shape is not None and not (len(shape) == 2 or len(shape) == 3 and shape[-1] <= 4):
+        kind = "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"
+        raise ValueError(
+            f"OUTPUT {str(path)!r}: {kind} holds one 2-D image, but INPUT is a stack of shape {tuple(shape)}; "
+            "use .tif or .zarr."
+        )
     if suffix in (".jpg", ".jpeg") and shape is not None and len(shape) == 3 and shape[-1] in (2, 4):
         raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds no alpha channel, but INPUT has one; use .png or .tif.")
 
