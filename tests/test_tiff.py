@@ -160,3 +160,11 @@ def test_16_bit_rgb_tiff_stays_16_bit(tmp_path):
     with tifffile.TiffFile(tmp_path / "out.tif") as tif:
         assert tif.pages[0].photometric == tifffile.PHOTOMETRIC.RGB
         assert_array_equal(tif.asarray(), image)
+
+
+def test_planar_rgb_is_read_with_colour_last(tmp_path):
+    image = _stack((8, 9, 3), np.uint8)
+    tifffile.imwrite(tmp_path / "planar.tif", np.moveaxis(image, -1, 0), photometric="rgb", planarconfig="separate")
+    back, metadata = io.read_image(tmp_path / "planar.tif", metadata=True)
+    assert_array_equal(back, image)
+    assert metadata.axes == "YXS"

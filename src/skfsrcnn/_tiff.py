@@ -110,7 +110,12 @@ def read(path):
 
     with tifffile.TiffFile(path) as tif:
         series = _one_series(tif, path)
-        return _as_shown(series.asarray(), tif.pages[0].photometric.name), _metadata(tif, series)
+        pixels, metadata = _as_shown(series.asarray(), tif.pages[0].photometric.name), _metadata(tif, series)
+    if "S" in metadata.axes and not metadata.axes.endswith("S"):  # planar RGB: samples last, as in any RGB
+        where = metadata.axes.index("S")
+        pixels = np.moveaxis(pixels, where, -1)
+        metadata = dataclasses.replace(metadata, axes=metadata.axes.replace("S", "") + "S")
+    return pixels, metadata
 
 
 def _as_shown(pixels, photometric):
