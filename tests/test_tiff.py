@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 import tifffile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skfsrcnn import io
@@ -168,3 +170,32 @@ def test_planar_rgb_is_read_with_colour_last(tmp_path):
     back, metadata = io.read_image(tmp_path / "planar.tif", metadata=True)
     assert_array_equal(back, image)
     assert metadata.axes == "YXS"
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    dtype=st.sampled_from([np.uint8, np.uint16, np.int16, np.float32]),
+    shape=st.sampled_from([(7, 5), (7, 5, 3), (2, 7, 5), (2, 3, 7, 5)]),
+    resolution=st.tuples(st.floats(0.5, 1000), st.floats(0.5, 1000)),
+    scale=st.sampled_from([1, 2, 3, 4]),
+    kind=st.sampled_from(["plain", "imagej", "ome"]),
+)
+def test_tiff_modes_written_and_read_back(tmp_path_factory, dtype, shape, resolution, scale, kind):
+    """Any dtype, stack and flavour: the pixels come back equal and the resolution times ``scale``."""
+    folder = tmp_path_factory.mktemp("tiff")
+    image = (np.random.default_rng(0).random(shape) * 100).astype(dtype)
+    rgb = shape[-1] == 3
+    axes = {2: "YX", 3: "YXS" if rgb else "ZYX", 4: "ZCYX"}[len(shape)]
+    if kind == "imagej" and (dtype == np.int16 or rgb and dtype != np.uint8):
+        kind = "plain"  # ImageJ holds no int16, and RGB only as 8-bit
+    options = {"imagej": kind == "imagej", "ome": kind == "ome", "metadata": {"axes": axes}}
+    tifffile.imwrite(
+        folder / "in.tif", image, resolution=resolution, photometric="rgb" if rgb else "minisblack", **options
+    )
+    back, metadata = io.read_image(folder / "in.tif", metadata=True)
+    assert_array_equal(back, image)
+    io.write_image(folder / "out.tif", _enlarged(back, scale), metadata=metadata, scale=scale)
+    with tifffile.TiffFile(folder / "out.tif") as tif:
+        assert_array_equal(tif.asarray(), _enlarged(image, scale))
+        assert_allclose(tif.pages[0].resolution, np.float32(resolution) * scale, rtol=1e-5)
+        assert (tif.is_ome, tif.is_imagej) == (kind == "ome", kind == "imagej")

@@ -49,17 +49,21 @@ class PhotoMetadata:
 
 
 def _upright_exif(exif, scale):
+    """``exif`` with orientation 1 and its resolution times ``scale``; dropped when Pillow cannot parse it."""
     if not exif:
         return exif
     from PIL import Image
 
-    tags = Image.Exif()
-    tags.load(exif)
-    tags[_ORIENTATION] = 1
-    for tag in (_X_RESOLUTION, _Y_RESOLUTION):
-        if tag in tags:
-            tags[tag] = float(tags[tag]) * scale
-    return tags.tobytes()
+    try:
+        tags = Image.Exif()
+        tags.load(exif)
+        tags[_ORIENTATION] = 1
+        for tag in (_X_RESOLUTION, _Y_RESOLUTION):
+            if tag in tags:
+                tags[tag] = float(tags[tag]) * scale
+        return tags.tobytes()
+    except Exception:  # damaged EXIF: Pillow raises many types; the pixels are read upright anyway
+        return b""
 
 
 def read(path):

@@ -60,7 +60,12 @@ class TiffMetadata:
 
     def scaled(self, scale):
         """The metadata of the file upscaled ``scale`` times: X and Y pixel size divided by ``scale``."""
-        ome = None if self.ome is None else _scale_ome(self.ome, scale)
+        ome = self.ome
+        if ome is not None:
+            try:
+                ome = _scale_ome(ome, scale)
+            except (ET.ParseError, AttributeError, TypeError, ValueError):  # malformed OME-XML: not carried over
+                ome = None
         return dataclasses.replace(self, resolution=tuple(r * scale for r in self.resolution), ome=ome)
 
 
@@ -156,32 +161,39 @@ def open_stack(path):
         yield Stream(series.shape, series.dtype, lambda: (page.asarray() for page in pages)), _metadata(tif, series)
 
 
-def _scale_ome(xml, scale):
+def _parsed(xml):
+    """The OME-XML's root element and its namespace (registered, so it is written back unprefixed)."""
     namespace = xml.split('xmlns="', 1)[1].split('"', 1)[0] if 'xmlns="' in xml else ""
     ET.register_namespace("", namespace)
-    root = ET.fromstring(xml)
-    pixels = root.find(f"{{{namespace}}}Image/{{{namespace}}}Pixels")
+    return ET.fromstring(xml), f"{{{namespace}}}"
+
+
+def _scale_ome(xml, scale):
+    root, ns = _parsed(xml)
+    pixels = root.find(f"{ns}Image/{ns}Pixels")
     for axis in "XY":
         value = pixels.get(f"PhysicalSize{axis}")
         if value is not None:
             pixels.set(f"PhysicalSize{axis}", repr(float(value) / scale))
-        pixels.set(f"Size{axis}", str(int(pixels.get(f"Size{axis}")) * scale))
     return ET.tostring(root, encoding="unicode")
 
 
-def _annotated_ome(xml, provenance):
-    namespace = xml.split('xmlns="', 1)[1].split('"', 1)[0] if 'xmlns="' in xml else ""
-    ET.register_namespace("", namespace)
-    root = ET.fromstring(xml)
-    annotations = root.find(f"{{{namespace}}}StructuredAnnotations")
-    if annotations is None:
-        annotations = ET.Element(f"{{{namespace}}}StructuredAnnotations")
-        rois = [i for i, child in enumerate(root) if child.tag == f"{{{namespace}}}ROI"]
-        root.insert(rois[0] if rois else len(root), annotations)
-    comment = ET.SubElement(
-        annotations, f"{{{namespace}}}CommentAnnotation", ID=f"Annotation:{_PROVENANCE_KEY}", Namespace=_PROVENANCE_KEY
-    )
-    ET.SubElement(comment, f"{{{namespace}}}Value").text = provenance
+def _written_ome(xml, plane, provenance):
+    """The OME-XML to write: SizeY and SizeX those of the written ``plane``, ``provenance`` annotated."""
+    root, ns = _parsed(xml)
+    pixels = root.find(f"{ns}Image/{ns}Pixels")
+    pixels.set("SizeY", str(plane[0]))
+    pixels.set("SizeX", str(plane[1]))
+    if provenance is not None:
+        annotations = root.find(f"{ns}StructuredAnnotations")
+        if annotations is None:
+            annotations = ET.Element(f"{ns}StructuredAnnotations")
+            rois = [i for i, child in enumerate(root) if child.tag == f"{ns}ROI"]
+            root.insert(rois[0] if rois else len(root), annotations)
+        comment = ET.SubElement(
+            annotations, f"{ns}CommentAnnotation", ID=f"Annotation:{_PROVENANCE_KEY}", Namespace=_PROVENANCE_KEY
+        )
+        ET.SubElement(comment, f"{ns}Value").text = provenance
     return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
 
 
@@ -203,7 +215,7 @@ def write(path, image, metadata, provenance):
     if metadata.resolution:
         options.update(resolution=metadata.resolution, resolutionunit=metadata.resolution_unit)
     if metadata.ome is not None:
-        xml = metadata.ome if provenance is None else _annotated_ome(metadata.ome, provenance)
+        xml = _written_ome(metadata.ome, plane, provenance)
         if "shape" in options:
             options["shape"] = (math.prod(image.shape[: -len(plane)]),) + plane
         else:

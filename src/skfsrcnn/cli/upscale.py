@@ -141,12 +141,14 @@ def upscale_file(source, output, args, provenance, overwrite=False):
     stacked = Path(source).suffix.lower() in io.TIFF_SUFFIXES and suffix in io.TIFF_SUFFIXES
     with _tiff.open_stack(source) if stacked else contextlib.nullcontext() as stack:
         if stack is not None:
-            upscaled, metadata = _upscale_stack(*stack, args)
-            return io._write_file(Path(output), upscaled, metadata, args.scale, provenance, since)
+            stream, metadata = stack
+            metadata = metadata.scaled(args.scale)  # before the work: what fails here fails early
+            return io._write_file(Path(output), _upscale_stack(stream, metadata, args), metadata, 1, provenance, since)
     image, metadata = io.read_image(source, metadata=True)
     io.check_format(output, image.dtype, image.shape)
+    metadata = metadata.scaled(args.scale)
     upscaled = _to_file_dtype(_upscale_in_memory(image, args), image.dtype)
-    io._write_file(Path(output), upscaled, metadata, args.scale, provenance, since)
+    io._write_file(Path(output), upscaled, metadata, 1, provenance, since)
 
 
 def _upscale_stack(stream, metadata, args):
@@ -168,7 +170,7 @@ def _upscale_stack(stream, metadata, args):
         for plane in tqdm(stream.planes(), total=int(np.prod(stream.shape[:-plane_ndim])), desc="planes", disable=None):
             yield _to_file_dtype(_upscale_in_memory(plane, args, value_range), stream.dtype)
 
-    return _tiff.Stream(shape, dtype, upscaled), metadata
+    return _tiff.Stream(shape, dtype, upscaled)
 
 
 def upscale_command(args):
@@ -213,7 +215,7 @@ def _upscale_batch(args):
                 job.output.parent.mkdir(parents=True, exist_ok=True)
                 upscale_file(job.source, job.output, args, provenance, args.overwrite)
                 done.append(job)
-            except (ValueError, TypeError, OSError, MemoryError) as error:
+            except Exception as error:  # one file's failure, whatever it is, never stops the batch
                 failed.append((job, error))
     finally:
         print(_batch.summary(done, skipped, failed, loops))
