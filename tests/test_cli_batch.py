@@ -119,6 +119,16 @@ def test_refused_before_any_work(tree, w2, capsys, argv, message):
     assert _files(tree) == before and not (tree.parent / "out").exists()
 
 
+def test_no_file_found(tree, tmp_path, w2, capsys):
+    assert _run("upscale", tree, "--output-dir", tmp_path / "out", "--pattern", "*.webp", "--weights", w2) == 2
+    assert "holds no file matching --pattern '*.webp'" in capsys.readouterr().err
+
+
+def test_several_inputs_without_output_dir(tree, w2, capsys):
+    assert _run("upscale", tree / "a.png", tree / "trip" / "b.jpg", tree / "c.png", "--weights", w2) == 2
+    assert "or several INPUTs with --output-dir DIR" in capsys.readouterr().err
+
+
 def test_output_dir_is_the_input_folder(tree, w2, capsys):
     assert _run("upscale", tree, "--output-dir", tree, "--weights", w2) == 2
     assert "is the INPUT folder" in capsys.readouterr().err

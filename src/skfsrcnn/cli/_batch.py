@@ -88,7 +88,7 @@ def plan(inputs, output_dir, *, pattern, template, scale, model, suffixes):
     Raises
     ------
     ValueError
-        An INPUT that does not exist or matches nothing, a template giving
+        An INPUT that does not exist or matches nothing, no file found, a template giving
         an unwritable suffix, two inputs sharing an output, an output that
         is an input, or ``output_dir`` an input folder.
     """
@@ -108,6 +108,11 @@ def plan(inputs, output_dir, *, pattern, template, scale, model, suffixes):
                 jobs.append(Job(path, output_dir / path.name))
             else:
                 raise ValueError(f"INPUT {str(path)!r} does not exist; check the path.")
+    if not jobs:
+        raise ValueError(
+            f"INPUT {' '.join(map(str, inputs))} holds no file matching --pattern {pattern!r}; "
+            "check the folders or the pattern."
+        )
     jobs = [Job(job.source, job.output.with_name(output_name(job.source, template, scale, model))) for job in jobs]
     _check_outputs(jobs, suffixes, template)
     return jobs, loops

@@ -98,7 +98,9 @@ def _paths(args):
             raise ValueError("With --sample give only OUTPUT: skfsrcnn upscale --sample OUTPUT.")
         return io.sample_path(), args.paths[0]
     if len(args.paths) != 2:
-        raise ValueError("Give INPUT and OUTPUT: skfsrcnn upscale INPUT OUTPUT --scale 3.")
+        raise ValueError(
+            "Give INPUT and OUTPUT: skfsrcnn upscale INPUT OUTPUT --scale 3, or several INPUTs with --output-dir DIR."
+        )
     return tuple(args.paths)
 
 
