@@ -14,6 +14,7 @@ followed, each folder once, so a link loop ends the search of that branch.
 import dataclasses
 import fnmatch
 import glob
+import math
 import os
 from pathlib import Path
 
@@ -136,6 +137,22 @@ def _check_outputs(jobs, suffixes, template):
             raise ValueError(
                 f"OUTPUT {str(job.output)!r} is also an INPUT; choose another --output-dir or --name-template."
             )
+
+
+def pixel_count(path):
+    """Pixels in the image file ``path`` from its header, for the progress bar; 0 when unreadable."""
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                return math.prod(tif.series[0].shape)
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return image.width * image.height
+    except Exception:  # unreadable: the upscale reports why
+        return 0
 
 
 def summary(done, skipped, failed, loops):

@@ -207,19 +207,23 @@ def _upscale_batch(args):
         suffixes=_FILE_SUFFIXES,
     )
     provenance = _provenance(args)
-    done, skipped, failed = [], [], []
+    done, failed = [], []
+    todo = [job for job in jobs if args.overwrite or not job.output.exists()]
+    skipped = [job for job in jobs if job not in todo]
+    sizes = [_batch.pixel_count(job.source) for job in todo]
+    bar = tqdm(total=sum(sizes), desc=f"{len(todo)} file(s)", unit="px", unit_scale=True, disable=None)
     try:
-        for job in tqdm(jobs, desc="files", unit="file", disable=None):
-            if job.output.exists() and not args.overwrite:
-                skipped.append(job)
-                continue
+        for job, size in zip(todo, sizes, strict=True):
+            bar.set_postfix_str(job.source.name)
             try:
                 job.output.parent.mkdir(parents=True, exist_ok=True)
                 upscale_file(job.source, job.output, args, provenance, args.overwrite)
                 done.append(job)
             except Exception as error:  # one file's failure, whatever it is, never stops the batch
                 failed.append((job, error))
+            bar.update(size)
     finally:
+        bar.close()
         print(_batch.summary(done, skipped, failed, loops))
     if failed:
         raise ValueError(f"{len(failed)} of {len(jobs)} file(s) failed (listed above); fix them and run again.")
