@@ -1,13 +1,15 @@
 """Reading and writing images: PNG, JPEG, TIFF and zarr, and the bundled sample.
 
 This is what the ``skfsrcnn upscale`` command reads and writes with, as
-functions: files keep their dtype (16-bit stays 16-bit), writing is atomic,
-and zarr arrays and large TIFF files open lazily as dask arrays, so an
-image larger than memory is read chunk by chunk. Error messages call the
-file INPUT or OUTPUT, as the command does.
+functions: files keep their dtype (16-bit stays 16-bit) and, written
+again, their metadata with the pixel size corrected for the scale; writing
+is atomic; file modes that would be misread are refused; and zarr arrays
+and large TIFF files open lazily as dask arrays, so an image larger than
+memory is read chunk by chunk. Error messages call the file INPUT or
+OUTPUT, as the command does.
 
-Files: :func:`read_image` reads PNG, JPEG and TIFF as an ndarray;
-:func:`write_image` writes them atomically, or a zarr array;
+Files: :func:`read_image` reads PNG, JPEG and TIFF as an ndarray (and
+their metadata); :func:`write_image` writes them atomically, or a zarr array;
 :func:`check_format` says, before any work, whether a format holds a dtype.
 
 Larger than memory: :func:`read_lazy` opens a zarr array or a TIFF file
@@ -221,8 +223,6 @@ def _write_file(path, image, metadata, scale, provenance, since):
     try:
         with _atomic.atomic_path(path, since) as tmp:
             writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
-    except _atomic.OutputConflict:
-        raise
     except OSError as error:
         raise OSError(
             f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
@@ -272,10 +272,11 @@ def read_lazy(path, chunk_size=None):
     Parameters
     ----------
     path : str or path-like
-        A zarr array, an OME-Zarr image (its full-resolution level), a TIFF file (a plain one is memory-mapped; a tiled
-        or compressed one, or a pyramid's full-resolution level, is read
-        through tifffile's zarr store) or any file :func:`read_image`
-        reads (read into memory, then wrapped).
+        A zarr array, an OME-Zarr image (its full-resolution level), a
+        TIFF file (a plain one is memory-mapped; a tiled or compressed one,
+        or a pyramid's full-resolution level, is read through tifffile's
+        zarr store) or any file :func:`read_image` reads (read into
+        memory, then wrapped).
     chunk_size : int, optional
         Side, in pixels, of the chunks on the two spatial axes (the last
         two, or the two before a 3/4-channel last axis). By default a zarr

@@ -145,7 +145,8 @@ def upscale_file(source, output, args, provenance, overwrite=False):
         if stack is not None:
             stream, metadata = stack
             metadata = metadata.scaled(args.scale)  # before the work: what fails here fails early
-            return io._write_file(Path(output), _upscale_stack(stream, metadata, args), metadata, 1, provenance, since)
+            io._write_file(Path(output), _upscale_stack(stream, metadata, args), metadata, 1, provenance, since)
+            return
     image, metadata = io.read_image(source, metadata=True)
     io.check_format(output, image.dtype, image.shape)
     metadata = metadata.scaled(args.scale)
