@@ -129,6 +129,11 @@ def test_several_inputs_without_output_dir(tree, w2, capsys):
     assert "or several INPUTs with --output-dir DIR" in capsys.readouterr().err
 
 
+def test_output_dir_is_a_file(tree, w2, capsys):
+    assert _run("upscale", tree, "--output-dir", tree / "a.png", "--weights", w2) == 2
+    assert "is a file, not a folder; choose a folder" in capsys.readouterr().err
+
+
 def test_output_dir_is_the_input_folder(tree, w2, capsys):
     assert _run("upscale", tree, "--output-dir", tree, "--weights", w2) == 2
     assert "is the INPUT folder" in capsys.readouterr().err

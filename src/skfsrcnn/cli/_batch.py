@@ -94,6 +94,8 @@ def plan(inputs, output_dir, *, pattern, template, scale, model, suffixes):
         is an input, or ``output_dir`` an input folder.
     """
     output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"--output-dir {str(output_dir)!r} is a file, not a folder; choose a folder.")
     skip = {os.path.realpath(output_dir)}
     loops, jobs = [], []
     for argument in inputs:
