@@ -179,3 +179,30 @@ def test_png_modes_round_trip(tmp_path_factory, dtype, channels, rows, cols, see
     back = io.read_image(path)
     assert back.dtype == image.dtype
     assert_array_equal(back, image)
+
+
+def test_command_keeps_photo_metadata_and_records_provenance(tmp_path, random_weights):
+    """``skfsrcnn upscale`` of a 16-bit PNG and a JPEG with EXIF, ICC and DPI, read back with Pillow."""
+    from skfsrcnn import cli
+
+    weights = random_weights("fsrcnn-s", 2)
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x0110] = "Camera model"
+    (tmp_path / "deep.png").write_bytes(imagecodecs.png_encode(_pixels((10, 8, 3), np.uint16)))
+    Image.fromarray(_pixels((10, 8, 3))).save(
+        tmp_path / "photo.jpg", exif=exif.tobytes(), icc_profile=icc, dpi=(300, 300)
+    )
+    for name in ("deep.png", "photo.jpg"):
+        out = tmp_path / f"x2_{name}"
+        assert cli.main(["upscale", str(tmp_path / name), str(out), "--scale", "2", "--weights", str(weights)]) == 0
+        with Image.open(out) as written:
+            assert written.size == (16, 20)
+            if name == "photo.jpg":
+                assert written.info["icc_profile"] == icc and written.getexif()[0x0110] == "Camera model"
+                assert [round(d) for d in written.info["dpi"]] == [600, 600]
+                made = json.loads(written.info["comment"])
+            else:
+                made = json.loads(written.text["skfsrcnn"])
+        assert made["scale"] == 2 and made["model"] == weights.name and len(made["weights_sha256"]) == 64
+    assert imagecodecs.png_decode((tmp_path / "x2_deep.png").read_bytes()).dtype == np.uint16
