@@ -100,3 +100,10 @@ def test_pyramid_is_bounded(tmp_path, w2, capsys):
     zarr.open_array(tmp_path / "in.zarr", mode="w", shape=(20, 20), dtype="u1")
     assert _run("upscale", tmp_path / "in.zarr", tmp_path / "out.zarr", "--weights", w2, "--pyramid", 40) == 2
     assert "--pyramid 40 must be between 0 and 12" in capsys.readouterr().err
+
+
+def test_resume_of_a_plain_zarr_array_is_refused(tmp_path, w2, capsys):
+    zarr.open_array(tmp_path / "in.zarr", mode="w", shape=(20, 20), dtype="u1")
+    zarr.open_array(tmp_path / "out.zarr", mode="w", shape=(40, 40), dtype="u1")  # an older, plain output
+    assert _run("upscale", tmp_path / "in.zarr", tmp_path / "out.zarr", "--weights", w2, "--scale", 2, "--resume") == 2
+    assert "is not an OME-Zarr started by skfsrcnn upscale (it has no array '0')" in capsys.readouterr().err

@@ -1123,6 +1123,13 @@ CASES = [
         lambda env: env.skfsrcnn(env.file("in.png", _uint8((20, 20))), env.tmp_path / "out.zarr", "--pyramid", 40),
         Raises(CommandFailed, r"--pyramid 40 must be between 0 and 12"),
     ),
+    Case(
+        "cli-resume-plain-zarr",
+        CLI,
+        "``--resume`` of a plain zarr array (an output of an older skfsrcnn)",
+        lambda env: env.skfsrcnn(_six_axes_zarr(env), _plain_zarr(env), "--resume"),
+        Raises(CommandFailed, r"OUTPUT '.*out\.zarr' is not an OME-Zarr started by skfsrcnn upscale .*--overwrite"),
+    ),
 ]
 
 
@@ -1273,6 +1280,14 @@ def _symlink_loop(env):
     outputs = sorted((env.tmp_path / "out").rglob("*.png"))
     assert [p.name for p in outputs] == ["a_x2.png"], outputs
     return iio.imread(outputs[0])
+
+
+def _plain_zarr(env):
+    import zarr
+
+    path = env.tmp_path / "out.zarr"
+    zarr.open_array(path, mode="w", shape=(40, 40), dtype="u1")
+    return path
 
 
 def _six_axes_zarr(env):

@@ -252,6 +252,11 @@ def _upscale_chunked(source, output, args):
     if options.channel_axis is not None:  # a photo's colour axis, first in NGFF order
         options = options.replace(channel_axis=axes.names.index("c"))
     output = Path(output)
+    if args.resume and output.exists() and not (output / "0").is_dir():
+        raise ValueError(
+            f"OUTPUT {str(output)!r} is not an OME-Zarr started by skfsrcnn upscale (it has no array '0'), "
+            "so it cannot be resumed; pass --overwrite to start again."
+        )
     if args.overwrite and output.exists():
         _chunked.remove_zarr(output)
     if not output.exists():
