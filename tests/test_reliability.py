@@ -1127,7 +1127,9 @@ CASES = [
         "cli-resume-plain-zarr",
         CLI,
         "``--resume`` of a plain zarr array (an output of an older skfsrcnn)",
-        lambda env: env.skfsrcnn(_six_axes_zarr(env), _plain_zarr(env), "--resume"),
+        lambda env: env.skfsrcnn(
+            _plain_zarr(env, "in.zarr", (20, 20)), _plain_zarr(env, "out.zarr", (40, 40)), "--resume"
+        ),
         Raises(CommandFailed, r"OUTPUT '.*out\.zarr' is not an OME-Zarr started by skfsrcnn upscale .*--overwrite"),
     ),
 ]
@@ -1282,11 +1284,11 @@ def _symlink_loop(env):
     return iio.imread(outputs[0])
 
 
-def _plain_zarr(env):
+def _plain_zarr(env, name, shape):
     import zarr
 
-    path = env.tmp_path / "out.zarr"
-    zarr.open_array(path, mode="w", shape=(40, 40), dtype="u1")
+    path = env.tmp_path / name
+    zarr.open_array(path, mode="w", shape=shape, dtype="u1")
     return path
 
 
