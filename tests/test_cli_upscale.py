@@ -179,7 +179,7 @@ def test_zarr_to_zarr(tmp_path, w2):
     image = _rgb((50, 45), np.uint16)
     source = _zarr_input(tmp_path / "in.zarr", image, (16, 16))
     assert _run("upscale", source, tmp_path / "out.zarr", "--scale", 2, "--weights", w2, "--chunk-size", 16) == 0
-    out = zarr.open_array(tmp_path / "out.zarr", mode="r")
+    out = zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")
     assert out.dtype == np.uint16 and out.shape == (100, 90) and out.chunks == (32, 32)
     assert_rounded_equal(out[:], expected_file(image, 2, w2))
     state = out.attrs["skfsrcnn"]
@@ -191,9 +191,10 @@ def test_zarr_rgb_float_and_chunk_size(tmp_path, random_weights):
     image = np.random.default_rng(0).random((40, 30, 3)).astype(np.float32)
     source = _zarr_input(tmp_path / "in.zarr", image, (40, 30, 1))
     assert _run("upscale", source, tmp_path / "out.zarr", "--scale", 3, "--weights", weights, "--chunk-size", 20) == 0
-    out = zarr.open_array(tmp_path / "out.zarr", mode="r")
-    assert out.dtype == np.float32 and out.chunks == (60, 60, 3)
-    np.testing.assert_allclose(out[:], expected_file(image, 3, weights, channel_axis=-1), atol=1e-5)
+    out = zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")
+    assert out.dtype == np.float32 and out.chunks == (3, 60, 60)  # OME-Zarr: colour first
+    expected = np.moveaxis(expected_file(image, 3, weights, channel_axis=-1), -1, 0)
+    np.testing.assert_allclose(out[:], expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("layout", [dict(tile=(32, 32)), dict(compression="zlib"), {}])
@@ -205,8 +206,8 @@ def test_tiff_to_zarr(tmp_path, w2, layout):
         _run("upscale", tmp_path / "in.tif", tmp_path / "out.zarr", "--scale", 2, "--weights", w2, "--chunk-size", 32)
         == 0
     )
-    assert zarr.open_array(tmp_path / "out.zarr", mode="r").chunks == (64, 64)
-    assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], expected_file(image, 2, w2))
+    assert zarr.open_array(tmp_path / "out.zarr" / "0", mode="r").chunks == (64, 64)
+    assert_rounded_equal(zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")[:], expected_file(image, 2, w2))
 
 
 def test_zarr_refusals(tmp_path, w2, capsys):
@@ -231,12 +232,12 @@ def test_zarr_refusals(tmp_path, w2, capsys):
 def test_zarr_overwrite(tmp_path, w2, capsys):
     source = _zarr_input(tmp_path / "in.zarr", _rgb((20, 20), np.uint8), (10, 10))
     assert _run("upscale", source, tmp_path / "out.zarr", "--weights", w2, "--scale", 2) == 0
-    before = zarr.open_array(tmp_path / "out.zarr", mode="r")[:]
+    before = zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")[:]
     assert _run("upscale", source, tmp_path / "out.zarr", "--weights", w2, "--scale", 2) == 2
     assert "--resume" in capsys.readouterr().err
-    assert_array_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], before)
+    assert_array_equal(zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")[:], before)
     assert _run("upscale", source, tmp_path / "out.zarr", "--weights", w2, "--scale", 2, "--overwrite") == 0
-    assert_array_equal(zarr.open_array(tmp_path / "out.zarr", mode="r")[:], before)
+    assert_array_equal(zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")[:], before)
 
 
 def test_resume_skips_done_chunks(tmp_path, w2, monkeypatch, capsys):
@@ -260,7 +261,7 @@ def test_resume_skips_done_chunks(tmp_path, w2, monkeypatch, capsys):
     monkeypatch.setattr(_chunked, "_store_block", interrupted_store)
     assert _run(*args) == 130
     assert "--resume" in capsys.readouterr().err
-    done = _chunked._from_ranges(zarr.open_array(output, mode="r").attrs["skfsrcnn"]["done"])
+    done = _chunked._from_ranges(zarr.open_array(output / "0", mode="r").attrs["skfsrcnn"]["done"])
     assert len(done) == 4
 
     assert _run(*args) == 2  # exists: neither --resume nor --overwrite
@@ -276,7 +277,7 @@ def test_resume_skips_done_chunks(tmp_path, w2, monkeypatch, capsys):
     assert _run(*args, "--resume") == 0
     assert "computed 5 chunk(s)" in capsys.readouterr().out
     assert len(calls) == 5
-    out = zarr.open_array(output, mode="r")
+    out = zarr.open_array(output / "0", mode="r")
     assert out.attrs["skfsrcnn"]["complete"]
     assert_rounded_equal(out[:], expected_file(image, 2, w2))
 

@@ -69,11 +69,11 @@ def test_write_replaces_a_file_only_when_complete(tmp_path, monkeypatch):
     io.write_image(path, _image((10, 10)))
     before = path.read_bytes()
 
-    def broken(target, image, **kwargs):
+    def broken(target, image, metadata, provenance):
         target.write_bytes(b"half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(iio, "imwrite", broken)
+    monkeypatch.setattr("skfsrcnn._photo.write_png", broken)
     with pytest.raises(
         OSError,
         match=r"OUTPUT '.*out\.png' could not be written \(No space left on device\); "

@@ -144,6 +144,12 @@ class Env:
         read = tifffile.imread if suffix == ".tif" else iio.imread
         return read(self.tmp_path / f"out{suffix}")
 
+    def batch(self, *argv):
+        """``skfsrcnn upscale INPUT... --output-dir DIR`` with the random weights."""
+        from skfsrcnn import cli
+
+        _command(cli.main, "upscale", *argv, "--weights", self.weights, "--scale", 2)
+
     # -- skfsrcnn-train
 
     def train(self, config=None, *options, **settings):
@@ -927,7 +933,371 @@ CASES = [
         _refused_and_never_run(lambda env, path: env.widget(_uint8((12, 10)), weights=path)),
         Raises(ValueError, r"`weights` file '.*evil\.pt' was refused: .*pickled code, which is never run"),
     ),
+    # ---- issues 57 and 58 (files): file modes, metadata, batches, two writers, OME-Zarr
+    Case(
+        "cli-16-bit-rgb-png",
+        CLI,
+        "a 16-bit RGB PNG",
+        lambda env: _upscaled(env, _png16(env)),
+        Equals(
+            "upscale in original units, rounded to ``uint16``",
+            lambda env: _rounded(env.upscale(_uint16_rgb(), channel_axis=-1, preserve_range=True), np.uint16),
+        ),
+    ),
+    Case(
+        "cli-16-bit-rgb-tiff",
+        CLI,
+        "a 16-bit RGB TIFF",
+        lambda env: env.upscale_file(_uint16_rgb(), ".tif"),
+        Equals(
+            "upscale in original units, rounded to ``uint16``",
+            lambda env: _rounded(env.upscale(_uint16_rgb(), channel_axis=-1, preserve_range=True), np.uint16),
+        ),
+    ),
+    Case(
+        "cli-cmyk-jpeg",
+        CLI,
+        "a CMYK JPEG",
+        lambda env: env.skfsrcnn(_cmyk_jpeg(env), env.tmp_path / "out.jpg"),
+        Raises(CommandFailed, r"INPUT '.*in\.jpg' is a CMYK JPEG; skfsrcnn reads grey, .*convert it to RGB first"),
+    ),
+    Case(
+        "cli-ycck-jpeg",
+        CLI,
+        "a YCCK JPEG (Adobe transform 2)",
+        lambda env: env.skfsrcnn(_cmyk_jpeg(env, adobe_transform=2), env.tmp_path / "out.jpg"),
+        Raises(CommandFailed, r"INPUT '.*in\.jpg' is a YCCK JPEG \(CMYK\); .*convert it to RGB first"),
+    ),
+    Case(
+        "cli-palette-png",
+        CLI,
+        "a palette (colour-mapped) PNG",
+        lambda env: _upscaled(env, _palette(env)),
+        Equals(
+            "the palette's RGB colours upscaled, rounded to ``uint8``",
+            lambda env: _rounded(env.upscale(_palette_rgb(), channel_axis=-1, preserve_range=True), np.uint8),
+        ),
+    ),
+    Case(
+        "cli-1-bit-png",
+        CLI,
+        "a 1-bit PNG",
+        lambda env: env.upscale_file(_uint8((12, 10)) > 127, ".png"),
+        Equals(
+            "the 0/255 ``uint8`` image upscaled, rounded",
+            lambda env: _rounded(env.upscale((_uint8((12, 10)) > 127) * np.uint8(255), preserve_range=True), np.uint8),
+        ),
+    ),
+    Case(
+        "cli-exif-rotated-png",
+        CLI,
+        "a PNG whose EXIF orientation says it is stored turned (6)",
+        lambda env: _upscaled(env, _exif_rotated(env)),
+        Equals(
+            "the upright image upscaled (EXIF orientation applied), rounded",
+            lambda env: _rounded(env.upscale(np.rot90(_uint8((12, 10)), -1), preserve_range=True), np.uint8),
+        ),
+    ),
+    Case(
+        "cli-animated-gif",
+        CLI,
+        "an animated GIF of 3 frames",
+        lambda env: env.skfsrcnn(_animation(env, "in.gif"), env.tmp_path / "out.png"),
+        Raises(CommandFailed, r"INPUT '.*in\.gif' is an animated GIF with 3 frames; .*extract the frames first"),
+    ),
+    Case(
+        "cli-animated-png",
+        CLI,
+        "an animated PNG (APNG) of 3 frames",
+        lambda env: env.skfsrcnn(_animation(env, "in.png"), env.tmp_path / "out.png"),
+        Raises(CommandFailed, r"INPUT '.*in\.png' is an animated PNG with 3 frames; .*extract the frames first"),
+    ),
+    Case(
+        "cli-tiff-two-series",
+        CLI,
+        "a TIFF holding two images of different shapes",
+        lambda env: env.skfsrcnn(_two_series(env), env.tmp_path / "out.tif"),
+        Raises(CommandFailed, r"INPUT '.*in\.tif' holds 2 images \(TIFF series\) .*save each as its own file"),
+    ),
+    Case(
+        "cli-palette-tiff",
+        CLI,
+        "a palette (colour-mapped) TIFF",
+        lambda env: env.skfsrcnn(_palette_tiff(env), env.tmp_path / "out.tif"),
+        Raises(CommandFailed, r"is a palette \(colour-mapped\) TIFF \(photometric PALETTE\); .*convert it first"),
+    ),
+    Case(
+        "cli-stack-to-png",
+        CLI,
+        "a TIFF stack of 3 planes to a PNG OUTPUT",
+        lambda env: env.skfsrcnn(_grey_stack(env), env.tmp_path / "out.png"),
+        Raises(CommandFailed, r"OUTPUT '.*out\.png': PNG holds one 2-D image, but INPUT is a stack .*; use \.tif"),
+    ),
+    Case(
+        "cli-rgba-to-jpeg",
+        CLI,
+        "an RGBA PNG to a JPEG OUTPUT",
+        lambda env: env.skfsrcnn(env.file("in.png", _uint8((12, 10, 4))), env.tmp_path / "out.jpg"),
+        Raises(CommandFailed, r"OUTPUT '.*out\.jpg': JPEG holds no alpha channel, but INPUT has one; use \.png"),
+    ),
+    Case(
+        "cli-second-writer",
+        CLI,
+        "another process writes OUTPUT while the command works",
+        lambda env: _second_writer(env),
+        Raises(CommandFailed, r"OUTPUT '.*out\.png' was created by another process while this run worked; that file"),
+    ),
+    Case(
+        "cli-batch-broken-file",
+        CLI,
+        "``--output-dir`` over a folder holding a good PNG and a truncated one",
+        lambda env: env.batch(_folder_with_broken_file(env), "--output-dir", env.tmp_path / "out"),
+        Raises(CommandFailed, r"skfsrcnn: error: 1 of 2 file\(s\) failed \(listed above\); fix them and run again"),
+    ),
+    Case(
+        "cli-batch-disk-full",
+        CLI,
+        "``--output-dir`` while the disk is full (writing fails with ENOSPC)",
+        lambda env: _disk_full(env),
+        Raises(CommandFailed, r"1 of 1 file\(s\) failed"),
+    ),
+    Case(
+        "cli-batch-output-inside-input",
+        CLI,
+        "``--output-dir`` inside the INPUT folder, run twice",
+        lambda env: _output_inside_input(env),
+        Equals(
+            "the one image upscaled (the outputs are never taken as inputs)",
+            lambda env: _rounded(env.upscale(_uint8((12, 10)), preserve_range=True), np.uint8),
+        ),
+    ),
+    Case(
+        "cli-batch-output-is-input-folder",
+        CLI,
+        "``--output-dir`` the INPUT folder itself",
+        lambda env: env.batch(env.good_folder(), "--output-dir", env.good_folder()),
+        Raises(CommandFailed, r"--output-dir '.*good' is the INPUT folder '.*good'; choose another folder"),
+    ),
+    Case(
+        "cli-batch-name-collision",
+        CLI,
+        "``--name-template '{stem}.png'`` over ``a.png`` and ``a.jpg``",
+        lambda env: env.batch(_same_stems(env), "--output-dir", env.tmp_path / "out", "--name-template", "{stem}.png"),
+        Raises(CommandFailed, r"INPUT '.*a\.jpg' and '.*a\.png' would both be written to '.*a\.png'; rename one"),
+    ),
+    Case(
+        "cli-batch-bad-template",
+        CLI,
+        "``--name-template '{name}.png'`` (no such field)",
+        lambda env: env.batch(env.good_folder(), "--output-dir", env.tmp_path / "o", "--name-template", "{name}.png"),
+        Raises(CommandFailed, r"--name-template '\{name\}\.png' is not a valid template .*use the fields \{stem\}"),
+    ),
+    Case(
+        "cli-batch-glob-matches-nothing",
+        CLI,
+        "a glob INPUT that matches no file",
+        lambda env: env.batch(str(env.tmp_path / "*.png"), "--output-dir", env.tmp_path / "out"),
+        Raises(CommandFailed, r"INPUT '.*\*\.png' matches no file; check the pattern"),
+    ),
+    Case(
+        "cli-batch-symlink-loop",
+        CLI,
+        "``--output-dir`` over a folder holding a symbolic link to itself",
+        lambda env: _symlink_loop(env),
+        Equals(
+            "the one image upscaled once",
+            lambda env: _rounded(env.upscale(_uint8((40, 40, 3)), channel_axis=-1, preserve_range=True), np.uint8),
+        ),
+    ),
+    Case(
+        "cli-ome-zarr-six-axes",
+        CLI,
+        "a 6-D zarr array to a zarr (OME-Zarr) OUTPUT",
+        lambda env: env.skfsrcnn(_six_axes_zarr(env), env.tmp_path / "out.zarr"),
+        Raises(CommandFailed, r"has 6 axes, shape \(2, 1, 1, 2, 20, 20\); OME-Zarr holds at most 5 .*write a TIFF"),
+    ),
+    Case(
+        "cli-pyramid-too-deep",
+        CLI,
+        "``--pyramid 40``",
+        lambda env: env.skfsrcnn(env.file("in.png", _uint8((20, 20))), env.tmp_path / "out.zarr", "--pyramid", 40),
+        Raises(CommandFailed, r"--pyramid 40 must be between 0 and 12"),
+    ),
+    Case(
+        "cli-resume-plain-zarr",
+        CLI,
+        "``--resume`` of a plain zarr array (an output of an older skfsrcnn)",
+        lambda env: env.skfsrcnn(
+            _plain_zarr(env, "in.zarr", (20, 20)), _plain_zarr(env, "out.zarr", (40, 40)), "--resume"
+        ),
+        Raises(CommandFailed, r"OUTPUT '.*out\.zarr' is not an OME-Zarr started by skfsrcnn upscale .*--overwrite"),
+    ),
 ]
+
+
+# -- issues 57 and 58 (files)
+
+
+def _uint16_rgb():
+    return np.random.default_rng(5).integers(0, 65536, (12, 10, 3)).astype(np.uint16)
+
+
+def _png16(env):
+    import imagecodecs
+
+    path = env.tmp_path / "in16.png"
+    path.write_bytes(imagecodecs.png_encode(_uint16_rgb()))
+    return path
+
+
+def _upscaled(env, path):
+    """``skfsrcnn upscale`` of the PNG ``path``; the output read back with imagecodecs (16-bit colour too)."""
+    import imagecodecs
+
+    env.skfsrcnn(path, env.tmp_path / "out.png")
+    return imagecodecs.png_decode((env.tmp_path / "out.png").read_bytes())
+
+
+def _grey_stack(env):
+    path = env.tmp_path / "in.tif"
+    tifffile.imwrite(path, _uint8((3, 12, 10)), photometric="minisblack")
+    return path
+
+
+def _cmyk_jpeg(env, adobe_transform=None):
+    from PIL import Image
+
+    path = env.tmp_path / "in.jpg"
+    Image.new("CMYK", (10, 12), (10, 20, 30, 40)).save(path)
+    if adobe_transform is not None:  # patch the Adobe APP14 segment's transform byte (its last)
+        data = bytearray(path.read_bytes())
+        start = data.index(b"Adobe")
+        length = int.from_bytes(data[start - 2 : start], "big")
+        data[start - 2 + length - 1] = adobe_transform
+        path.write_bytes(bytes(data))
+    return path
+
+
+def _palette_image():
+    from PIL import Image
+
+    return Image.fromarray(_uint8((12, 10, 3)) // 64 * 64).quantize(colors=16)
+
+
+def _palette(env):
+    path = env.tmp_path / "palette.png"
+    _palette_image().save(path)
+    return path
+
+
+def _palette_rgb():
+    return np.asarray(_palette_image().convert("RGB"))
+
+
+def _exif_rotated(env):
+    from PIL import Image
+
+    path = env.tmp_path / "turned.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(_uint8((12, 10))).save(path, exif=exif.tobytes())
+    return path
+
+
+def _animation(env, name):
+    from PIL import Image
+
+    path = env.tmp_path / name
+    frames = [Image.fromarray(_uint8((12, 10, 3), seed)) for seed in range(3)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    return path
+
+
+def _two_series(env):
+    path = env.tmp_path / "in.tif"
+    with tifffile.TiffWriter(path) as tif:
+        tif.write(_uint8((12, 10)))
+        tif.write(_uint8((6, 5)))
+    return path
+
+
+def _palette_tiff(env):
+    path = env.tmp_path / "in.tif"
+    tifffile.imwrite(path, _uint8((12, 10)), photometric="palette", colormap=np.zeros((3, 256), np.uint16))
+    return path
+
+
+def _second_writer(env):
+    from skfsrcnn.cli import upscale as command
+
+    monkeypatch = env.request.getfixturevalue("monkeypatch")
+    work = command._upscale_in_memory
+
+    def meanwhile(image, args, value_range=None):
+        (env.tmp_path / "out.png").write_bytes(b"written by another process")
+        return work(image, args, value_range)
+
+    monkeypatch.setattr(command, "_upscale_in_memory", meanwhile)
+    env.skfsrcnn(env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png")
+
+
+def _folder_with_broken_file(env):
+    env.file("batch/good.png", _uint8((12, 10)))
+    env.truncated("batch/broken.png", _uint8((40, 40)))
+    return env.tmp_path / "batch"
+
+
+def _disk_full(env):
+    def full(target, image, metadata, provenance):
+        target.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    env.request.getfixturevalue("monkeypatch").setattr("skfsrcnn._photo.write_png", full)
+    folder = env.file("batch/a.png", _uint8((12, 10))).parent
+    try:
+        env.batch(folder, "--output-dir", env.tmp_path / "out")
+    finally:
+        assert not any((env.tmp_path / "out").rglob("*.png")), "a partial file was left"
+
+
+def _output_inside_input(env):
+    folder = env.file("batch/a.png", _uint8((12, 10))).parent
+    for _ in range(2):
+        env.batch(folder, "--output-dir", folder / "out")
+    outputs = sorted((folder / "out").rglob("*.png"))
+    assert [p.name for p in outputs] == ["a_x2.png"], outputs
+    return iio.imread(outputs[0])
+
+
+def _same_stems(env):
+    env.file("same/a.png", _uint8((12, 10, 3)))
+    env.file("same/a.jpg", _uint8((12, 10, 3)))
+    return env.tmp_path / "same"
+
+
+def _symlink_loop(env):
+    folder = env.good_folder()
+    os.symlink(folder, folder / "loop")
+    env.batch(folder, "--output-dir", env.tmp_path / "out")
+    outputs = sorted((env.tmp_path / "out").rglob("*.png"))
+    assert [p.name for p in outputs] == ["a_x2.png"], outputs
+    return iio.imread(outputs[0])
+
+
+def _plain_zarr(env, name, shape):
+    import zarr
+
+    path = env.tmp_path / name
+    zarr.open_array(path, mode="w", shape=shape, dtype="u1")
+    return path
+
+
+def _six_axes_zarr(env):
+    import zarr
+
+    path = env.tmp_path / "in.zarr"
+    zarr.open_array(path, mode="w", shape=(2, 1, 1, 2, 20, 20), dtype="u1")
+    return path
 
 
 def _saved(env, array):

@@ -1,13 +1,15 @@
 """Reading and writing images: PNG, JPEG, TIFF and zarr, and the bundled sample.
 
 This is what the ``skfsrcnn upscale`` command reads and writes with, as
-functions: files keep their dtype (16-bit stays 16-bit), writing is atomic,
-and zarr arrays and large TIFF files open lazily as dask arrays, so an
-image larger than memory is read chunk by chunk. Error messages call the
-file INPUT or OUTPUT, as the command does.
+functions: files keep their dtype (16-bit stays 16-bit) and, written
+again, their metadata with the pixel size corrected for the scale; writing
+is atomic; file modes that would be misread are refused; and zarr arrays
+and large TIFF files open lazily as dask arrays, so an image larger than
+memory is read chunk by chunk. Error messages call the file INPUT or
+OUTPUT, as the command does.
 
-Files: :func:`read_image` reads PNG, JPEG and TIFF as an ndarray;
-:func:`write_image` writes them atomically, or a zarr array;
+Files: :func:`read_image` reads PNG, JPEG and TIFF as an ndarray (and
+their metadata); :func:`write_image` writes them atomically, or a zarr array;
 :func:`check_format` says, before any work, whether a format holds a dtype.
 
 Larger than memory: :func:`read_lazy` opens a zarr array or a TIFF file
@@ -17,7 +19,6 @@ names a zarr array.
 Sample data: :func:`sample_path` is the path of the bundled sample image.
 """
 
-import os
 from importlib import resources
 from pathlib import Path
 
@@ -57,24 +58,36 @@ def sample_path():
     return Path(resources.files("skfsrcnn") / "data" / "astronaut_lr.png")
 
 
-def read_image(path):
-    """Read a PNG, JPEG or TIFF file, keeping its dtype.
+def read_image(path, *, metadata=False):
+    """Read a PNG, JPEG or TIFF file (or another Pillow format), keeping its dtype.
 
     Parameters
     ----------
     path : str or path-like
-        The file. ``.tif`` and ``.tiff`` are read with tifffile, everything
-        else with imageio.
+        The file. ``.tif`` and ``.tiff`` are read with tifffile (one image
+        or stack: the first and only series), everything else with Pillow
+        (16-bit colour PNGs with imagecodecs), upright as the EXIF
+        orientation says.
+    metadata : bool, optional
+        Also return the file's metadata, for :func:`write_image`.
 
     Returns
     -------
     image : ndarray
-        The pixels: (M, N) grey, (M, N, C) colour, or the TIFF's full stack.
+        The pixels: (M, N) grey, (M, N, C) grey+alpha or colour, or the
+        TIFF's full stack. Palette images are read as RGB (RGBA when they
+        have transparency), 1-bit images as 8-bit grey (0 and 255).
+    file_metadata : object
+        Only with ``metadata=True``: the pixel size, EXIF, ICC profile,
+        DPI, text, ImageJ or OME metadata the file carries.
 
     Raises
     ------
     ValueError
-        The file does not exist, is empty or is not a readable image.
+        The file does not exist, is empty, is not a readable image, or is
+        in a mode skfsrcnn does not read (CMYK or YCCK JPEG, another colour
+        space, an animation, several TIFF series); the message names the
+        mode and the fix.
 
     Examples
     --------
@@ -83,34 +96,35 @@ def read_image(path):
     >>> image.dtype, image.shape
     (dtype('uint8'), (128, 128, 3))
     """
+    from . import _photo, _tiff
+
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file; check the path.")
     if path.stat().st_size == 0:
         raise ValueError(f"INPUT {str(path)!r} is empty (0 bytes); was it copied or downloaded completely?")
+    reader = _tiff.read if path.suffix.lower() in TIFF_SUFFIXES else _photo.read
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            import tifffile
-
-            return tifffile.imread(path)
-        import imageio.v3 as iio
-
-        return iio.imread(path)
-    except Exception as error:  # imageio/tifffile raise many types for unreadable files
+        image, file_metadata = reader(path)
+    except _photo.UnsupportedMode:
+        raise
+    except Exception as error:  # tifffile and Pillow raise many types for unreadable files
         raise ValueError(
             f"INPUT {str(path)!r} could not be read as an image ({error}); pass a complete PNG, JPEG or TIFF file."
         ) from error
+    return (image, file_metadata) if metadata else image
 
 
-def check_format(path, dtype):
-    """Refuse, before any work, an output format that cannot hold ``dtype``.
+def check_format(path, dtype, shape=None):
+    """Refuse, before any work, an output format that cannot hold ``dtype`` (or an image of ``shape``).
 
-    PNG holds uint8 and uint16, JPEG only uint8; TIFF and zarr hold any dtype.
+    PNG holds uint8 and uint16, JPEG only uint8, each one 2-D image (JPEG
+    without alpha); TIFF and zarr hold any dtype and shape.
 
     Raises
     ------
     ValueError
-        The suffix of ``path`` names a format that cannot hold ``dtype``.
+        The suffix of ``path`` names a format that cannot hold the image.
 
     Examples
     --------
@@ -127,32 +141,52 @@ def check_format(path, dtype):
     if allowed is not None and np.dtype(dtype).name not in allowed:
         kind = "JPEG holds only 8-bit data" if suffix in (".jpg", ".jpeg") else "PNG holds only 8- and 16-bit data"
         raise ValueError(f"OUTPUT {str(path)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
+    if suffix in FORMAT_DTYPES and shape is not None and not (len(shape) == 2 or len(shape) == 3 and shape[-1] <= 4):
+        kind = "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"
+        raise ValueError(
+            f"OUTPUT {str(path)!r}: {kind} holds one 2-D image, but INPUT is a stack of shape {tuple(shape)}; "
+            "use .tif or .zarr."
+        )
+    if suffix in (".jpg", ".jpeg") and shape is not None and len(shape) == 3 and shape[-1] in (2, 4):
+        raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds no alpha channel, but INPUT has one; use .png or .tif.")
 
 
-def _is_rgb(image):
-    return image.ndim == 3 and image.shape[-1] in (3, 4)
-
-
-def write_image(path, image):
+def write_image(path, image, *, metadata=None, scale=1, provenance=None):
     """Write ``image`` as PNG, JPEG or TIFF (by the suffix of ``path``), or as a zarr array.
 
     Files are written atomically: to a temporary file in the same folder,
     then renamed, so a failure leaves nothing half-written and an existing
-    file is replaced only by a complete one.
+    file is replaced only by a complete one. If another process creates or
+    replaces ``path`` meanwhile, its file is kept and this call raises.
 
     Parameters
     ----------
     path : str or path-like
-        The output. ``.tif``/``.tiff`` are written with tifffile (RGB(A)
-        images as ``photometric='rgb'``), ``.zarr`` as a zarr array (a dask
-        ``image`` chunk by chunk), anything else with imageio.
+        The output. ``.tif``/``.tiff`` are written with tifffile, ``.png``
+        with imagecodecs (16-bit colour stays 16-bit), ``.jpg``/``.jpeg``
+        with Pillow at quality 95, ``.zarr`` as a zarr array (a dask
+        ``image`` chunk by chunk).
     image : ndarray or dask array
         The pixels, written with their dtype (see :func:`check_format`).
+    metadata : object, optional
+        The metadata of the input, from ``read_image(..., metadata=True)``.
+        A TIFF keeps a TIFF's resolution, ImageJ metadata and OME-XML; a
+        PNG or JPEG keeps a PNG's or JPEG's EXIF, ICC profile and text.
+    scale : int, optional
+        How many times larger ``image`` is than that input: the X and Y
+        pixel size is divided by it (resolution and DPI multiplied), and
+        the EXIF orientation becomes 1, since the pixels were read upright.
+    provenance : dict, optional
+        How the image was made (software, model, options), recorded as JSON
+        in the OME-XML, the ImageJ properties, the TIFF description, a PNG
+        text chunk named ``skfsrcnn`` or the JPEG comment.
 
     Raises
     ------
     OSError
         The file could not be written (no such folder, no space, no rights).
+    ValueError
+        Another process created or replaced ``path`` while this one wrote.
 
     Examples
     --------
@@ -167,24 +201,40 @@ def write_image(path, image):
     path = Path(path)
     if is_zarr(path):
         return _write_zarr(path, image)
-    tmp = path.with_name(f".{path.name}.partial{path.suffix}")
+    _write_file(path, image, metadata, scale, provenance, since="now")
+
+
+def _write_file(path, image, metadata, scale, provenance, since):
+    """:func:`write_image` to a file; ``since`` is the output's :func:`~skfsrcnn._atomic.snapshot` when work began."""
+    import json
+
+    from . import _atomic, _photo, _tiff
+
+    suffix = path.suffix.lower()
+    family = _tiff.TiffMetadata if suffix in TIFF_SUFFIXES else _photo.PhotoMetadata
+    if not isinstance(metadata, family):
+        metadata = family()
+    if scale != 1:
+        metadata = metadata.scaled(scale)
+    text = None if provenance is None else json.dumps(provenance, sort_keys=True)
+    writers = {".png": _photo.write_png, ".jpg": _photo.write_jpeg, ".jpeg": _photo.write_jpeg}
+    writers.update(dict.fromkeys(TIFF_SUFFIXES, _tiff.write))
+    writer = writers.get(suffix, _write_other)
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            import tifffile
-
-            tifffile.imwrite(tmp, image, photometric="rgb" if _is_rgb(image) else None)
-        else:
-            import imageio.v3 as iio
-
-            iio.imwrite(tmp, image)
-        os.replace(tmp, path)
+        with _atomic.atomic_path(path, since) as tmp:
+            writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
     except OSError as error:
         raise OSError(
             f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
             "choose a writable folder with free space."
         ) from error
-    finally:
-        tmp.unlink(missing_ok=True)
+
+
+def _write_other(path, image, metadata, provenance):
+    """Formats without kept metadata (BMP, WebP...), through imageio."""
+    import imageio.v3 as iio
+
+    iio.imwrite(path, image, extension=path.suffix)
 
 
 def _write_zarr(path, image):
@@ -222,10 +272,11 @@ def read_lazy(path, chunk_size=None):
     Parameters
     ----------
     path : str or path-like
-        A zarr array, a TIFF file (a plain one is memory-mapped; a tiled
-        or compressed one, or a pyramid's full-resolution level, is read
-        through tifffile's zarr store) or any file :func:`read_image`
-        reads (read into memory, then wrapped).
+        A zarr array, an OME-Zarr image (its full-resolution level), a
+        TIFF file (a plain one is memory-mapped; a tiled or compressed one,
+        or a pyramid's full-resolution level, is read through tifffile's
+        zarr store) or any file :func:`read_image` reads (read into
+        memory, then wrapped).
     chunk_size : int, optional
         Side, in pixels, of the chunks on the two spatial axes (the last
         two, or the two before a 3/4-channel last axis). By default a zarr
@@ -272,6 +323,11 @@ def _open_zarr(path):
     except Exception as error:  # zarr raises several types for non-stores
         raise ValueError(f"INPUT {str(path)!r} could not be opened as zarr: {error}") from error
     if not hasattr(node, "shape"):
+        from ._omezarr import multiscales
+
+        image = multiscales(node)
+        if image is not None:  # OME-Zarr: its full-resolution level
+            return node[image["datasets"][0]["path"]]
         raise ValueError(
             f"INPUT {str(path)!r} is a zarr group, not an array; give the path of an array "
             f"inside it, e.g. {str(path / '0')!r}."
