@@ -1132,6 +1132,30 @@ CASES = [
         ),
         Raises(CommandFailed, r"OUTPUT '.*out\.zarr' is not an OME-Zarr started by skfsrcnn upscale .*--overwrite"),
     ),
+    # ---- issue 57, second pass: skfsrcnn.io.write_image to OME-Zarr; training folders read by skfsrcnn.io
+    Case(
+        "io-zarr-over-a-folder",
+        "skfsrcnn.io.write_image",
+        "``out.zarr`` naming an existing folder that is no zarr store",
+        lambda env: _write_zarr_over(env, env.tmp_path / "out.zarr", np.zeros((8, 8), np.uint8)),
+        Raises(
+            ValueError, r"OUTPUT '.*out\.zarr' exists and is not a zarr store; it was not replaced\. Choose another"
+        ),
+    ),
+    Case(
+        "io-zarr-six-axes",
+        "skfsrcnn.io.write_image",
+        "a 6-D image to ``out.zarr``",
+        lambda env: _write_zarr_over(env, None, np.zeros((2, 1, 1, 2, 8, 8), np.uint8)),
+        Raises(ValueError, r"image for OUTPUT '.*out\.zarr' has 6 axes, .*OME-Zarr holds at most 5 .*write a TIFF"),
+    ),
+    Case(
+        "datasets-16-bit-colour-png",
+        "skfsrcnn.datasets.load_folder",
+        "a folder holding a 16-bit RGB PNG",
+        lambda env: _load_folder_of(env, "deep.png", np.full((8, 8, 3), 40000, np.uint16)),
+        Raises(ValueError, r"INPUT '.*deep\.png': training images must be 8-bit, got uint16"),
+    ),
 ]
 
 
@@ -1290,6 +1314,25 @@ def _plain_zarr(env, name, shape):
     path = env.tmp_path / name
     zarr.open_array(path, mode="w", shape=shape, dtype="u1")
     return path
+
+
+def _write_zarr_over(env, folder, image):
+    """``skfsrcnn.io.write_image`` to ``out.zarr``, where ``folder`` (when given) is a folder holding a file."""
+    from skfsrcnn.io import write_image
+
+    if folder is not None:
+        folder.mkdir()
+        (folder / "notes.txt").write_text("the user's")
+    write_image(env.tmp_path / "out.zarr", image)
+
+
+def _load_folder_of(env, name, image):
+    from skfsrcnn.datasets import load_folder
+    from skfsrcnn.io import write_image
+
+    (env.tmp_path / "folder").mkdir()
+    write_image(env.tmp_path / "folder" / name, image)  # 16-bit colour PNG, which imageio does not write
+    return load_folder(env.tmp_path / "folder")
 
 
 def _six_axes_zarr(env):
