@@ -323,6 +323,7 @@ def _int64_wide():
 
 UPSCALE, CLI, TRAIN, EVAL, WIDGET = "upscale", "skfsrcnn upscale", "skfsrcnn-train", "skfsrcnn-eval", "napari widget"
 EXPORT = "skfsrcnn export"
+IO = "skfsrcnn.io"
 
 CASES = [
     # ---- skfsrcnn.upscale: types
@@ -1135,8 +1136,8 @@ CASES = [
     # ---- issue 57, second pass: skfsrcnn.io.write_image to OME-Zarr; training folders read by skfsrcnn.io
     Case(
         "io-zarr-over-a-folder",
-        "skfsrcnn.io.write_image",
-        "``out.zarr`` naming an existing folder that is no zarr store",
+        IO,
+        "``write_image`` to ``out.zarr`` naming an existing folder that is no zarr store",
         lambda env: _write_zarr_over(env, env.tmp_path / "out.zarr", np.zeros((8, 8), np.uint8)),
         Raises(
             ValueError, r"OUTPUT '.*out\.zarr' exists and is not a zarr store; it was not replaced\. Choose another"
@@ -1144,17 +1145,17 @@ CASES = [
     ),
     Case(
         "io-zarr-six-axes",
-        "skfsrcnn.io.write_image",
-        "a 6-D image to ``out.zarr``",
+        IO,
+        "``write_image`` of a 6-D image to ``out.zarr``",
         lambda env: _write_zarr_over(env, None, np.zeros((2, 1, 1, 2, 8, 8), np.uint8)),
         Raises(ValueError, r"image for OUTPUT '.*out\.zarr' has 6 axes, .*OME-Zarr holds at most 5 .*write a TIFF"),
     ),
     Case(
-        "datasets-16-bit-colour-png",
-        "skfsrcnn.datasets.load_folder",
-        "a folder holding a 16-bit RGB PNG",
-        lambda env: _load_folder_of(env, "deep.png", np.full((8, 8, 3), 40000, np.uint16)),
-        Raises(ValueError, r"INPUT '.*deep\.png': training images must be 8-bit, got uint16"),
+        "train-16-bit-colour-png",
+        TRAIN,
+        "a 16-bit RGB PNG among the training images (imageio read it cut to 8 bits)",
+        lambda env: env.train(None, train_folders=[str(_folder_of(env, "deep.png", _uint16_rgb()))]),
+        Raises(CommandFailed, r"'.*deep\.png': training images must be 8-bit, got uint16"),
     ),
 ]
 
@@ -1326,13 +1327,13 @@ def _write_zarr_over(env, folder, image):
     write_image(env.tmp_path / "out.zarr", image)
 
 
-def _load_folder_of(env, name, image):
-    from skfsrcnn.datasets import load_folder
+def _folder_of(env, name, image):
+    """A folder holding ``image`` written by ``skfsrcnn.io`` (which writes 16-bit colour PNG; imageio does not)."""
     from skfsrcnn.io import write_image
 
     (env.tmp_path / "folder").mkdir()
-    write_image(env.tmp_path / "folder" / name, image)  # 16-bit colour PNG, which imageio does not write
-    return load_folder(env.tmp_path / "folder")
+    write_image(env.tmp_path / "folder" / name, image)
+    return env.tmp_path / "folder"
 
 
 def _six_axes_zarr(env):
@@ -1418,7 +1419,7 @@ def test_ids_are_unique_and_the_matrix_is_large():
     ids = [case.id for case in CASES]
     assert len(set(ids)) == len(ids)
     assert len(CASES) >= 40
-    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET, EXPORT}
+    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET, EXPORT, IO}
 
 
 def test_docs_table_lists_every_case():

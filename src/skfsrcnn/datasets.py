@@ -50,14 +50,24 @@ def _image_files(folder):
 
 def _read_y(path):
     """The luma of the image at ``path``, read as :func:`skfsrcnn.io.read_image` reads it (upright, dtype kept)."""
+    from ._photo import UnsupportedMode
     from .io import read_image
 
-    image = read_image(path)
+    try:
+        image = read_image(path)
+    except UnsupportedMode:  # its message names the mode and the conversion
+        raise
+    except ValueError as error:  # empty, truncated, not an image
+        cause = error.__cause__ or error
+        raise ValueError(
+            f"{os.fspath(path)!r} could not be read as an image ({type(cause).__name__}: {cause}); "
+            "replace or remove it."
+        ) from error
     if image.dtype != np.uint8:
-        raise ValueError(f"INPUT {os.fspath(path)!r}: training images must be 8-bit, got {image.dtype}.")
+        raise ValueError(f"{os.fspath(path)!r}: training images must be 8-bit, got {image.dtype}.")
     if not (image.ndim == 2 or image.ndim == 3 and image.shape[-1] <= 4):
         raise ValueError(
-            f"INPUT {os.fspath(path)!r}: training images are one 2-D image, got a stack of shape {image.shape}; "
+            f"{os.fspath(path)!r}: training images are one 2-D image, got a stack of shape {image.shape}; "
             "save its planes as separate files."
         )
     return y_channel_uint8(image)
