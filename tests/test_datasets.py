@@ -211,6 +211,33 @@ def test_load_folder_rejects_16_bit(tmp_path):
         load_folder(tmp_path)
 
 
+def test_load_folder_reads_as_skfsrcnn_io_does(tmp_path):
+    from PIL import Image
+
+    from skfsrcnn.io import read_image, write_image
+
+    rgb = _random_uint8((12, 20, 3))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    Image.fromarray(rgb).save(tmp_path / "a_rotated.png", exif=exif.tobytes())
+    write_image(tmp_path / "b_grey.tif", rgb[..., 0])
+    images = load_folder(tmp_path)
+    assert images[0].shape == (20, 12)  # upright, as skfsrcnn upscale reads it
+    assert_array_equal(images[0], y_channel_uint8(read_image(tmp_path / "a_rotated.png")))
+    assert_array_equal(images[1], rgb[..., 0])
+    write_image(tmp_path / "c_deep.png", np.zeros((8, 8, 3), np.uint16))  # was cut to 8 bits by imageio
+    with pytest.raises(ValueError, match=r"'.*c_deep\.png': training images must be 8-bit, got uint16"):
+        load_folder(tmp_path)
+
+
+def test_load_folder_refuses_stacks(tmp_path):
+    from skfsrcnn.io import write_image
+
+    write_image(tmp_path / "stack.tif", np.zeros((5, 8, 8), np.uint8))
+    with pytest.raises(ValueError, match=r"training images are one 2-D image, got a stack of shape \(5, 8, 8\)"):
+        load_folder(tmp_path)
+
+
 def test_missing_and_empty_folders(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_folder(tmp_path / "nowhere")

@@ -41,6 +41,8 @@ def test_sample():
         ("rgb.tiff", _image((20, 30, 3))),
         ("float.tif", np.random.default_rng(0).random((20, 30)).astype(np.float32)),
         ("signed.tif", _image((20, 30), np.int16)),
+        ("stack.zarr", _image((5, 20, 30), np.uint16)),
+        ("rgb.zarr", _image((20, 30, 3))),
     ],
 )
 def test_lossless_round_trip(tmp_path, name, image):
@@ -149,6 +151,41 @@ def test_zarr_round_trip(tmp_path, lazy):
     back = io.read_lazy(tmp_path / "a.zarr")
     assert isinstance(back, da.Array) and back.dtype == np.uint16
     assert_array_equal(back.compute(), image)
+    assert zarr.open_array(tmp_path / "a.zarr" / "0", mode="r").shape == image.shape  # OME-Zarr: the image in "0"
+
+
+def test_zarr_written_as_ome_zarr_with_the_tiff_pixel_size(tmp_path):
+    tifffile.imwrite(
+        tmp_path / "in.tif",
+        _image((3, 10, 12)),
+        imagej=True,
+        resolution=(2.0, 4.0),
+        metadata={"axes": "ZYX", "unit": "um", "spacing": 1.5},
+    )
+    _, metadata = io.read_image(tmp_path / "in.tif", metadata=True)
+    io.write_image(tmp_path / "out.zarr", _image((3, 20, 24)), metadata=metadata, scale=2, provenance={"scale": 2})
+    back, axes = io.read_image(tmp_path / "out.zarr", metadata=True)
+    assert back.shape == (3, 20, 24)
+    assert axes.names == ("z", "y", "x") and axes.units == ("micrometer",) * 3
+    assert axes.scale == (1.5, 0.125, 0.25)  # Z kept, Y and X pixel size halved
+    assert zarr.open_group(tmp_path / "out.zarr", mode="r").attrs["skfsrcnn"] == {"scale": 2}
+    io.write_image(tmp_path / "again.zarr", back, metadata=axes, scale=2)  # an OME-Zarr's axes carry over
+    assert io.read_image(tmp_path / "again.zarr", metadata=True)[1].scale == (1.5, 0.0625, 0.125)
+
+
+def test_zarr_replaced_only_when_complete(tmp_path, monkeypatch):
+    path = tmp_path / "out.zarr"
+    io.write_image(path, _image((10, 10)))
+
+    def broken(output, image, axes, provenance, name):
+        output.mkdir()
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("skfsrcnn._omezarr.write", broken)
+    with pytest.raises(OSError, match=r"OUTPUT '.*out\.zarr' could not be written \(No space left on device\)"):
+        io.write_image(path, _image((10, 10), seed=1))
+    assert_array_equal(io.read_image(path), _image((10, 10)))
+    assert [p.name for p in tmp_path.iterdir()] == ["out.zarr"]
 
 
 def test_read_lazy_keeps_reasonable_zarr_chunks(tmp_path):

@@ -1,4 +1,7 @@
-"""Saving an upscaled layer keeps its pixel size (napari_fsrcnn._writer, the plugin's OME-TIFF writer)."""
+"""Saving an upscaled layer keeps its pixel size (napari_fsrcnn._writer, the plugin's OME-TIFF writer).
+
+napari's own TIFF writer drops it (checked below), so the plugin needs its writer.
+"""
 
 import numpy as np
 import pytest
@@ -47,3 +50,40 @@ def test_the_writer_is_offered_for_tiff():
     manifest = PluginManifest.from_distribution("skfsrcnn")
     writer = manifest.contributions.writers[0]
     assert writer.layer_types == ["image"] and ".tif" in writer.filename_extensions
+
+
+def test_napari_builtin_tiff_writer_drops_the_pixel_size(request, tmp_path):
+    """Why this writer exists: napari's own TIFF writer (napari 0.9.2) saves the pixels only.
+
+    If this fails, napari keeps the pixel size itself and the plugin's writer may be dropped.
+    """
+    pytest.importorskip("pytestqt")
+    viewer = request.getfixturevalue("make_napari_viewer")()
+    viewer.add_image(np.zeros((8, 8), np.uint16), scale=(0.25, 0.25), units=("micrometer",) * 2)
+    [path] = viewer.layers.save(str(tmp_path / "builtin.tif"), selected=False, plugin="napari")
+    with tifffile.TiffFile(path) as tif:
+        assert not tif.is_ome and not tif.is_imagej
+        assert tif.pages[0].resolution == (1.0, 1.0) and tif.pages[0].resolutionunit == tifffile.RESUNIT.NONE
+
+
+def test_widget_output_keeps_units_and_labels_and_saves_its_pixel_size(request, tmp_path):
+    pytest.importorskip("pytestqt")
+    viewer, qtbot = request.getfixturevalue("make_napari_viewer")(), request.getfixturevalue("qtbot")
+    _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")
+    data = np.random.default_rng(0).integers(200, 3000, (3, 20, 24)).astype(np.uint16)
+    layer = viewer.add_image(
+        data, name="cells", scale=(2.0, 0.4, 0.4), units=("micrometer",) * 3, axis_labels=("z", "y", "x")
+    )
+    widget._image.value, widget._scale.value, widget._device.value = layer, 2, "cpu"
+    widget._run_button.clicked.emit()
+    qtbot.waitUntil(lambda: widget.worker is None, timeout=60_000)
+    out = viewer.layers["cells_fsrcnn_x2"]
+    assert tuple(str(u) for u in out.units) == ("micrometer",) * 3
+    assert tuple(out.axis_labels) == ("z", "y", "x")
+    assert_allclose(out.scale, (2.0, 0.2, 0.2))
+    viewer.layers.selection = {out}
+    [path] = viewer.layers.save(str(tmp_path / "cells_x2.ome.tif"), selected=True, plugin="skfsrcnn")
+    axes, pixels = _physical(path)
+    assert axes == "ZYX"
+    assert_allclose([pixels["PhysicalSizeZ"], pixels["PhysicalSizeY"], pixels["PhysicalSizeX"]], [2.0, 0.2, 0.2])
+    assert pixels["PhysicalSizeXUnit"] == "µm"

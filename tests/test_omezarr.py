@@ -9,7 +9,7 @@ import zarr
 from file_helpers import assert_rounded_equal, expected_file
 from numpy.testing import assert_allclose
 
-from skfsrcnn import cli
+from skfsrcnn import cli, io
 
 
 def _run(*argv):
@@ -55,6 +55,21 @@ def test_ome_tiff_to_ome_zarr_with_pyramid(tmp_path, w2):
     assert_rounded_equal(np.asarray(node.data[0]), expected_file(image, 2, w2))
     attrs = zarr.open_group(out, mode="r").attrs
     assert attrs["skfsrcnn"]["scale"] == 2 and attrs["skfsrcnn"]["weights_sha256"]
+
+
+def test_write_image_writes_the_commands_ome_zarr(tmp_path, w2):
+    metadata = {"axes": "CZYX", "PhysicalSizeX": 0.5, "PhysicalSizeY": 0.4, "PhysicalSizeZ": 2.0}
+    tifffile.imwrite(tmp_path / "in.ome.tif", _stack((2, 3, 20, 18)), ome=True, metadata=metadata)
+    assert _run("upscale", tmp_path / "in.ome.tif", tmp_path / "out.zarr", "--scale", 2, "--weights", w2) == 0
+    command = zarr.open_group(tmp_path / "out.zarr", mode="r")
+    _, tiff_metadata = io.read_image(tmp_path / "in.ome.tif", metadata=True)
+    (tmp_path / "library").mkdir()
+    library = tmp_path / "library" / "out.zarr"
+    io.write_image(library, command["0"][:], metadata=tiff_metadata, scale=2, provenance=command.attrs["skfsrcnn"])
+    assert dict(zarr.open_group(library, mode="r").attrs) == dict(command.attrs)
+    node = _read_ome_zarr(library)
+    assert_allclose(node.metadata["coordinateTransformations"][0][0]["scale"], [1, 2.0, 0.2, 0.25])
+    assert_rounded_equal(np.asarray(node.data[0]), command["0"][:])
 
 
 def test_ome_zarr_input_keeps_axes_units_and_scales(tmp_path, w2):

@@ -323,6 +323,7 @@ def _int64_wide():
 
 UPSCALE, CLI, TRAIN, EVAL, WIDGET = "upscale", "skfsrcnn upscale", "skfsrcnn-train", "skfsrcnn-eval", "napari widget"
 EXPORT = "skfsrcnn export"
+IO = "skfsrcnn.io"
 
 CASES = [
     # ---- skfsrcnn.upscale: types
@@ -1132,6 +1133,30 @@ CASES = [
         ),
         Raises(CommandFailed, r"OUTPUT '.*out\.zarr' is not an OME-Zarr started by skfsrcnn upscale .*--overwrite"),
     ),
+    # ---- issue 57, second pass: skfsrcnn.io.write_image to OME-Zarr; training folders read by skfsrcnn.io
+    Case(
+        "io-zarr-over-a-folder",
+        IO,
+        "``write_image`` to ``out.zarr`` naming an existing folder that is no zarr store",
+        lambda env: _write_zarr_over(env, env.tmp_path / "out.zarr", np.zeros((8, 8), np.uint8)),
+        Raises(
+            ValueError, r"OUTPUT '.*out\.zarr' exists and is not a zarr store; it was not replaced\. Choose another"
+        ),
+    ),
+    Case(
+        "io-zarr-six-axes",
+        IO,
+        "``write_image`` of a 6-D image to ``out.zarr``",
+        lambda env: _write_zarr_over(env, None, np.zeros((2, 1, 1, 2, 8, 8), np.uint8)),
+        Raises(ValueError, r"image for OUTPUT '.*out\.zarr' has 6 axes, .*OME-Zarr holds at most 5 .*write a TIFF"),
+    ),
+    Case(
+        "train-16-bit-colour-png",
+        TRAIN,
+        "a 16-bit RGB PNG among the training images (imageio read it cut to 8 bits)",
+        lambda env: env.train(None, train_folders=[str(_folder_of(env, "deep.png", _uint16_rgb()))]),
+        Raises(CommandFailed, r"'.*deep\.png': training images must be 8-bit, got uint16"),
+    ),
 ]
 
 
@@ -1292,6 +1317,25 @@ def _plain_zarr(env, name, shape):
     return path
 
 
+def _write_zarr_over(env, folder, image):
+    """``skfsrcnn.io.write_image`` to ``out.zarr``, where ``folder`` (when given) is a folder holding a file."""
+    from skfsrcnn.io import write_image
+
+    if folder is not None:
+        folder.mkdir()
+        (folder / "notes.txt").write_text("the user's")
+    write_image(env.tmp_path / "out.zarr", image)
+
+
+def _folder_of(env, name, image):
+    """A folder holding ``image`` written by ``skfsrcnn.io`` (which writes 16-bit colour PNG; imageio does not)."""
+    from skfsrcnn.io import write_image
+
+    (env.tmp_path / "folder").mkdir()
+    write_image(env.tmp_path / "folder" / name, image)
+    return env.tmp_path / "folder"
+
+
 def _six_axes_zarr(env):
     import zarr
 
@@ -1375,7 +1419,7 @@ def test_ids_are_unique_and_the_matrix_is_large():
     ids = [case.id for case in CASES]
     assert len(set(ids)) == len(ids)
     assert len(CASES) >= 40
-    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET, EXPORT}
+    assert {case.target for case in CASES} == {UPSCALE, CLI, TRAIN, EVAL, WIDGET, EXPORT, IO}
 
 
 def test_docs_table_lists_every_case():

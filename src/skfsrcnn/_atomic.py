@@ -5,11 +5,13 @@ same folder, then moved to its own name in one step. Before the move the
 output is compared with what it was when the work began
 (:func:`snapshot`): if another process created or replaced it meanwhile,
 that process won; its file is kept, this one is discarded and
-:class:`OutputConflict` says so.
+:class:`OutputConflict` says so. A folder (a zarr store) is written the
+same way by :func:`atomic_folder`.
 """
 
 import contextlib
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -93,6 +95,57 @@ def _commit(tmp, path, since):
     elif snapshot(path) != since:
         raise _conflict(path, "replaced")
     os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """Yield a temporary folder path to fill; on success it takes the place of ``path``, else it is removed.
+
+    A folder already at ``path`` is moved aside and removed only once the
+    new one is in its place.
+
+    Raises
+    ------
+    OutputConflict
+        ``path`` was created or replaced by someone else meanwhile; it is
+        left as they wrote it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skfsrcnn._atomic import atomic_folder
+    >>> out = Path(tempfile.mkdtemp()) / "a.zarr"
+    >>> with atomic_folder(out) as tmp:
+    ...     tmp.mkdir()
+    ...     _ = (tmp / "zarr.json").write_text("{}")
+    >>> sorted(p.name for p in out.parent.iterdir()), sorted(p.name for p in out.iterdir())
+    (['a.zarr'], ['zarr.json'])
+    """
+    path = Path(path)
+    since = snapshot(path)
+    tmp = temporary_name(path)
+    try:
+        yield tmp
+        if snapshot(path) != since:
+            raise _conflict(path, "created" if since is None else "replaced")
+        _swap_in(tmp, path, aside=None if since is None else temporary_name(path))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(tmp, path, aside):
+    """Rename the folder ``tmp`` to ``path``; the folder there goes ``aside`` (back if the rename fails), then away."""
+    if aside is not None:
+        os.rename(path, aside)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        if aside is not None:
+            os.rename(aside, path)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside)
 
 
 def _conflict(path, what):

@@ -11,6 +11,10 @@ pixel size of the input divided by the scale on y and x, with the
 translation that keeps pixel edges aligned (as napari does). Axis names,
 units and pixel sizes come from an OME-Zarr input, from the OME or ImageJ
 metadata and resolution of a TIFF input, or default to pixels.
+
+:func:`skfsrcnn.io.write_image` writes the same OME-Zarr (:func:`write`,
+without a pyramid) and :func:`skfsrcnn.io.read_image` reads it back
+(:func:`read`).
 """
 
 import dataclasses
@@ -76,16 +80,37 @@ def input_axes(path, shape):
     ValueError
         The image has more than 5 axes, which OME-Zarr cannot hold.
     """
-    ndim = len(shape)
-    photo = ndim == 3 and shape[-1] in (2, 3, 4)
     found = _from_ome_zarr(path) if Path(path).is_dir() else _from_tiff(path)
+    return _fitting(found, shape, f"INPUT {str(path)!r}")
+
+
+def image_axes(metadata, shape, output):
+    """The :class:`Axes` of an image of ``shape`` and the ``metadata`` :func:`skfsrcnn.io.read_image` gave.
+
+    An OME-Zarr's axes and a TIFF's axes, units and pixel sizes are kept;
+    anything else (a photo's metadata, None) gives pixels.
+
+    Raises
+    ------
+    ValueError
+        The image has more than 5 axes, which OME-Zarr cannot hold.
+    """
+    from ._tiff import TiffMetadata
+
+    found = _tiff_axes(metadata) if isinstance(metadata, TiffMetadata) else metadata
+    return _fitting(found if isinstance(found, Axes) else None, shape, f"The image for OUTPUT {str(output)!r}")
+
+
+def _fitting(found, shape, who):
+    """``found`` if it names each axis of ``shape`` once, else default axes: y, x (c for a photo), z, c, t."""
+    ndim = len(shape)
     if found is not None and len(found.names) == ndim and len(set(found.names)) == ndim:
         return found
-    if photo:
+    if ndim == 3 and shape[-1] in (2, 3, 4):
         return _pixels(3, "yxc")
     if ndim not in _DEFAULT_NAMES:
         raise ValueError(
-            f"INPUT {str(path)!r} has {ndim} axes, shape {tuple(shape)}; OME-Zarr holds at most 5 "
+            f"{who} has {ndim} axes, shape {tuple(shape)}; OME-Zarr holds at most 5 "
             "(t, c, z, y, x): write a TIFF OUTPUT instead."
         )
     return _pixels(ndim, _DEFAULT_NAMES[ndim])
@@ -134,23 +159,33 @@ def multiscales(group):
 def _from_tiff(path):
     import tifffile
 
+    from ._tiff import file_metadata
+
     try:
         with tifffile.TiffFile(path) as tif:
-            series, page = tif.series[0], tif.pages[0]
-            names = tuple(_TIFF_AXES.get(letter, "?") for letter in series.axes)
-            sizes = _ome_sizes(tif) if tif.is_ome else _resolution_sizes(tif, page)
+            metadata = file_metadata(tif, tif.series[0])
     except Exception:  # not a TIFF: no metadata
         return None
+    return _tiff_axes(metadata)
+
+
+def _tiff_axes(metadata):
+    """The :class:`Axes` of a :class:`~skfsrcnn._tiff.TiffMetadata`, or None when its axes have no NGFF name."""
+    names = tuple(_TIFF_AXES.get(letter, "?") for letter in metadata.axes)
     if "?" in names:
+        return None
+    try:
+        sizes = _ome_sizes(metadata.ome) if metadata.ome else _resolution_sizes(metadata)
+    except Exception:  # malformed OME-XML or resolution: no sizes
         return None
     units = tuple(sizes.get(n, (1.0, None))[1] for n in names)
     return Axes(names, units, tuple(sizes.get(n, (1.0, None))[0] for n in names), (0.0,) * len(names))
 
 
-def _ome_sizes(tif):
+def _ome_sizes(ome):
     import tifffile
 
-    pixels = tifffile.xml2dict(tif.ome_metadata)["OME"]["Image"]
+    pixels = tifffile.xml2dict(ome)["OME"]["Image"]
     pixels = (pixels[0] if isinstance(pixels, list) else pixels)["Pixels"]
     sizes = {}
     for axis in "xyz":
@@ -160,20 +195,23 @@ def _ome_sizes(tif):
     return sizes
 
 
-def _resolution_sizes(tif, page):
-    if "XResolution" not in page.tags:
+def _resolution_sizes(metadata):
+    if not metadata.resolution:
         return {}
-    imagej = tif.imagej_metadata or {}
-    unit = _UNITS.get(imagej.get("unit") or {2: "inch", 3: "cm"}.get(int(page.resolutionunit), ""))
-    x, y = page.resolution
+    imagej = metadata.imagej or {}
+    unit = _UNITS.get(imagej.get("unit") or {2: "inch", 3: "cm"}.get(metadata.resolution_unit, ""))
+    x, y = metadata.resolution
     sizes = {"x": (1 / x, unit), "y": (1 / y, unit)}
     if "spacing" in imagej:
         sizes["z"] = (float(imagej["spacing"]), unit)
     return sizes
 
 
-def write_metadata(output, axes, levels, provenance):
-    """Write the multiscales metadata of the OME-Zarr ``output`` with ``levels`` arrays, and ``provenance``."""
+def write_metadata(output, axes, levels, provenance, name=None):
+    """Write the multiscales metadata of the OME-Zarr ``output`` with ``levels`` arrays, and ``provenance``.
+
+    ``name`` is the image's name (default: the stem of ``output``); ``provenance`` None records none.
+    """
     import zarr
 
     group = zarr.open_group(str(output), mode="r+")
@@ -184,8 +222,43 @@ def write_metadata(output, axes, levels, provenance):
         if any(level_axes.translation):
             transforms.append({"type": "translation", "translation": list(level_axes.translation)})
         datasets.append({"path": str(level), "coordinateTransformations": transforms})
-    image = {"name": Path(output).stem, "axes": axes.ngff(), "datasets": datasets}
-    group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [image]}, "skfsrcnn": provenance})
+    image = {"name": name or Path(output).stem, "axes": axes.ngff(), "datasets": datasets}
+    group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [image]}})
+    if provenance is not None:
+        group.attrs["skfsrcnn"] = provenance
+
+
+def write(output, image, axes, provenance, name):
+    """A new OME-Zarr ``output`` holding ``image`` (numpy or dask, in NGFF order) as array ``0``, of ``axes``."""
+    import numpy as np
+    import zarr
+
+    zarr.open_group(str(output), mode="w-")
+    if type(image).__module__.startswith("dask."):
+        image.to_zarr(str(Path(output) / "0"))
+    else:
+        zarr.create_array(str(Path(output) / "0"), data=np.ascontiguousarray(image))
+    write_metadata(output, axes, 1, provenance, name)
+
+
+def read(array, path):
+    """The pixels of the zarr ``array`` (at ``path``, or its OME-Zarr's full resolution) and their :class:`Axes`.
+
+    A colour image stored (c, y, x) gets its 2 to 4 channels last, as
+    :func:`skfsrcnn.io.read_image` gives photos (and :func:`write` stored
+    them); the axes are None when the array has more than 5.
+    """
+    import numpy as np
+
+    image = np.asarray(array)
+    try:
+        axes = input_axes(path, image.shape)
+    except ValueError:  # more than 5 axes: no OME-Zarr axes
+        return image, None
+    if axes.names == ("c", "y", "x") and image.shape[0] in (2, 3, 4):
+        image = np.moveaxis(image, 0, -1)
+        axes = Axes(*(values[1:] + values[:1] for values in dataclasses.astuple(axes)))
+    return image, axes
 
 
 def write_pyramid(output, axes, levels):

@@ -97,7 +97,8 @@ def _one_series(tif, path):
     return tif.series[0]
 
 
-def _metadata(tif, series):
+def file_metadata(tif, series):
+    """The :class:`TiffMetadata` of the open TIFF ``tif``'s ``series``, its axes as stored."""
     page = tif.pages[0]
     imagej = tif.imagej_metadata if tif.is_imagej else None
     return TiffMetadata(
@@ -115,7 +116,7 @@ def read(path):
 
     with tifffile.TiffFile(path) as tif:
         series = _one_series(tif, path)
-        pixels, metadata = _as_shown(series.asarray(), tif.pages[0].photometric.name), _metadata(tif, series)
+        pixels, metadata = _as_shown(series.asarray(), tif.pages[0].photometric.name), file_metadata(tif, series)
     if "S" in metadata.axes and not metadata.axes.endswith("S"):  # planar RGB: samples last, as in any RGB
         where = metadata.axes.index("S")
         pixels = np.moveaxis(pixels, where, -1)
@@ -158,7 +159,7 @@ def open_stack(path):
         ):
             yield None
             return
-        yield Stream(series.shape, series.dtype, lambda: (page.asarray() for page in pages)), _metadata(tif, series)
+        yield Stream(series.shape, series.dtype, lambda: (page.asarray() for page in pages)), file_metadata(tif, series)
 
 
 def _parsed(xml):

@@ -49,17 +49,27 @@ def _image_files(folder):
 
 
 def _read_y(path):
-    import imageio.v3 as iio
+    """The luma of the image at ``path``, read as :func:`skfsrcnn.io.read_image` reads it (upright, dtype kept)."""
+    from ._photo import UnsupportedMode
+    from .io import read_image
 
     try:
-        image = iio.imread(path)
-    except Exception as error:  # imageio's plugins raise many types for unreadable files
+        image = read_image(path)
+    except UnsupportedMode:  # its message names the mode and the conversion
+        raise
+    except ValueError as error:  # empty, truncated, not an image
+        cause = error.__cause__ or error
         raise ValueError(
-            f"{os.fspath(path)!r} could not be read as an image ({type(error).__name__}: {error}); "
+            f"{os.fspath(path)!r} could not be read as an image ({type(cause).__name__}: {cause}); "
             "replace or remove it."
         ) from error
     if image.dtype != np.uint8:
         raise ValueError(f"{os.fspath(path)!r}: training images must be 8-bit, got {image.dtype}.")
+    if not (image.ndim == 2 or image.ndim == 3 and image.shape[-1] <= 4):
+        raise ValueError(
+            f"{os.fspath(path)!r}: training images are one 2-D image, got a stack of shape {image.shape}; "
+            "save its planes as separate files."
+        )
     return y_channel_uint8(image)
 
 
@@ -67,7 +77,13 @@ def load_folder(folder):
     """Read every image of ``folder`` as its uint8 luma, sorted by file name.
 
     Colour images are reduced to their BT.601 luma (MATLAB ``rgb2ycbcr``);
-    greyscale images are kept as they are.
+    greyscale images are kept as they are. Files are read as
+    :func:`skfsrcnn.io.read_image` reads them (and ``skfsrcnn upscale``):
+    upright as their EXIF orientation says, 16-bit ones refused rather than
+    cut to 8 bits, modes that would be misread (CMYK...) refused.
+
+    .. versionchanged:: 0.2
+       Read through :mod:`skfsrcnn.io` instead of imageio.
 
     Parameters
     ----------

@@ -8,9 +8,10 @@ and large TIFF files open lazily as dask arrays, so an image larger than
 memory is read chunk by chunk. Error messages call the file INPUT or
 OUTPUT, as the command does.
 
-Files: :func:`read_image` reads PNG, JPEG and TIFF as an ndarray (and
-their metadata); :func:`write_image` writes them atomically, or a zarr array;
-:func:`check_format` says, before any work, whether a format holds a dtype.
+Files: :func:`read_image` reads PNG, JPEG, TIFF and (OME-)Zarr as an
+ndarray (and their metadata); :func:`write_image` writes them atomically,
+zarr as OME-Zarr; :func:`check_format` says, before any work, whether a
+format holds a dtype.
 
 Larger than memory: :func:`read_lazy` opens a zarr array or a TIFF file
 (or any image file) as a dask array; :func:`is_zarr` says whether a path
@@ -59,15 +60,16 @@ def sample_path():
 
 
 def read_image(path, *, metadata=False):
-    """Read a PNG, JPEG or TIFF file (or another Pillow format), keeping its dtype.
+    """Read a PNG, JPEG, TIFF file (or another Pillow format) or a zarr array, keeping its dtype.
 
     Parameters
     ----------
     path : str or path-like
         The file. ``.tif`` and ``.tiff`` are read with tifffile (one image
-        or stack: the first and only series), everything else with Pillow
-        (16-bit colour PNGs with imagecodecs), upright as the EXIF
-        orientation says.
+        or stack: the first and only series), a zarr array or OME-Zarr
+        image (its full resolution, into memory: use :func:`read_lazy` for
+        larger ones) with zarr, everything else with Pillow (16-bit colour
+        PNGs with imagecodecs), upright as the EXIF orientation says.
     metadata : bool, optional
         Also return the file's metadata, for :func:`write_image`.
 
@@ -75,11 +77,14 @@ def read_image(path, *, metadata=False):
     -------
     image : ndarray
         The pixels: (M, N) grey, (M, N, C) grey+alpha or colour, or the
-        TIFF's full stack. Palette images are read as RGB (RGBA when they
-        have transparency), 1-bit images as 8-bit grey (0 and 255).
+        TIFF's or zarr array's full stack (an OME-Zarr's in its order,
+        t, c, z, y, x, except that 2 to 4 channels of a (c, y, x) image
+        come last, as a photo's). Palette images are read as RGB (RGBA when
+        they have transparency), 1-bit images as 8-bit grey (0 and 255).
     file_metadata : object
         Only with ``metadata=True``: the pixel size, EXIF, ICC profile,
-        DPI, text, ImageJ or OME metadata the file carries.
+        DPI, text, ImageJ or OME metadata the file carries (an OME-Zarr's
+        axes, units and pixel sizes).
 
     Raises
     ------
@@ -96,9 +101,12 @@ def read_image(path, *, metadata=False):
     >>> image.dtype, image.shape
     (dtype('uint8'), (128, 128, 3))
     """
-    from . import _photo, _tiff
+    from . import _omezarr, _photo, _tiff
 
     path = Path(path)
+    if is_zarr(path):
+        image, axes = _omezarr.read(_open_zarr(path), path)
+        return (image, axes) if metadata else image
     if not path.is_file():
         raise ValueError(f"INPUT {str(path)!r} does not exist or is not a file; check the path.")
     if path.stat().st_size == 0:
@@ -119,7 +127,8 @@ def check_format(path, dtype, shape=None):
     """Refuse, before any work, an output format that cannot hold ``dtype`` (or an image of ``shape``).
 
     PNG holds uint8 and uint16, JPEG only uint8, each one 2-D image (JPEG
-    without alpha); TIFF and zarr hold any dtype and shape.
+    without alpha); TIFF holds any dtype and shape, OME-Zarr any dtype and
+    up to 5 axes.
 
     Raises
     ------
@@ -147,46 +156,60 @@ def check_format(path, dtype, shape=None):
             f"OUTPUT {str(path)!r}: {kind} holds one 2-D image, but INPUT is a stack of shape {tuple(shape)}; "
             "use .tif or .zarr."
         )
+    if suffix == ".zarr" and shape is not None and len(shape) > 5:
+        raise ValueError(
+            f"OUTPUT {str(path)!r}: OME-Zarr holds at most 5 axes (t, c, z, y, x), but INPUT has "
+            f"{len(shape)}, shape {tuple(shape)}; use .tif."
+        )
     if suffix in (".jpg", ".jpeg") and shape is not None and len(shape) == 3 and shape[-1] in (2, 4):
         raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds no alpha channel, but INPUT has one; use .png or .tif.")
 
 
 def write_image(path, image, *, metadata=None, scale=1, provenance=None):
-    """Write ``image`` as PNG, JPEG or TIFF (by the suffix of ``path``), or as a zarr array.
+    """Write ``image`` as PNG, JPEG, TIFF or OME-Zarr (by the suffix of ``path``).
 
-    Files are written atomically: to a temporary file in the same folder,
-    then renamed, so a failure leaves nothing half-written and an existing
-    file is replaced only by a complete one. If another process creates or
-    replaces ``path`` meanwhile, its file is kept and this call raises.
+    Files are written atomically: to a temporary file (or folder) in the
+    same folder, then renamed, so a failure leaves nothing half-written and
+    an existing file is replaced only by a complete one. If another process
+    creates or replaces ``path`` meanwhile, its file is kept and this call
+    raises.
 
     Parameters
     ----------
     path : str or path-like
         The output. ``.tif``/``.tiff`` are written with tifffile, ``.png``
         with imagecodecs (16-bit colour stays 16-bit), ``.jpg``/``.jpeg``
-        with Pillow at quality 95, ``.zarr`` as a zarr array (a dask
-        ``image`` chunk by chunk).
+        with Pillow at quality 95, ``.zarr`` as an OME-Zarr image (NGFF
+        0.5, the pixels in its array ``0``, a dask ``image`` chunk by
+        chunk), as ``skfsrcnn upscale`` writes it.
     image : ndarray or dask array
         The pixels, written with their dtype (see :func:`check_format`).
     metadata : object, optional
         The metadata of the input, from ``read_image(..., metadata=True)``.
         A TIFF keeps a TIFF's resolution, ImageJ metadata and OME-XML; a
-        PNG or JPEG keeps a PNG's or JPEG's EXIF, ICC profile and text.
+        PNG or JPEG keeps a PNG's or JPEG's EXIF, ICC profile and text; an
+        OME-Zarr keeps the axes, units and pixel sizes of an OME-Zarr or a
+        TIFF (others get pixels; the axes go in NGFF order, so a colour
+        image is stored (c, y, x)).
     scale : int, optional
         How many times larger ``image`` is than that input: the X and Y
-        pixel size is divided by it (resolution and DPI multiplied), and
+        pixel size is divided by it (resolution and DPI multiplied, an
+        OME-Zarr's translation moved to keep the pixel edges in place), and
         the EXIF orientation becomes 1, since the pixels were read upright.
     provenance : dict, optional
         How the image was made (software, model, options), recorded as JSON
         in the OME-XML, the ImageJ properties, the TIFF description, a PNG
-        text chunk named ``skfsrcnn`` or the JPEG comment.
+        text chunk named ``skfsrcnn``, the JPEG comment or the OME-Zarr's
+        ``skfsrcnn`` attribute.
 
     Raises
     ------
     OSError
         The file could not be written (no such folder, no space, no rights).
     ValueError
-        Another process created or replaced ``path`` while this one wrote.
+        Another process created or replaced ``path`` while this one wrote;
+        ``path`` is a ``.zarr`` that exists but is no zarr store, or the
+        image has more than the 5 axes OME-Zarr holds.
 
     Examples
     --------
@@ -200,7 +223,7 @@ def write_image(path, image, *, metadata=None, scale=1, provenance=None):
     """
     path = Path(path)
     if is_zarr(path):
-        return _write_zarr(path, image)
+        return _write_zarr(path, image, metadata, scale, provenance)
     _write_file(path, image, metadata, scale, provenance, since="now")
 
 
@@ -237,16 +260,26 @@ def _write_other(path, image, metadata, provenance):
     iio.imwrite(path, image, extension=path.suffix)
 
 
-def _write_zarr(path, image):
-    """Write ``image`` (numpy or dask) as a new zarr array at ``path``, replacing one there."""
-    import zarr
+def _write_zarr(path, image, metadata, scale, provenance):
+    """Write ``image`` (numpy or dask) as a new OME-Zarr at ``path``, replacing a zarr store there."""
+    from . import _atomic, _omezarr
 
-    if type(image).__module__.startswith("dask."):
-        image.to_zarr(str(path), overwrite=True)
-        return
-    image = np.asarray(image)
-    target = zarr.open_array(str(path), mode="w", shape=image.shape, dtype=image.dtype)
-    target[...] = image
+    if path.exists() and not _has_zarr_metadata(path):
+        raise ValueError(
+            f"OUTPUT {str(path)!r} exists and is not a zarr store; it was not replaced. "
+            "Choose another OUTPUT or remove it yourself."
+        )
+    if not type(image).__module__.startswith("dask."):
+        image = np.asarray(image)
+    order, axes = _omezarr.ngff_order(_omezarr.image_axes(metadata, image.shape, path))
+    try:
+        with _atomic.atomic_folder(path) as tmp:
+            _omezarr.write(tmp, image.transpose(order), axes.upscaled(scale), provenance, name=path.stem)
+    except OSError as error:
+        raise OSError(
+            f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
+            "choose a writable folder with free space."
+        ) from error
 
 
 def is_zarr(path):
