@@ -75,10 +75,10 @@ def _check_uncertainty(args, source, output):
     if not args.ensemble:
         raise ValueError("--uncertainty needs --ensemble: the uncertainty is the spread of the 8 ensemble members.")
     path = Path(args.uncertainty)
-    if path.suffix.lower() not in io.TIFF_SUFFIXES:
-        raise ValueError(f"--uncertainty {str(path)!r} must end in .tif or .tiff (it holds float32 values).")
     if path.resolve() in (Path(source).resolve(), Path(output).resolve()):
         raise ValueError(f"--uncertainty {str(path)!r} is INPUT or OUTPUT; choose another file name.")
+    if path.suffix.lower() not in io.TIFF_SUFFIXES:
+        raise ValueError(f"--uncertainty {str(path)!r} must end in .tif or .tiff (it holds float32 values).")
     _check_output(path, None, args.overwrite)
 
 
