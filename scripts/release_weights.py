@@ -118,11 +118,12 @@ def main():
         registry[name] = entry(name, args.runs, args.rescore)
         print(name, registry[name]["scores"], registry[name].get("ensemble_scores", ""))
     text = (
-        f'"""{HEADER}"""\n\n# (mean PSNR-Y dB, mean SSIM-Y) per benchmark, from skfsrcnn.evaluate; '
-        "ensemble_scores: with the 8-pass self-ensemble.\n"
+        f'"""{HEADER}"""\n\n# (mean PSNR-Y dB, mean SSIM-Y) per benchmark, from skfsrcnn.evaluate;\n'
+        "# ensemble_scores: the same with the 8-pass self-ensemble.\n"
     )
     text += f"REGISTRY = {json.dumps(dict(sorted(registry.items())), indent=4)}\n"
     (ROOT / "src" / "skfsrcnn" / "_registry.py").write_text(text)
+    print("now run: ruff format src/skfsrcnn/_registry.py")
 
 
 if __name__ == "__main__":
