@@ -127,11 +127,11 @@ def _lazy_upscale(data, scale, rgb, **options):
         value_range=extrema,
         **options,
     )
+    if image.dtype.kind not in "ui":
+        return upscaled
     if options.get("return_uncertainty"):
-        upscaled, uncertainty = upscaled
-    if image.dtype.kind in "ui":
-        upscaled = upscaled.map_blocks(_rounded_copy, image.dtype, dtype=image.dtype)
-    return (upscaled, uncertainty) if options.get("return_uncertainty") else upscaled
+        return upscaled[0].map_blocks(_rounded_copy, image.dtype, dtype=image.dtype), upscaled[1]
+    return upscaled.map_blocks(_rounded_copy, image.dtype, dtype=image.dtype)
 
 
 def _check_not_multiscale(data, layer_kwargs):
@@ -265,14 +265,14 @@ def run_fsrcnn_steps(
         return_uncertainty=uncertainty,
     )
     if lazy:
-        upscaled = _lazy_upscale(data, scale, rgb, **options)
+        result = _lazy_upscale(data, scale, rgb, **options)
         yield 1, 1  # built: napari computes each plane when it shows it
     else:
         if offset is not None:
             # Keep every axis (length 1 on the leading ones) so the result stays on that slice.
             data = data[tuple(slice(i, i + 1) for i in offset)]
         image = np.asarray(data)  # computes dask/zarr data here, in the worker
-        upscaled = yield from upscale_steps(
+        result = yield from upscale_steps(
             image,
             scale,
             channel_axis=-1 if rgb else None,
@@ -281,11 +281,9 @@ def run_fsrcnn_steps(
             clip=True,
             **options,
         )
-        if uncertainty:
-            upscaled, spread = upscaled
+    upscaled, spread = result if uncertainty else (result, None)
+    if not lazy:
         upscaled = _to_input_dtype(upscaled, image.dtype)
-    if uncertainty and lazy:
-        upscaled, spread = upscaled
 
     provenance = {"model": str(weights) if weights is not None else model, "lazy": bool(lazy), "ensemble": ensemble}
     kwargs = _output_kwargs(layer_kwargs, ndim, scale, rgb, offset, provenance)
