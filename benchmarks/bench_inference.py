@@ -14,6 +14,8 @@ up to 1.6x faster there. Minor page faults per call are printed. Peers:
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``skfsrcnn.upscale(rgb_uint8,
   scale, channel_axis=-1, model=...)``, the whole colour pipeline (BT.601
   YCbCr, network on Y with default tiling, MATLAB-bicubic chroma, float RGB out);
+* ``... ensemble``: the same with ``ensemble=True`` (the network on the 8
+  flips and rotations of every tile, averaged: FSRCNN+);
 * ``... network``: the network alone (``FastFSRCNN``, inference mode) on the
   frame's luma as a (1, 1, H, W) float32 tensor;
 * ``OpenCV FSRCNN``, ``OpenCV FSRCNN-small``: ``cv2.dnn_superres``
@@ -23,12 +25,14 @@ up to 1.6x faster there. Minor page faults per call are printed. Peers:
   channel_axis=-1)``; ``bicubic OpenCV``: ``cv2.resize(..., INTER_CUBIC)``.
 
 Sections: frames per second to 1920x1080 at x2, x3, x4 (LR 960x540, 640x360,
-480x270); output megapixels per second over square RGB inputs from 128^2 to
+480x270), the ensemble's beside the single pass; output megapixels per
+second (single pass only) over square RGB inputs from 128^2 to
 4096^2 (``--quick``: to 1024^2; OpenCV's super-resolution, which does not
 tile, to 2048^2); peak resident memory (``VmHWM`` of a fresh
 subprocess per peer, baseline after imports and input creation shown apart)
 for an 8000x8000 greyscale uint8 image at x2 with default tiling; the ratios
-to OpenCV and the issue's targets last.
+to OpenCV and the issue's targets last, with the ensemble's cost (single-pass fps over
+ensemble fps).
 
 Usage: python benchmarks/bench_inference.py [--quick] [--repeats 5] [--threads N]
            [--output docs/results/bench_inference.txt] [--peers DIR] [--skip-memory]
@@ -74,6 +78,8 @@ PROCESSES = {
     "skfsrcnn": (
         "skfsrcnn FSRCNN",
         "skfsrcnn FSRCNN-s",
+        "skfsrcnn FSRCNN ensemble",
+        "skfsrcnn FSRCNN-s ensemble",
         "skfsrcnn FSRCNN network",
         "skfsrcnn FSRCNN-s network",
         "OpenCV FSRCNN, in skfsrcnn's process",
@@ -115,8 +121,8 @@ def _skfsrcnn_peers(scale, threads):
     if threads:
         torch.set_num_threads(threads)
 
-    def ours(model):
-        return lambda rgb: lambda: upscale(rgb, scale, channel_axis=-1, model=model)
+    def ours(model, ensemble=False):
+        return lambda rgb: lambda: upscale(rgb, scale, channel_axis=-1, model=model, ensemble=ensemble)
 
     def network(model):
         def setup(rgb):
@@ -135,6 +141,8 @@ def _skfsrcnn_peers(scale, threads):
     return {
         "skfsrcnn FSRCNN": ours("fsrcnn"),
         "skfsrcnn FSRCNN-s": ours("fsrcnn-s"),
+        "skfsrcnn FSRCNN ensemble": ours("fsrcnn", ensemble=True),
+        "skfsrcnn FSRCNN-s ensemble": ours("fsrcnn-s", ensemble=True),
         "skfsrcnn FSRCNN network": network("fsrcnn"),
         "skfsrcnn FSRCNN-s network": network("fsrcnn-s"),
     }
@@ -279,7 +287,8 @@ def fps_section(report, args, workers):
     results, faults = {}, {}
     for scale, (rows, cols) in FPS_SIZES.items():
         workers.setup(scale, frame(rows, cols), PEER_NAMES)
-        seconds = interleaved(workers.time, PEER_NAMES, args.repeats, calls=2, slow={"bicubic skimage"})
+        slow = {"bicubic skimage", "skfsrcnn FSRCNN ensemble", "skfsrcnn FSRCNN-s ensemble"}
+        seconds = interleaved(workers.time, PEER_NAMES, args.repeats, calls=2, slow=slow)
         results[scale] = {name: 1 / s for name, s in seconds.items()}
         faults[scale] = {name: statistics.median(values) for name, values in workers.faults.items()}
     header = f"{'peer':44s}" + "".join(f"{f'x{s} {c}x{r}':>16s}" for s, (r, c) in FPS_SIZES.items())
@@ -301,7 +310,7 @@ def mps_section(report, args, workers):
     report()
     table = {}
     for side in sides:
-        names = [name for name in PEER_NAMES if "process" not in name]
+        names = [name for name in PEER_NAMES if "process" not in name and "ensemble" not in name]
         if side > 1024:  # about 0.7 MP/s: minutes per call
             names.remove("bicubic skimage")
         if side > 2048:  # no tiling: about 1.1 KiB per input pixel, 18 GiB at 4096^2
@@ -474,6 +483,12 @@ def ratios_section(report, fps):
     ]
     for label, value, goal in checks:
         report(f"  {label:50s} {value:7.2f}  {'met' if value >= goal else 'NOT met'}")
+    report()
+    report("Issue 55, the self-ensemble's cost (single-pass fps / ensemble fps; 8 network passes):")
+    for model in ("FSRCNN", "FSRCNN-s"):
+        single, ensemble = f"skfsrcnn {model}", f"skfsrcnn {model} ensemble"
+        label = f"{single} / {ensemble}"
+        report(f"  {label:76s}" + "".join(f"{fps[s][single] / fps[s][ensemble]:7.2f}x" for s in FPS_SIZES))
 
 
 def environment(report, args):

@@ -302,18 +302,22 @@ def _snippet_reliability():
 
 
 def _snippet_registry():
-    """The weights registry as a table: names, architecture, provenance and scores."""
+    """The weights registry as a table: names, architecture, provenance, scores and self-ensemble scores."""
     from skfsrcnn.pretrained import REGISTRY
 
-    benchmarks = sorted(
-        {b for entry in REGISTRY.values() for b in entry.get("scores", {})},
-        key=lambda b: ({"Set5": 0, "Set14": 1}.get(b, 2), b),
-    )
-    header = ["name", "architecture", "scale", "file"] + [f"{b} PSNR / SSIM" for b in benchmarks]
+    def order(benchmark):
+        return ({"Set5": 0, "Set14": 1}.get(benchmark, 2), benchmark)
+
+    columns = [
+        (key, benchmark, f"{benchmark} PSNR / SSIM{suffix}")
+        for key, suffix in (("scores", ""), ("ensemble_scores", ", 8-pass ensemble"))
+        for benchmark in sorted({b for entry in REGISTRY.values() for b in entry.get(key, {})}, key=order)
+    ]
+    header = ["name", "architecture", "scale", "file"] + [label for _, _, label in columns]
     rows = []
     for name, entry in sorted(REGISTRY.items()):
         scores = [
-            "{:.2f} / {:.4f}".format(*entry["scores"][b]) if b in entry.get("scores", {}) else "--" for b in benchmarks
+            "{:.2f} / {:.4f}".format(*entry[key][b]) if b in entry.get(key, {}) else "--" for key, b, _ in columns
         ]
         rows.append([f"``{name}``", entry["architecture"], str(entry["scale"]), f"``{entry['file']}``"] + scores)
     lines = [".. list-table::", "   :header-rows: 1", ""]
@@ -333,6 +337,12 @@ def _snippet_napari_screenshots():
             "napari_screenshot.rst",
             "python scripts/napari_screenshot.py",
             "napari with the FSRCNN dock widget and an upscaled layer over its input",
+        ),
+        (
+            "napari_ensemble.png",
+            "napari_ensemble_screenshot.rst",
+            "python scripts/napari_screenshot.py --widget ensemble",
+            "napari with the 8-pass ensemble result and its uncertainty layer over the input",
         ),
         (
             "napari_train.png",

@@ -27,6 +27,9 @@ rounded to uint8, ``scale`` pixels shaved, SSIM 11x11 Gaussian sigma 1.5):
 ``weights``
     every registered weights name (:func:`skfsrcnn.pretrained.available_weights`)
     at its own scale, as ``skfsrcnn-eval --weights NAME`` scores it.
+``ensemble``
+    the same weights with the 8-pass geometric self-ensemble (FSRCNN+,
+    FSRCNN-s+), as ``skfsrcnn-eval --weights NAME --ensemble`` scores them.
 
 With ``--microscopy`` the set is ``DSB2018-fluo/val`` (fluorescence nuclei)
 and the methods are those a microscopist compares: bicubic, cubic splines,
@@ -57,7 +60,7 @@ SHARED = REPO.parent / "shared"
 DATASETS = ("Set5", "Set14")
 MICROSCOPY = "DSB2018-fluo/val"
 SCALES = (2, 3, 4)
-METHODS = ("bicubic", "skimage", "opencv", "weights")
+METHODS = ("bicubic", "skimage", "opencv", "weights", "ensemble")
 FIELDS = ["method", "label", "kind", "weights", "dataset", "scale", "psnr", "ssim", "images", "seconds"]
 
 #: Published FSRCNN results (Dong et al., ECCV 2016, Table 5; 91 images + General-100), PSNR only.
@@ -104,17 +107,30 @@ def _opencv(model_file, scale):
     return run
 
 
-def _weights(name, scale, device):
+def _weights(name, scale, device, ensemble=False):
     from skfsrcnn.evaluate import model_upscaler
     from skfsrcnn.pretrained import load_model
 
-    return model_upscaler(load_model(name, scale=scale, device=device), device)
+    return model_upscaler(load_model(name, scale=scale, device=device), device, ensemble=ensemble)
+
+
+def _photo_weights(scale):
+    """Yield ``(name, family, label)`` of the registered photo weights at ``scale``."""
+    from skfsrcnn.pretrained import REGISTRY, available_weights
+
+    for name in available_weights():
+        if REGISTRY[name]["scale"] != scale or "-fluo-" in name:  # microscopy weights: see _microscopy_jobs
+            continue
+        family = re.sub(r"-x\d+$", "", name)
+        yield (
+            name,
+            family,
+            {"fsrcnn": "skfsrcnn FSRCNN", "fsrcnn-s": "skfsrcnn FSRCNN-s"}.get(family, f"skfsrcnn {family}"),
+        )
 
 
 def _jobs(methods, scales, opencv_dir, device):
     """Yield ``(method, label, kind, weights, scale, make_upscaler)``."""
-    from skfsrcnn.pretrained import REGISTRY, available_weights
-
     for scale in scales:
         if "bicubic" in methods:
             yield "bicubic", "bicubic (MATLAB imresize)", "baseline", "", scale, lambda s=scale: _bicubic(s)
@@ -133,14 +149,18 @@ def _jobs(methods, scales, opencv_dir, device):
                     scale,
                     lambda p=path, s=scale: _opencv(p, s),
                 )
-        if "weights" in methods:
-            for name in available_weights():
-                entry = REGISTRY[name]
-                if entry["scale"] != scale or "-fluo-" in name:  # microscopy weights: see _microscopy_jobs
-                    continue
-                family = re.sub(r"-x\d+$", "", name)
-                label = {"fsrcnn": "skfsrcnn FSRCNN", "fsrcnn-s": "skfsrcnn FSRCNN-s"}.get(family, f"skfsrcnn {family}")
+        for name, family, label in _photo_weights(scale):
+            if "weights" in methods:
                 yield (family, label, "skfsrcnn", name, scale, lambda n=name, s=scale: _weights(n, s, device))
+            if "ensemble" in methods:
+                yield (
+                    f"{family}+",
+                    f"{label}+ (8-pass self-ensemble)",
+                    "skfsrcnn",
+                    name,
+                    scale,
+                    lambda n=name, s=scale: _weights(n, s, device, ensemble=True),
+                )
 
 
 def _microscopy_jobs(scales, device):
@@ -235,7 +255,16 @@ def score(args):
 
 # -- rst tables -------------------------------------------------------------------
 
-_ORDER = ["bicubic", "skimage-rescale", "fsrcnn-small-opencv", "fsrcnn-opencv", "fsrcnn-s", "fsrcnn"]
+_ORDER = [
+    "bicubic",
+    "skimage-rescale",
+    "fsrcnn-small-opencv",
+    "fsrcnn-opencv",
+    "fsrcnn-s",
+    "fsrcnn-s+",
+    "fsrcnn",
+    "fsrcnn+",
+]
 
 
 def _method_order(rows):

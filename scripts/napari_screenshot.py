@@ -6,6 +6,11 @@ would, and writes one PNG: the napari window (dock widget, layer list, and
 the upscaled layer overlaying its input), with a strip below comparing the
 input and the FSRCNN result on the same zoomed region, each shown alone.
 
+``--widget ensemble`` does the same with *Ensemble (8 passes)* and *Add
+uncertainty layer* ticked: the window shows the uncertainty layer over the
+result, and the strip compares the input, the FSRCNN+ result and the
+uncertainty, each alone.
+
 ``--widget train`` opens scikit-image's full-resolution cell image, trains
 FSRCNN-s on it with the *Train FSRCNN* widget for ``--budget`` seconds (into
 a temporary folder), and writes the napari window with the training widget
@@ -14,10 +19,11 @@ model is the one just trained.
 
 Usage::
 
-    python scripts/napari_screenshot.py [--widget upscale|train] [--output PNG]
+    python scripts/napari_screenshot.py [--widget upscale|ensemble|train] [--output PNG]
                                         [--sample cell|tissue|photo] [--scale 2] [--budget 30]
 
-The default output is ``docs/images/napari_plugin.png`` (upscale) or
+The default output is ``docs/images/napari_plugin.png`` (upscale),
+``docs/images/napari_ensemble.png`` (ensemble) or
 ``docs/images/napari_train.png`` (train).
 
 It needs a display. Without one (``DISPLAY`` unset on Linux) it starts a
@@ -105,21 +111,24 @@ def _labelled(image, text):
 
 
 def _upscale_sheet(app, viewer, args):
-    """Run the upscale widget on a sample; the window above an input / result strip."""
+    """Run the upscale widget on a sample; the window above an input / result (/ uncertainty) strip."""
     import numpy as np
     from PIL import Image
 
+    ensemble = args.widget == "ensemble"
     [source] = viewer.open_sample("skfsrcnn", args.sample)
     _, widget = viewer.window.add_plugin_dock_widget("skfsrcnn", "FSRCNN super-resolution")
     widget["image"].value = source
     widget["scale"].value = args.scale
     widget["tile_size"].value = 128  # several tiles, so the progress bar has steps
+    widget["ensemble"].value = widget["uncertainty"].value = ensemble
     widget.run()
     _wait(app, lambda: widget.worker is None, args.timeout)
     name = f"{source.name}_fsrcnn_x{args.scale}"
     if name not in viewer.layers:
         raise RuntimeError(f"the widget added no layer {name!r}; status: {widget['status'].value!r}")
     result = viewer.layers[name]
+    overlays = [viewer.layers[f"{name}_uncertainty"]] if ensemble else []
 
     # Centre on the most structured region (largest local variance), where the result
     # sits exactly over the input, and zoom in so that pixels can be told apart.
@@ -127,37 +136,38 @@ def _upscale_sheet(app, viewer, args):
     rows, cols = source.data.shape[:2]
     centre = _busiest_point(source.data)
     _look_at(app, viewer, camera, centre, (rows, cols), 4.0)
-    viewer.layers.selection.active = result
+    viewer.layers.selection.active = overlays[0] if overlays else result
     _settle(app)
     window = viewer.window.screenshot(canvas_only=False, flash=False)
 
-    # Input alone and result alone, closer: the overlay is exact, the detail differs.
+    # Each layer alone, closer: the overlay is exact, the detail differs.
     _look_at(app, viewer, camera, centre, (rows, cols), 6.0)
-    result.visible = False
-    _settle(app)
-    alone_input = viewer.screenshot(canvas_only=True, flash=False)
-    result.visible, source.visible = True, False
-    _settle(app)
-    alone_result = viewer.screenshot(canvas_only=True, flash=False)
-    source.visible = True
-
-    height = alone_input.shape[0]
-    width = alone_input.shape[1]
-    crop = (slice(height // 5, height - height // 5), slice(width // 10, width - width // 10))
-    strip = [
-        _labelled(np.ascontiguousarray(alone_input[crop]), f"input: {source.name}, {rows} x {cols}"),
-        _labelled(
-            np.ascontiguousarray(alone_result[crop]),
-            f"FSRCNN x{args.scale}: {name}, {rows * args.scale} x {cols * args.scale}",
-        ),
+    method = f"FSRCNN+ (8-pass ensemble) x{args.scale}" if ensemble else f"FSRCNN x{args.scale}"
+    shown = [
+        (source, f"input: {source.name}, {rows} x {cols}"),
+        (result, f"{method}: {rows * args.scale} x {cols * args.scale}"),
     ]
+    if ensemble:
+        shown.append((overlays[0], "uncertainty: std of the 8 passes (magma)"))
+    alone = []
+    for layer, label in shown:
+        for other, _ in shown:
+            other.visible = other is layer
+        _settle(app)
+        alone.append((viewer.screenshot(canvas_only=True, flash=False), label))
+    for layer, _ in shown:
+        layer.visible = True
+
+    height, width = alone[0][0].shape[:2]
+    crop = (slice(height // 5, height - height // 5), slice(width // 10, width - width // 10))
+    strip = [_labelled(np.ascontiguousarray(image[crop]), label) for image, label in alone]
     top = Image.fromarray(window[..., :3])
-    half = top.width // 2
-    strip = [tile.resize((half, round(tile.height * half / tile.width))) for tile in strip]
+    part = top.width // len(strip)
+    strip = [tile.resize((part, round(tile.height * part / tile.width))) for tile in strip]
     sheet = Image.new("RGB", (top.width, top.height + strip[0].height), (38, 41, 48))
     sheet.paste(top, (0, 0))
-    sheet.paste(strip[0], (0, top.height))
-    sheet.paste(strip[1], (half, top.height))
+    for index, tile in enumerate(strip):
+        sheet.paste(tile, (index * part, top.height))
     return sheet
 
 
@@ -190,8 +200,10 @@ def _train_sheet(app, viewer, args, runs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--widget", default="upscale", choices=["upscale", "train"])
-    parser.add_argument("--output", type=Path, help="default: docs/images/napari_plugin.png or napari_train.png")
+    parser.add_argument("--widget", default="upscale", choices=["upscale", "ensemble", "train"])
+    parser.add_argument(
+        "--output", type=Path, help="default: docs/images/napari_plugin.png, napari_ensemble.png or napari_train.png"
+    )
     parser.add_argument(
         "--sample", default="cell", choices=["cell", "tissue", "photo"], help="the upscale screenshot's sample"
     )
@@ -200,7 +212,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the upscaling or training")
     args = parser.parse_args(argv)
     train = args.widget == "train"
-    output = args.output or ROOT / "docs" / "images" / ("napari_train.png" if train else "napari_plugin.png")
+    default = {"upscale": "napari_plugin.png", "ensemble": "napari_ensemble.png", "train": "napari_train.png"}
+    output = args.output or ROOT / "docs" / "images" / default[args.widget]
 
     display = _ensure_display()
     try:

@@ -96,3 +96,30 @@ def test_cli_usage_errors(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "usage: skfsrcnn-eval" in capsys.readouterr().err
+
+
+def test_cli_ensemble_and_back_projection(random_weights, hr_folder, capsys):
+    from skfsrcnn.pretrained import load_model
+
+    path = random_weights("fsrcnn-s", 2)
+    argv = ["--weights", str(path), "--data", str(hr_folder), "--scale", "2", "--device", "cpu"]
+    assert main([*argv, "--ensemble", "--back-projection", "2"]) == 0
+    out = capsys.readouterr().out
+    upscaler = model_upscaler(load_model(path, scale=2), ensemble=True, back_projection=2)
+    expected = evaluate(upscaler, hr_folder, 2)
+    assert _table_rows(out)["astronaut"] == (round(expected[0][1], 2), round(expected[0][2], 4))
+    assert "ensemble back-projection 2" in out.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--bicubic", "--ensemble"], "apply to --weights only"),
+        (["--bicubic", "--back-projection", "x"], "invalid int"),
+    ],
+)
+def test_cli_ensemble_needs_weights(hr_folder, capsys, extra, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*extra, "--data", str(hr_folder), "--scale", "2"])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

@@ -8,7 +8,7 @@ import zarr
 from file_helpers import assert_rounded_equal, expected_file
 from numpy.testing import assert_array_equal
 
-from skfsrcnn import cli
+from skfsrcnn import cli, upscale
 
 
 def _run(*argv):
@@ -293,3 +293,56 @@ def test_resume_refuses_other_settings(tmp_path, w2, random_weights, capsys):
     assert _run("upscale", source, tmp_path / "out.zarr", "--weights", other, "--scale", 2, "--resume") == 2
     assert "cannot be resumed" in capsys.readouterr().err
     assert _run("upscale", source, tmp_path / "out.zarr", "--resume", "--overwrite") == 2
+
+
+# --- self-ensemble, uncertainty, back-projection (issue 55) -------------------------------
+
+
+def test_ensemble_uncertainty_and_back_projection(tmp_path, w2):
+    image = _rgb((30, 26, 3))
+    iio.imwrite(tmp_path / "in.png", image)
+    argv = ["upscale", tmp_path / "in.png", tmp_path / "out.png", "--scale", 2, "--weights", w2, "--ensemble"]
+    assert _run(*argv, "--uncertainty", tmp_path / "u.tif", "--back-projection", 2) == 0
+    expected, uncertainty = upscale(
+        image,
+        2,
+        weights=w2,
+        channel_axis=-1,
+        preserve_range=True,
+        ensemble=True,
+        return_uncertainty=True,
+        back_projection=2,
+    )
+    assert_rounded_equal(iio.imread(tmp_path / "out.png"), np.clip(np.rint(expected), 0, 255).astype(np.uint8))
+    written = tifffile.imread(tmp_path / "u.tif")
+    assert written.dtype == np.float32 and written.shape == (60, 52)
+    np.testing.assert_allclose(written, uncertainty, atol=1e-4)  # grey levels of 255
+
+
+def test_ensemble_on_zarr_equals_in_memory(tmp_path, w2):
+    image = _rgb((40, 36, 3))
+    _zarr_input(tmp_path / "in.zarr", image, (20, 20, 3))
+    assert (
+        _run("upscale", tmp_path / "in.zarr", tmp_path / "out.zarr", "--scale", 2, "--weights", w2, "--ensemble") == 0
+    )
+    expected = upscale(image, 2, weights=w2, channel_axis=-1, preserve_range=True, ensemble=True)
+    assert_rounded_equal(
+        zarr.open_array(str(tmp_path / "out.zarr"))[:], np.clip(np.rint(expected), 0, 255).astype(np.uint8)
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--uncertainty", "u.tif"], "--uncertainty needs --ensemble"),
+        (["--ensemble", "--uncertainty", "u.png"], "must end in .tif"),
+        (["--ensemble", "--uncertainty", "out.png"], "is INPUT or OUTPUT"),
+        (["--back-projection", "-1"], "`back_projection`=-1"),
+    ],
+)
+def test_ensemble_options_refused_before_any_work(tmp_path, w2, capsys, monkeypatch, extra, message):
+    monkeypatch.chdir(tmp_path)
+    iio.imwrite("in.png", _rgb())
+    assert _run("upscale", "in.png", "out.png", "--scale", 2, "--weights", w2, *extra) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]

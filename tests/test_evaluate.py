@@ -90,3 +90,18 @@ def test_model_upscaler(random_weights, scale):
     with torch.no_grad():
         expected = network(torch.from_numpy(lr).float()[None, None])[0, 0].numpy()
     np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+def test_model_upscaler_ensemble_and_back_projection(random_weights):
+    from skfsrcnn import upscale
+    from skfsrcnn.pretrained import load_model
+
+    path = random_weights("fsrcnn-s", 3, input_range=(0.0, 1.0))
+    lr = np.random.default_rng(1).random((12, 10)).astype(np.float32)
+    network = load_model(path, scale=3)
+    ensemble = model_upscaler(network, ensemble=True, back_projection=2)(lr)
+    # The literature's pipeline feeds the luma as it is: upscale does the same for floats in [0, 1]
+    # with weights trained on [0, 1], unclipped.
+    expected = upscale(lr, 3, weights=path, ensemble=True, back_projection=2, clip=False, tile_size=None)
+    np.testing.assert_allclose(ensemble, expected, atol=1e-5)
+    assert np.abs(ensemble - model_upscaler(network)(lr)).max() > 1e-3

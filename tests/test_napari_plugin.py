@@ -108,6 +108,7 @@ def test_run_fsrcnn_grey_uint16_keeps_layer_attributes():
         "scale": 3,
         "model": "fsrcnn-s",
         "lazy": False,
+        "ensemble": False,
         "current_slice": None,
     }
     assert kwargs["contrast_limits"] == (100.0, 4000.0)
@@ -171,6 +172,7 @@ def test_run_fsrcnn_steps_reports_progress_and_is_lazy():
         ([np.zeros((20, 20))], {"lazy": True}, ValueError, "Multiscale"),
         (np.zeros((3, 20, 20)), {"lazy": True, "current_slice": (1,)}, ValueError, "exclude each other"),
         (np.zeros((20, 20)), {"scale": 5}, ValueError, "scale"),
+        (np.zeros((20, 20)), {"uncertainty": True}, ValueError, "`uncertainty`=True needs `ensemble`=True"),
     ],
 )
 def test_run_fsrcnn_errors(data, options, error, match):
@@ -262,3 +264,33 @@ def test_the_plugin_uses_only_public_skfsrcnn():
     sources = {path.name: path.read_text() for path in Path(napari_fsrcnn.__file__).parent.glob("*.py")}
     private = {name: re.findall(r"(?:from|import) skfsrcnn(?:\.\w+)*\._\w+", text) for name, text in sources.items()}
     assert not any(private.values()), private
+
+
+# ---------------------------------------------------------------- ensemble and uncertainty (issue 55)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_run_fsrcnn_uncertainty_layer_overlays_the_result(lazy):
+    from skfsrcnn import upscale
+
+    data = np.random.default_rng(4).integers(0, 256, (2, 18, 22, 3)).astype(np.uint8)
+    layer_kwargs = {"name": "photos", "rgb": True, "scale": (3.0, 1.0, 2.0), "translate": (0.0, 5.0, 1.0)}
+    layers = run_fsrcnn(data, 2, ensemble=True, uncertainty=True, lazy=lazy, layer_kwargs=layer_kwargs, **FAST)
+    (out, kwargs, _), (spread, spread_kwargs, kind) = layers
+    expected, expected_spread = upscale(
+        data, 2, model="fsrcnn-s", channel_axis=-1, preserve_range=True, ensemble=True, return_uncertainty=True
+    )
+    if lazy:  # each plane scaled by its own extrema
+        expected, expected_spread = upscale(
+            data[1], 2, model="fsrcnn-s", channel_axis=-1, preserve_range=True, ensemble=True, return_uncertainty=True
+        )
+        out, spread = np.asarray(out[1]), np.asarray(spread[1])
+    assert kind == "image" and spread.shape == out.shape[:-1] and spread.dtype == np.float32
+    assert_allclose(spread, expected_spread, atol=1e-3)
+    assert np.abs(out.astype(float) - expected).max() <= 0.5 + 1e-3  # rounded to uint8
+    assert spread_kwargs["name"] == "photos_fsrcnn_x2_uncertainty" and spread_kwargs["rgb"] is False
+    assert spread_kwargs["scale"] == kwargs["scale"] and spread_kwargs["translate"] == kwargs["translate"]
+    assert spread_kwargs["colormap"] == "magma" and spread_kwargs["blending"] == "additive"
+    assert kwargs["metadata"]["skfsrcnn"]["ensemble"] is True
+    if not lazy:
+        assert spread_kwargs["contrast_limits"] == (0.0, pytest.approx(float(np.percentile(spread, 99.5))))

@@ -348,3 +348,24 @@ def test_open_sample(make_napari_viewer, key):
     viewer.open_sample("skfsrcnn", key)
     [layer] = viewer.layers
     assert layer.rgb is (key != "cell")
+
+
+def test_ensemble_adds_an_uncertainty_layer_over_the_result(viewer_and_widget, qtbot, notifications):
+    viewer, widget = viewer_and_widget
+    assert not widget._uncertainty.enabled  # only with the ensemble
+    widget._ensemble.value = True
+    assert widget._uncertainty.enabled
+    widget._uncertainty.value = True
+    data = np.random.default_rng(5).integers(0, 256, (30, 26)).astype(np.uint8)
+    layer = viewer.add_image(data, name="grey", scale=(0.5, 0.25), translate=(1.0, 2.0))
+    _run(qtbot, widget, layer, scale=2)
+
+    assert not _errors(notifications)
+    out, spread = viewer.layers["grey_fsrcnn_x2"], viewer.layers["grey_fsrcnn_x2_uncertainty"]
+    assert spread.data.shape == out.data.shape == (60, 52)
+    _assert_overlays(spread, layer)
+    assert_allclose(spread.scale, out.scale)
+    assert spread.colormap.name == "magma"
+    assert widget._progress.max == 8 and "uncertainty" in widget._status.value
+    widget._ensemble.value = False
+    assert not widget._uncertainty.enabled and not widget._uncertainty.value

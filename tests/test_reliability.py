@@ -28,7 +28,7 @@ import pytest
 import tifffile
 import yaml
 
-from skfsrcnn import upscale
+from skfsrcnn import consistency_residual, upscale
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = REPO / "docs" / "results" / "reliability.rst"
@@ -1156,6 +1156,110 @@ CASES = [
         "a 16-bit RGB PNG among the training images (imageio read it cut to 8 bits)",
         lambda env: env.train(None, train_folders=[str(_folder_of(env, "deep.png", _uint16_rgb()))]),
         Raises(CommandFailed, r"'.*deep\.png': training images must be 8-bit, got uint16"),
+    ),
+    # ---- issue 55: self-ensemble, uncertainty, back-projection
+    Case(
+        "api-ensemble-string",
+        UPSCALE,
+        "``ensemble='yes'`` (a string, not a flag)",
+        lambda env: env.upscale(_uint8((12, 10)), ensemble="yes"),
+        Raises(TypeError, r"`ensemble` must be True or False, got 'yes'"),
+    ),
+    Case(
+        "api-uncertainty-without-ensemble",
+        UPSCALE,
+        "``return_uncertainty=True`` without ``ensemble``",
+        lambda env: env.upscale(_uint8((12, 10)), return_uncertainty=True),
+        Raises(ValueError, r"`return_uncertainty`=True needs `ensemble`=True: .*pass ensemble=True as well"),
+    ),
+    Case(
+        "api-back-projection-float",
+        UPSCALE,
+        "``back_projection=2.5``",
+        lambda env: env.upscale(_uint8((12, 10)), back_projection=2.5),
+        Raises(TypeError, r"`back_projection` must be an int \(iterations, e\.g\. 5; 0 for none\), got 2\.5"),
+    ),
+    Case(
+        "api-back-projection-negative",
+        UPSCALE,
+        "``back_projection=-1``",
+        lambda env: env.upscale(_uint8((12, 10)), back_projection=-1),
+        Raises(ValueError, r"`back_projection`=-1 iterations is out of range; use 0 \(none\) to 50"),
+    ),
+    Case(
+        "api-ensemble-tiled",
+        UPSCALE,
+        "``ensemble=True, return_uncertainty=True`` on an odd-sized RGB image in 16-pixel tiles",
+        lambda env: np.concatenate(
+            [
+                out.reshape(-1)
+                for out in env.upscale(
+                    _unit((37, 29, 3)), channel_axis=-1, ensemble=True, return_uncertainty=True, tile_size=16
+                )
+            ]
+        ),
+        Equals(
+            "the untiled ensemble and uncertainty",
+            lambda env: np.concatenate(
+                [
+                    out.reshape(-1)
+                    for out in env.upscale(
+                        _unit((37, 29, 3)), channel_axis=-1, ensemble=True, return_uncertainty=True, tile_size=None
+                    )
+                ]
+            ),
+            atol=1e-5,
+        ),
+    ),
+    Case(
+        "api-consistency-shape",
+        UPSCALE,
+        "``consistency_residual`` of an output upscaled by 2 checked with ``scale=3``",
+        lambda env: consistency_residual(_uint8((12, 10)), env.upscale(_uint8((12, 10))), 3),
+        Raises(ValueError, r"`upscaled` has shape \(24, 20\), but `image` of shape \(12, 10\) upscaled by 3"),
+    ),
+    Case(
+        "cli-uncertainty-without-ensemble",
+        CLI,
+        "``--uncertainty u.tif`` without ``--ensemble``",
+        lambda env: env.skfsrcnn(
+            env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png", "--uncertainty", "u.tif"
+        ),
+        Raises(CommandFailed, r"--uncertainty needs --ensemble"),
+    ),
+    Case(
+        "cli-uncertainty-png",
+        CLI,
+        "``--ensemble --uncertainty u.png`` (float values in a PNG)",
+        lambda env: env.skfsrcnn(
+            env.file("in.png", _uint8((12, 10))), env.tmp_path / "out.png", "--ensemble", "--uncertainty", "u.png"
+        ),
+        Raises(CommandFailed, r"--uncertainty 'u\.png' must end in \.tif or \.tiff"),
+    ),
+    Case(
+        "cli-uncertainty-zarr",
+        CLI,
+        "``--ensemble --uncertainty u.tif`` with a zarr OUTPUT",
+        lambda env: env.skfsrcnn(
+            env.file("in.tif", _uint8((12, 10))), env.tmp_path / "out.zarr", "--ensemble", "--uncertainty", "u.tif"
+        ),
+        Raises(CommandFailed, r"--uncertainty works with image files only"),
+    ),
+    Case(
+        "eval-ensemble-bicubic",
+        EVAL,
+        "``--bicubic --ensemble``",
+        lambda env: env.evaluate("--bicubic", "--ensemble", "--data", env.good_folder(), "--scale", 2),
+        Raises(CommandFailed, r"--ensemble and --back-projection apply to --weights only"),
+    ),
+    Case(
+        "eval-back-projection-99",
+        EVAL,
+        "``--back-projection 99``",
+        lambda env: env.evaluate(
+            "--weights", env.weights, "--back-projection", 99, "--data", env.good_folder(), "--scale", 2
+        ),
+        Raises(CommandFailed, r"`back_projection`=99 iterations is out of range; use 0 \(none\) to 50"),
     ),
 ]
 

@@ -19,6 +19,9 @@ MIN_FLUO_GAIN_OVER_SPLINE_DB = 1.0
 #: The photo weights on fluorescence, through ``upscale`` (intensity range mapped): a guard below the
 #: measured +0.99 / +1.23 / +1.46 dB over splines at x2 / x3 / x4 (issue 52 asked for +1.0).
 MIN_PHOTO_GAIN_OVER_SPLINE_DB = 0.95
+#: Issue 55's bar: the 8-pass self-ensemble gains this much PSNR-Y over the single pass, on Set5 and Set14.
+MIN_ENSEMBLE_GAIN_DB = 0.07
+PHOTO_WEIGHTS = sorted(name for name, entry in REGISTRY.items() if "ensemble_scores" in entry)
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +107,25 @@ def test_fluorescence_weights_beat_the_photo_weights_on_fluorescence(architectur
     photo = _mean_psnr(library_upscaler(f"{architecture}-x{scale}", scale), fluo_val[scale], scale)
     fluo = _mean_psnr(library_upscaler(f"{architecture}-fluo-x{scale}", scale), fluo_val[scale], scale)
     assert fluo > photo, f"{architecture} x{scale}: fluorescence {fluo:.2f} dB, photo {photo:.2f} dB"
+
+
+def test_every_photo_model_records_its_ensemble_scores():
+    photo = sorted(name for name in REGISTRY if "-fluo-" not in name)
+    assert PHOTO_WEIGHTS == photo and len(photo) == 6
+
+
+@pytest.mark.parametrize("name", PHOTO_WEIGHTS)
+@pytest.mark.parametrize("benchmark", ["Set5", "Set14"])
+def test_ensemble_gains_over_the_single_pass(name, benchmark):
+    entry = REGISTRY[name]
+    gain = entry["ensemble_scores"][benchmark][0] - entry["scores"][benchmark][0]
+    assert round(gain, 2) >= MIN_ENSEMBLE_GAIN_DB, f"{name} on {benchmark}: ensemble +{gain:.2f} dB"
+
+
+@pytest.mark.parametrize("name", PHOTO_WEIGHTS)
+def test_ensemble_keeps_its_registry_score(name, set5):
+    entry = REGISTRY[name]
+    network = FastFSRCNN(load_model(name)).eval()
+    psnr = _mean_psnr(model_upscaler(network, ensemble=True), set5[entry["scale"]], entry["scale"])
+    recorded = entry["ensemble_scores"]["Set5"][0]
+    assert psnr >= recorded - 0.01, f"{name}: ensemble {psnr:.3f} dB on Set5, registry says {recorded}"

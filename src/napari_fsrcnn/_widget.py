@@ -2,7 +2,7 @@
 
 The work is :func:`napari_fsrcnn.run_fsrcnn_steps` (which calls
 :func:`skfsrcnn.upscale_steps`) driven by a napari ``thread_worker``: every
-tile yields ``(done, total)``, which moves the progress bars and is where a
+network pass yields ``(done, total)``, which moves the progress bars and is where a
 Cancel takes effect. Errors and warnings raised in the worker reach the user
 as napari notifications (relayed by napari's worker, or here where that relay
 is inactive); nothing is caught and hidden.
@@ -201,13 +201,16 @@ class FSRCNNWidget(Container):
     -----
     The controls can be reached by name for scripting, e.g. ``widget["scale"].value = 3``:
     ``image``, ``scale``, ``model``, ``weights``, ``tile_size``, ``device``,
-    ``current_slice``, ``lazy``, ``run_button``, ``cancel_button``, ``progress``, ``status``.
+    ``current_slice``, ``lazy``, ``ensemble``, ``uncertainty``, ``run_button``,
+    ``cancel_button``, ``progress``, ``status``.
     Weights trained in this session by the *Train FSRCNN* widget join the
     ``model`` choices as ``Trained: <name>``, whose value is the weights
     file; choosing one sets ``scale`` to the scale it was trained for.
     ``lazy`` (*Compute as you browse*) is offered for stacks (layers with
     leading axes) that are not multiscale, and is ticked by default when
     the layer's data are a dask array.
+    ``uncertainty`` (*Add uncertainty layer*) is enabled while ``ensemble``
+    (*Ensemble (8 passes)*) is ticked.
     :meth:`run` and :meth:`cancel` do what the buttons do; :attr:`worker`
     is the running thread worker (None when idle).
 
@@ -255,6 +258,21 @@ class FSRCNNWidget(Container):
             tooltip="Add the result at once as a lazy dask array: napari upscales a plane when it shows it "
             "(no progress bar or Cancel for that). Off: upscale everything now.",
         )
+        self._ensemble = CheckBox(
+            name="ensemble",
+            text="Ensemble (8 passes)",
+            value=False,
+            tooltip="Average the network over the 8 flips and rotations of the image: "
+            "a little sharper (about +0.1 dB), 8 times slower.",
+        )
+        self._uncertainty = CheckBox(
+            name="uncertainty",
+            text="Add uncertainty layer",
+            value=False,
+            enabled=False,
+            tooltip="Also add the per-pixel standard deviation of the 8 passes: bright where the "
+            "network's answer depends on the image's orientation, i.e. where it guesses.",
+        )
         self._run_button = PushButton(name="run_button", text="Run")
         self._cancel_button = PushButton(name="cancel_button", text="Cancel", enabled=False)
         self._progress = ProgressBar(name="progress", label="Progress", min=0, max=1, value=0)
@@ -270,6 +288,8 @@ class FSRCNNWidget(Container):
                 self._device,
                 self._current_slice,
                 self._lazy,
+                self._ensemble,
+                self._uncertainty,
                 self._run_button,
                 self._cancel_button,
                 self._progress,
@@ -279,6 +299,7 @@ class FSRCNNWidget(Container):
         self._model.changed.connect(self._on_model_changed)
         self._image.changed.connect(self._on_image_changed)
         self._lazy.changed.connect(self._on_lazy_changed)
+        self._ensemble.changed.connect(self._on_ensemble_changed)
         self._run_button.clicked.connect(self.run)
         self._cancel_button.clicked.connect(self.cancel)
         self._on_image_changed(self._image.value)
@@ -319,6 +340,11 @@ class FSRCNNWidget(Container):
         layer = self._image.value
         self._current_slice.enabled = layer is not None and layer.ndim > 2 and not lazy
 
+    def _on_ensemble_changed(self, ensemble):
+        self._uncertainty.enabled = ensemble
+        if not ensemble:
+            self._uncertainty.value = False
+
     def _options(self):
         weights = None
         model = self._model.value
@@ -335,6 +361,8 @@ class FSRCNNWidget(Container):
             "weights": weights,
             "tile_size": self._tile_size.value,
             "device": None if self._device.value == "auto" else self._device.value,
+            "ensemble": self._ensemble.value,
+            "uncertainty": self._ensemble.value and self._uncertainty.value,
         }
 
     def _current_index(self, layer):
@@ -400,7 +428,7 @@ class FSRCNNWidget(Container):
         )
 
     def cancel(self):
-        """Stop at the next tile and add nothing (the Cancel button).
+        """Stop at the next network pass and add nothing (the Cancel button).
 
         Examples
         --------
@@ -417,7 +445,7 @@ class FSRCNNWidget(Container):
         if self._progress.max != total:
             self._progress.max = total
         self._progress.value = done
-        self._status.value = f"Tile {done} of {total}"
+        self._status.value = f"Pass {done} of {total}"
         pbar = self._pbar
         if pbar is None:
             return
@@ -441,14 +469,16 @@ class FSRCNNWidget(Container):
     def _on_returned(self, layer_data):
         from napari.layers import Layer
 
-        data, kwargs, kind = layer_data
-        # Created hidden, napari slices the layer once, where the viewer is: a visible new layer
-        # would first be sliced at its own origin, which for lazy data computes a plane for nothing.
-        layer = Layer.create(data, {**kwargs, "visible": False}, kind)
-        self._viewer.add_layer(layer)
-        layer.visible = True
+        layers = [layer_data] if isinstance(layer_data, tuple) else layer_data  # a list with the uncertainty
+        for data, kwargs, kind in layers:
+            # Created hidden, napari slices the layer once, where the viewer is: a visible new layer
+            # would first be sliced at its own origin, which for lazy data computes a plane for nothing.
+            layer = Layer.create(data, {**kwargs, "visible": False}, kind)
+            self._viewer.add_layer(layer)
+            layer.visible = True
+        names = " and ".join(kwargs["name"] for _, kwargs, _ in layers)
         lazy = kwargs["metadata"]["skfsrcnn"]["lazy"]
-        self._status.value = f"Added {kwargs['name']}" + (" (computed as you browse)" if lazy else "")
+        self._status.value = f"Added {names}" + (" (computed as you browse)" if lazy else "")
 
     def _on_errored(self, error):
         # The worker itself shows the error as a notification; keep the panel in step.

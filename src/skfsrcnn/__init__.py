@@ -6,6 +6,8 @@ upscale
     Super-resolve a grey, RGB(A), multichannel or nD image (numpy or dask).
 upscale_steps
     The same as a generator that reports progress after every tile.
+consistency_residual
+    How far the upscaled image, downscaled back, is from the input.
 run_to_end
     Drive a progress generator (``upscale_steps``, ``train.fit_steps``) to its result.
 

@@ -128,6 +128,10 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
         "weights": None if options.weights is None else str(Path(options.weights).resolve()),
         "channel_axis": options.channel_axis,
     }
+    # Recorded only when used, so that outputs started before these options existed still resume.
+    settings.update(
+        {name: getattr(options, name) for name in ("ensemble", "back_projection") if getattr(options, name)}
+    )
     output = Path(output)
     if resume and output.exists():
         try:

@@ -13,12 +13,14 @@ worker process loads it once and keeps it (``pretrained.load_model`` caches
 per process).
 """
 
+from operator import itemgetter
+
 import numpy as np
 
 from . import _validate
 from ._options import UpscaleOptions
 from ._progress import run_to_end
-from ._upscale import output_dtype, steps
+from ._upscale import colour_mode, output_dtype, steps
 
 
 def is_dask(image):
@@ -38,16 +40,24 @@ def _network_halo(options, scale):
     return load_model(options.weights_name(scale), scale=scale, device="cpu").halo
 
 
-def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, block_id=None):
-    """Upscale one overlapped block and crop the halo from its interior sides."""
+def _upscale_block(block, *extrema, scale, halo, spatial, nblocks, options, luma_only=False, block_id=None):
+    """Upscale one overlapped block and crop the halo from its interior sides.
+
+    With ``options.return_uncertainty`` the result is the pair (image,
+    uncertainty); if ``luma_only``, the uncertainty's channel axis has length 1.
+    """
     value_range = (extrema[0].item(), extrema[1].item()) if extrema else None
-    out = run_to_end(steps(block, scale, options, value_range=value_range))
+    result = run_to_end(steps(block, scale, options, value_range=value_range))
+    out = result[0] if options.return_uncertainty else result
     crop = [slice(None)] * out.ndim
     for axis in spatial:
         left = halo * scale if block_id[axis] > 0 else 0
         right = halo * scale if block_id[axis] < nblocks[axis] - 1 else 0
         crop[axis] = slice(left, out.shape[axis] - right)
-    return out[tuple(crop)]
+    if not options.return_uncertainty:
+        return out[tuple(crop)]
+    uncertainty = np.expand_dims(result[1], options.channel_axis) if luma_only else result[1]
+    return out[tuple(crop)], uncertainty[tuple(crop)]
 
 
 def upscale_dask(image, scale, *, value_range=None, **options):
@@ -105,7 +115,7 @@ def upscale_lazy(image, scale, options, *, value_range=None):
     _validate.image_dtype(image.dtype)
     options, scale = options.validate(image.shape, scale)
     options = options.portable()  # workers may run elsewhere: an absolute path, or a registry name
-    halo = _network_halo(options, scale)
+    halo = options.halo(_network_halo(options, scale))
     channel = options.channel_axis
 
     spatial = spatial_axes(image.ndim, channel)
@@ -137,6 +147,7 @@ def upscale_lazy(image, scale, options, *, value_range=None):
     # No overlap along an axis held in one chunk (which may be shorter than the halo).
     depth = {axis: halo if len(work.chunks[axis]) > 1 else 0 for axis in spatial}
     extended = overlap(work, depth=depth, boundary="none")
+    luma_only = channel is not None and colour_mode(image.shape[channel], options.rgb) == "rgb"
     result = da.map_blocks(
         _upscale_block,
         extended,
@@ -146,11 +157,38 @@ def upscale_lazy(image, scale, options, *, value_range=None):
         spatial=spatial,
         nblocks=work.numblocks,
         options=options,
+        luma_only=luma_only,
         chunks=out_chunks,
         dtype=out_dtype,
         meta=np.empty((0,) * image.ndim, out_dtype),
         token="fsrcnn-upscale",
     )
+    if options.return_uncertainty:
+        return _split_pairs(result, wanted, channel if luma_only else None)
     if result.chunks != wanted:
         result = result.rechunk(wanted)
     return result
+
+
+def _split_pairs(pairs, wanted, dropped_axis):
+    """The image and the uncertainty from blocks of (image, uncertainty) pairs, chunked as ``wanted``.
+
+    ``pairs`` is declared with the image's chunks, but its blocks hold
+    pairs; only these two arrays read them, so each block is computed once
+    when both are computed together (``dask.compute(image, uncertainty)``).
+    """
+    import dask.array as da
+
+    meta = np.empty((0,) * pairs.ndim, pairs.dtype)
+    image = da.map_blocks(itemgetter(0), pairs, chunks=pairs.chunks, dtype=pairs.dtype, meta=meta)
+    chunks = tuple(((1,) if axis == dropped_axis else c) for axis, c in enumerate(pairs.chunks))
+    uncertainty = da.map_blocks(itemgetter(1), pairs, chunks=chunks, dtype=pairs.dtype, meta=meta)
+    uncertainty_wanted = wanted
+    if dropped_axis is not None:  # the luma's spread: one value for all the channels
+        uncertainty = uncertainty[(slice(None),) * dropped_axis + (0,)]
+        uncertainty_wanted = tuple(c for axis, c in enumerate(wanted) if axis != dropped_axis)
+    if image.chunks != wanted:
+        image = image.rechunk(wanted)
+    if uncertainty.chunks != uncertainty_wanted:
+        uncertainty = uncertainty.rechunk(uncertainty_wanted)
+    return image, uncertainty

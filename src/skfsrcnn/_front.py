@@ -25,6 +25,9 @@ def upscale(
     device=None,
     rgb=None,
     value_range=None,
+    ensemble=False,
+    return_uncertainty=False,
+    back_projection=0,
 ):
     """Super-resolve an image with FSRCNN.
 
@@ -95,8 +98,30 @@ def upscale(
     The luma of RGB images already lies in that range and reaches the
     network as it is.
 
+    The self-ensemble runs inside the tiling: every tile, with its halo
+    (the same on all sides), is flipped and rotated, so the result equals
+    the untiled ensemble for any ``tile_size`` and any dask chunking.
+
+    The uncertainty is a return value, not a separate function, as
+    scikit-image's ``return_*`` options (``label(..., return_num=True)``,
+    ``hog(..., visualize=True)``): it comes out of the same 8 passes that
+    make the image, so asking for both costs nothing more. It measures
+    where the network's answer depends on the orientation of the input,
+    a sign that it guesses; it is no calibrated error bar.
+
+    Back-projection repeats ``output += bicubic_up(input -
+    bicubic_down(output))`` (Irani & Peleg) after the network, tile by
+    tile with a halo of 4 pixels per iteration, so tiling does not change
+    the result either. Each iteration shrinks the consistency residual
+    (:func:`consistency_residual`) where the bicubic kernel passes the
+    signal; its effect on PSNR is measured in the user guide. For RGB it
+    acts on the luma, and clipping afterwards (``clip``) may undo a little.
+
     .. versionchanged:: 0.2
        Non-RGB images are mapped into the weights' ``input_range``.
+
+    .. versionadded:: 0.2
+       ``ensemble``, ``return_uncertainty`` and ``back_projection``.
 
     Examples
     --------
@@ -108,6 +133,9 @@ def upscale(
     (256, 256)
     >>> upscale(data.astronaut()[::8, ::8], 3, channel_axis=-1).shape
     (192, 192, 3)
+    >>> big, uncertainty = upscale(image, 2, ensemble=True, return_uncertainty=True)
+    >>> uncertainty.shape, bool(uncertainty.max() < 0.5)
+    ((256, 256), True)
     """
     options = UpscaleOptions(
         channel_axis=channel_axis,
@@ -118,6 +146,9 @@ def upscale(
         tile_size=tile_size,
         device=device,
         rgb=rgb,
+        ensemble=ensemble,
+        return_uncertainty=return_uncertainty,
+        back_projection=back_projection,
     )
     if is_dask(image):
         return upscale_lazy(image, scale, options, value_range=value_range)

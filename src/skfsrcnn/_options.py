@@ -42,6 +42,9 @@ class UpscaleOptions:
     tile_size: object = DEFAULT_TILE_SIZE
     device: object = None
     rgb: object = None
+    ensemble: bool = False
+    return_uncertainty: bool = False
+    back_projection: int = 0
 
     @classmethod
     def names(cls):
@@ -96,8 +99,26 @@ class UpscaleOptions:
         if self.weights is None:
             _validate.model_name(self.model)
         tile_size = _validate.tile_size(self.tile_size)
-        _validate.flags(preserve_range=self.preserve_range, clip=self.clip, rgb=self.rgb)
-        return self.replace(channel_axis=channel, tile_size=tile_size), scale
+        _validate.flags(
+            preserve_range=self.preserve_range,
+            clip=self.clip,
+            rgb=self.rgb,
+            ensemble=self.ensemble,
+            return_uncertainty=self.return_uncertainty,
+        )
+        if self.return_uncertainty and not self.ensemble:
+            raise ValueError(
+                "`return_uncertainty`=True needs `ensemble`=True: the uncertainty is the spread of the "
+                "8 ensemble members; pass ensemble=True as well."
+            )
+        back_projection = _validate.back_projection(self.back_projection)
+        return self.replace(channel_axis=channel, tile_size=tile_size, back_projection=back_projection), scale
+
+    def halo(self, network_halo):
+        """LR pixels of context every tile needs: the network's, plus back-projection's."""
+        from ._backproject import halo
+
+        return network_halo + halo(self.back_projection)
 
     def weights_name(self, scale):
         """The weights to load: ``weights`` as a string, else the registry name ``<model>-x<scale>``."""

@@ -40,3 +40,29 @@ def run_to_end(steps, on_step=None):
             return stop.value
         if on_step is not None:
             on_step(step)
+
+
+def extend_progress(steps, before, after):
+    """Re-yield the ``(done, total)`` of ``steps`` within a longer run; return its value.
+
+    ``before`` steps of the run come first and ``after`` follow, so
+    ``(done, total)`` becomes ``(before + done, before + total + after)``.
+
+    Examples
+    --------
+    >>> from skfsrcnn._progress import extend_progress
+    >>> def two():
+    ...     yield 1, 2
+    ...     yield 2, 2
+    ...     return "done"
+    >>> run_to_end(extend_progress(two(), 3, 1), on_step=print)
+    (4, 6)
+    (5, 6)
+    'done'
+    """
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        yield before + done, before + total + after

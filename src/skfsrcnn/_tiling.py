@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._ensemble import Members, transformed, transforms
+
 
 @dataclass(frozen=True)
 class Tile:
@@ -74,6 +76,12 @@ def _batches(planes, tiles, max_pixels):
             yield tile, slice(start, min(start + per_tile, planes))
 
 
+def count_passes(shape, tile_size, halo, ensemble=False, max_pixels=1 << 20):
+    """Network passes (progress steps) of :func:`upscale_planes` on planes of ``shape`` (N, M, P)."""
+    tiles = plan_tiles(shape[1:], tile_size, halo)
+    return len(list(_batches(shape[0], tiles, max_pixels))) * len(transforms(ensemble))
+
+
 #: Smallest tile core, in LR pixels, that retries after running out of GPU memory go down to.
 MIN_RETRY_TILE = 16
 
@@ -122,22 +130,30 @@ def _call(network, batch, tile, limit):
     return None
 
 
-def _paste(network, planes, which, tile, scale, halo, out, limit):
-    """Upscale one tile's core into ``out``, in smaller tiles if it does not fit the GPU."""
+def _paste(network, planes, which, tile, scale, halo, store, limit):
+    """Upscale one tile's core and ``store(region, values)`` it, in smaller tiles if it does not fit the GPU."""
     if _core_side(tile) <= limit.side:
         result = _call(network, planes[(which,) + tile.window], tile, limit)
         if result is not None:
-            out[(which,) + tile.destination(scale)] = result[(slice(None),) + tile.output_crop(scale)]
+            store((which,) + tile.destination(scale), result[(slice(None),) + tile.output_crop(scale)])
             return
     shape = planes.shape[1:]
     for row_core, row_window in _spans(shape[0], limit.side, halo, tile.core[0]):
         for col_core, col_window in _spans(shape[1], limit.side, halo, tile.core[1]):
             sub = Tile(window=(row_window, col_window), core=(row_core, col_core))
-            _paste(network, planes, which, sub, scale, halo, out, limit)
+            _paste(network, planes, which, sub, scale, halo, store, limit)
 
 
-def upscale_planes(planes, scale, network, tile_size, halo, out=None, max_pixels=1 << 20):
+def upscale_planes(
+    planes, scale, network, tile_size, halo, out=None, max_pixels=1 << 20, *, ensemble=False, spread=None
+):
     """Upscale a stack of LR planes tile by tile; a generator reporting progress.
+
+    With ``ensemble``, every tile, halo included, is run through the 8
+    flips and rotations (:mod:`skfsrcnn._ensemble`), each output turned
+    back and the 8 averaged. The halo is the same on every side, so a
+    transformed tile is the same window of the transformed image and the
+    result equals the untiled ensemble.
 
     Parameters
     ----------
@@ -155,11 +171,16 @@ def upscale_planes(planes, scale, network, tile_size, halo, out=None, max_pixels
         Where to write; allocated as float32 if not given.
     max_pixels : int
         LR pixels per network call (several planes of one tile are batched).
+    ensemble : bool
+        Average the network's outputs over the 8 dihedral transforms.
+    spread : (N, M * scale, P * scale) ndarray, optional
+        With ``ensemble``, receives the members' sum of squared deviations
+        from their mean (8 times their variance).
 
     Yields
     ------
     done, total : int
-        Units of work finished so far and in all.
+        Network passes finished so far and in all (8 per tile with ``ensemble``).
 
     Returns
     -------
@@ -178,14 +199,24 @@ def upscale_planes(planes, scale, network, tile_size, halo, out=None, max_pixels
     tiles = plan_tiles((rows, cols), tile_size, halo)
     units = list(_batches(n, tiles, max_pixels))
     limit = _TileLimit(tile_size)
-    if out is None and len(units) == 1:  # one network call: its result is the output
+    passes = transforms(ensemble)
+    if out is None and len(units) == 1 and len(passes) == 1:  # one network call: its result is the output
         whole = _call(network, planes, tiles[0], limit)
         if whole is not None:
             yield 1, 1
             return whole
     if out is None:
         out = np.empty((n, rows * scale, cols * scale), np.float32)
-    for done, (tile, which) in enumerate(units, start=1):
-        _paste(network, planes, which, tile, scale, halo, out, limit)
-        yield done, len(units)
+    members = Members(out, spread)
+    total = len(units) * len(passes)
+    done = 0
+    for tile, which in units:
+        for member, transform in enumerate(passes):
+
+            def store(region, values, member=member):
+                members.add(region, values, member)
+
+            _paste(transformed(network, transform), planes, which, tile, scale, halo, store, limit)
+            done += 1
+            yield done, total
     return out

@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
-from . import _memory, _validate
+from . import _backproject, _memory, _validate
 from ._colour import merge_luma, rgb_to_y
+from ._ensemble import DIHEDRAL
 from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
-from ._tiling import upscale_planes
+from ._progress import extend_progress
+from ._tiling import count_passes, upscale_planes
 
 
 def _network(weights, model, scale, device):
@@ -45,20 +47,24 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
     """
     import torch
 
-    (low, high), (start, stop) = source, target
-
     def run(batch):
-        batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
-            batch = (batch - np.float32(low)) * np.float32((stop - start) / (high - low)) + np.float32(start)
-        elif not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
-            batch = batch.copy()
-        x = torch.from_numpy(batch)[:, None].to(device)
+        x = torch.from_numpy(_to_network_units(batch, source, target))[:, None].to(device)
         with torch.inference_mode():
             y = network(x)
         return y[:, 0].float().cpu().numpy()
 
     return run
+
+
+def _to_network_units(batch, source, target):
+    """``batch`` mapped from ``source`` to ``target`` intensities, as writeable contiguous float32."""
+    (low, high), (start, stop) = source, target
+    batch = np.ascontiguousarray(batch, dtype=np.float32)
+    if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
+        return (batch - np.float32(low)) * np.float32((stop - start) / (high - low)) + np.float32(start)
+    if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
+        batch = batch.copy()
+    return batch
 
 
 def intensity_range(image):
@@ -97,7 +103,7 @@ def output_dtype(dtype):
     return np.dtype(np.float64 if dtype.kind == "f" and dtype.itemsize == 8 else np.float32)
 
 
-def _output_units(image, preserve_range):
+def output_units(image, preserve_range):
     """Divisor turning original units into the skimage float convention."""
     if preserve_range or image.dtype.kind == "f":
         return 1.0
@@ -117,7 +123,7 @@ def _to_output_units(out, gain, offset, bounds):
         tensor.clamp_(*bounds)
 
 
-def _colour_mode(channels, rgb):
+def colour_mode(channels, rgb):
     if channels is None:
         return "grey"
     if rgb is None:
@@ -145,8 +151,11 @@ def upscale_steps(
     device=None,
     rgb=None,
     value_range=None,
+    ensemble=False,
+    return_uncertainty=False,
+    back_projection=0,
 ):
-    """Generator form of :func:`upscale`: yields ``(done, total)`` after every tile.
+    """Generator form of :func:`upscale`: yields ``(done, total)`` after every network pass.
 
     The upscaled image is the generator's return value. Stopping the
     generator early (e.g. a Cancel button) abandons the work with no result.
@@ -160,16 +169,21 @@ def upscale_steps(
         Upscaling factor.
     channel_axis, model, weights, preserve_range, clip, tile_size, device, rgb, value_range : optional
         As for :func:`upscale` (``value_range`` as two numbers).
+    ensemble, return_uncertainty, back_projection : optional
+        As for :func:`upscale`.
 
     Returns
     -------
-    ndarray
-        The upscaled image as :func:`upscale` returns it (the ``StopIteration`` value).
+    ndarray or (ndarray, ndarray)
+        The upscaled image (and, with ``return_uncertainty``, the
+        uncertainty) as :func:`upscale` returns it (the ``StopIteration`` value).
 
     Yields
     ------
     done, total : int
-        Tile batches finished so far, and in all.
+        Steps finished so far, and in all: one per network pass over a
+        batch of tiles (8 per batch with ``ensemble``), then one per tile
+        of back-projection.
 
     Examples
     --------
@@ -188,6 +202,9 @@ def upscale_steps(
         tile_size=tile_size,
         device=device,
         rgb=rgb,
+        ensemble=ensemble,
+        return_uncertainty=return_uncertainty,
+        back_projection=back_projection,
     )
     return (yield from steps(image, scale, options, value_range=checked_value_range(value_range)))
 
@@ -212,15 +229,14 @@ def steps(image, scale, options, *, value_range=None):
     else:
         low, high = _range_from_extrema(image.dtype, *value_range)
     work = np.moveaxis(image, channel, -1) if channel is not None else image
-    mode = _colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
+    mode = colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
 
     if mode == "rgb":
         colour = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
         luma = rgb_to_y(colour[..., :3])
         rows, cols = luma.shape[-2:]
         planes = luma.reshape(-1, rows, cols)
-        run = _run_network(network, device)
-        span, start = 1.0, 0.0  # the luma is already in the photo range the network knows
+        source = target = (0.0, 1.0)  # the luma is already in the photo range the network knows
     else:
         if mode == "channels":
             planes = np.moveaxis(work, -1, -3)
@@ -229,21 +245,18 @@ def steps(image, scale, options, *, value_range=None):
         rows, cols = planes.shape[-2:]
         planes = planes.reshape(-1, rows, cols)
         # [low, high] -> [net_low, net_high], the intensities the weights were trained on.
-        span, start = net_high - net_low, net_low
-        run = _run_network(network, device, (low, high), (net_low, net_high))
-    tile = options.tile_size or max(rows, cols)
-    upscaled = yield from upscale_planes(planes, scale, run, tile, network.halo)
+        source, target = (low, high), (net_low, net_high)
+    span, start = target[1] - target[0], target[0]
+    upscaled, spread = yield from _network_stages(planes, scale, network, device, (source, target), options)
     lead = work.shape[:-3] if mode != "grey" else work.shape[:-2]
     big = (rows * scale, cols * scale)
 
     if mode == "rgb":
         out = merge_luma(colour, luma, upscaled.reshape(lead + big), scale)
-    elif mode == "channels":
-        out = np.moveaxis(upscaled.reshape(lead + (work.shape[-1],) + big), -3, -1)
     else:
-        out = upscaled.reshape(lead + big)
+        out = _unplanes(upscaled, lead, big, work.shape[-1] if mode == "channels" else None)
 
-    units = _output_units(image, preserve_range)
+    units = output_units(image, preserve_range)
     bounds = None
     if clip:
         low_bound, high_bound = (float(v) / units for v in (value_range or (image.min(), image.max())))
@@ -254,7 +267,47 @@ def steps(image, scale, options, *, value_range=None):
     _to_output_units(out, gain, low / units - start * gain, bounds)
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
-    return out.astype(output_dtype(image.dtype), copy=False)
+    out = out.astype(output_dtype(image.dtype), copy=False)
+    if spread is None:
+        return out
+    # The members' standard deviation, from network to output units (not clipped).
+    spread *= np.float32(gain * gain / len(DIHEDRAL))
+    uncertainty = _unplanes(np.sqrt(spread, out=spread), lead, big, work.shape[-1] if mode == "channels" else None)
+    if mode == "channels":
+        uncertainty = np.moveaxis(uncertainty, -1, channel)
+    return out, uncertainty.astype(output_dtype(image.dtype), copy=False)
+
+
+def _unplanes(planes, lead, big, channels):
+    """(N, M', P') upscaled planes back into the image's layout, channels last if ``channels``."""
+    if channels is None:
+        return planes.reshape(lead + big)
+    return np.moveaxis(planes.reshape(lead + (channels,) + big), -3, -1)
+
+
+def _network_stages(planes, scale, network, device, units, options):
+    """Network (single pass or ensemble), then back-projection; yields progress, returns (upscaled, spread).
+
+    ``units`` is ``(source, target)``: the planes' intensities and the
+    network's. ``spread`` is the ensemble members' sum of squared
+    deviations when ``options.return_uncertainty``, else None.
+    """
+    rows, cols = planes.shape[-2:]
+    tile = options.tile_size or max(rows, cols)
+    passes = count_passes(planes.shape, tile, network.halo, options.ensemble)
+    extra = _backproject.count_tiles((rows, cols), tile, options.back_projection) if options.back_projection else 0
+    spread = np.empty((planes.shape[0], rows * scale, cols * scale), np.float32) if options.return_uncertainty else None
+    run = _run_network(network, device, *units)
+    network_steps = upscale_planes(planes, scale, run, tile, network.halo, ensemble=options.ensemble, spread=spread)
+    upscaled = yield from extend_progress(network_steps, 0, extra)
+    if options.back_projection:
+
+        def low(window):
+            return _to_network_units(planes[(slice(None),) + window], *units)
+
+        stage = _backproject.back_project_planes(low, upscaled, scale, options.back_projection, tile)
+        upscaled = yield from extend_progress(stage, passes, 0)
+    return upscaled, spread
 
 
 def checked_value_range(value_range):

@@ -39,6 +39,8 @@ def device(value):
 MIN_SIDE = 5
 #: Smallest tile core, in LR pixels.
 MIN_TILE = 16
+#: Most back-projection iterations accepted (each needs 4 more LR pixels of tile halo).
+MAX_BACK_PROJECTION = 50
 #: Scales with released weights.
 SCALES = (2, 3, 4)
 
@@ -196,3 +198,14 @@ def flags(**values):
         if not isinstance(value, (bool, np.bool_)):
             allowed = "True, False or None (automatic)" if name == "rgb" else "True or False"
             raise TypeError(f"`{name}` must be {allowed}, got {value!r}.")
+
+
+def back_projection(value):
+    """Check ``back_projection``: a number of iterations from 0 to :data:`MAX_BACK_PROJECTION`."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"`back_projection` must be an int (iterations, e.g. 5; 0 for none), got {value!r}.")
+    if not 0 <= int(value) <= MAX_BACK_PROJECTION:
+        raise ValueError(
+            f"`back_projection`={value} iterations is out of range; use 0 (none) to {MAX_BACK_PROJECTION}."
+        )
+    return int(value)

@@ -94,7 +94,7 @@ def spline_upscaler(scale):
     return lambda lr: rescale(lr, scale, order=3)
 
 
-def library_upscaler(weights, scale, *, device=None):
+def library_upscaler(weights, scale, *, device=None, ensemble=False, back_projection=0):
     """Return ``f(lr) -> hr`` that runs :func:`skfsrcnn.upscale` as a user calls it on a grey image.
 
     Unlike :func:`model_upscaler`, which feeds the network the luma as the
@@ -111,6 +111,10 @@ def library_upscaler(weights, scale, *, device=None):
         Upscaling factor; must match the weights.
     device : str or torch.device, optional
         As for :func:`skfsrcnn.upscale`.
+    ensemble : bool, optional
+        As for :func:`skfsrcnn.upscale`: average the 8 flips and rotations.
+    back_projection : int, optional
+        As for :func:`skfsrcnn.upscale`: iterations of back-projection.
 
     Returns
     -------
@@ -127,10 +131,12 @@ def library_upscaler(weights, scale, *, device=None):
     """
     from ._front import upscale
 
-    return lambda lr: upscale(lr, scale, weights=weights, device=device)
+    return lambda lr: upscale(
+        lr, scale, weights=weights, device=device, ensemble=ensemble, back_projection=back_projection
+    )
 
 
-def model_upscaler(network, device="cpu"):
+def model_upscaler(network, device="cpu", *, ensemble=False, back_projection=0):
     """Return ``f(lr) -> hr`` that runs ``network`` (a torch module) on one luma plane.
 
     Parameters
@@ -141,6 +147,12 @@ def model_upscaler(network, device="cpu"):
         inference mode, so put it in eval mode first.
     device : str or torch.device, optional
         Where ``network`` lives; the input is moved there.
+    ensemble : bool, optional
+        Average the outputs of the 8 flips and rotations of the input
+        (the self-ensemble of :func:`skfsrcnn.upscale`, "FSRCNN+").
+    back_projection : int, optional
+        Iterations of back-projection after the network, with MATLAB's
+        bicubic both ways (as :func:`skfsrcnn.upscale`).
 
     Returns
     -------
@@ -156,13 +168,25 @@ def model_upscaler(network, device="cpu"):
     >>> upscale = model_upscaler(load_model("fsrcnn-s-x2"))
     >>> upscale(np.zeros((10, 8))).shape
     (20, 16)
+    >>> model_upscaler(load_model("fsrcnn-s-x2"), ensemble=True)(np.zeros((10, 8))).shape
+    (20, 16)
     """
     import torch
 
-    def run(lr):
-        x = torch.from_numpy(np.ascontiguousarray(lr, dtype=np.float32))[None, None].to(device)
+    from ._backproject import back_project
+    from ._ensemble import transformed, transforms
+
+    def once(batch):
+        x = torch.from_numpy(batch)[:, None].to(device)
         with torch.inference_mode():
-            return network(x)[0, 0].float().cpu().numpy()
+            return network(x)[:, 0].float().cpu().numpy()
+
+    def run(lr):
+        batch = np.ascontiguousarray(lr, dtype=np.float32)[None]
+        hr = np.mean([transformed(once, transform)(batch) for transform in transforms(ensemble)], axis=0)
+        if back_projection:
+            hr = back_project(batch, hr, hr.shape[-1] // batch.shape[-1], back_projection)
+        return hr[0]
 
     return run
 

@@ -34,6 +34,18 @@ def add_arguments(parser):
         "upscale: skfsrcnn.upscale as on a grey image, mapped into the intensity range the "
         "weights were trained on (for greyscale data such as microscopy)",
     )
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="average the outputs of the 8 flips and rotations of the input (self-ensemble, FSRCNN+; 8x slower)",
+    )
+    parser.add_argument(
+        "--back-projection",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N iterations of back-projection after the network (MATLAB bicubic both ways; default 0)",
+    )
     _add_degradation_options(parser)
 
 
@@ -66,19 +78,25 @@ def _check_scale(scale):
 
 def _upscaler(args):
     """The upscaler the arguments name, and its label for the table's title."""
+    from .. import _validate
+
+    back_projection = _validate.back_projection(args.back_projection)
+    if (args.bicubic or args.spline) and (args.ensemble or back_projection):
+        raise ValueError("--ensemble and --back-projection apply to --weights only, not to --bicubic or --spline.")
     if args.bicubic:
         return bicubic_upscaler(args.scale), "bicubic (MATLAB)"
     if args.spline:
         return spline_upscaler(args.scale), "cubic spline (skimage)"
-    from .. import _validate
     from ..pretrained import load_model
 
     device = _validate.device(args.device)
+    extras = {"ensemble": args.ensemble, "back_projection": back_projection}
+    label = args.weights + " ensemble" * args.ensemble + f" back-projection {back_projection}" * bool(back_projection)
     if args.pipeline == "upscale":
         load_model(args.weights, scale=args.scale, device=device)  # a clear error before any work
-        return library_upscaler(args.weights, args.scale, device=device), f"{args.weights} (upscale)"
+        return library_upscaler(args.weights, args.scale, device=device, **extras), f"{label} (upscale)"
     network = load_model(args.weights, scale=args.scale, device=device)
-    return model_upscaler(network, device), args.weights
+    return model_upscaler(network, device, **extras), label
 
 
 def run(args, program):
@@ -112,14 +130,17 @@ def main(argv=None):
     """Entry point of ``skfsrcnn-eval`` (the same as ``skfsrcnn eval``): print a benchmark's PSNR/SSIM table.
 
     ``skfsrcnn-eval (--weights NAME_OR_FILE | --bicubic | --spline) --data
-    FOLDER --scale S [--pipeline network|upscale] [--device DEVICE]`` scores
+    FOLDER --scale S [--pipeline network|upscale] [--ensemble]
+    [--back-projection N] [--device DEVICE]`` scores
     registered weights, a weights file, the MATLAB bicubic or the cubic
     spline baseline with :func:`skfsrcnn.evaluate.evaluate`, and prints one
     row per image, their mean and the :data:`~skfsrcnn.evaluate.PROTOCOL`.
     With ``--pipeline upscale`` the weights run as
     :func:`~skfsrcnn.evaluate.library_upscaler` (as ``skfsrcnn.upscale`` on
     a grey image) instead of :func:`~skfsrcnn.evaluate.model_upscaler` (the
-    literature's way). ``--degradation``, ``--blur-sigma``, ``--noise``,
+    literature's way). ``--ensemble`` averages the 8 flips and rotations
+    (FSRCNN+) and ``--back-projection N`` adds N iterations of
+    back-projection, as the options of :func:`skfsrcnn.upscale`. ``--degradation``, ``--blur-sigma``, ``--noise``,
     ``--noise-level`` and ``--seed`` make the LR images another way than
     MATLAB bicubic (:class:`~skfsrcnn.degradation.Degradation`).
 
