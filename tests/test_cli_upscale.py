@@ -326,9 +326,8 @@ def test_ensemble_on_zarr_equals_in_memory(tmp_path, w2):
         _run("upscale", tmp_path / "in.zarr", tmp_path / "out.zarr", "--scale", 2, "--weights", w2, "--ensemble") == 0
     )
     expected = upscale(image, 2, weights=w2, channel_axis=-1, preserve_range=True, ensemble=True)
-    assert_rounded_equal(
-        zarr.open_array(str(tmp_path / "out.zarr"))[:], np.clip(np.rint(expected), 0, 255).astype(np.uint8)
-    )
+    written = zarr.open_array(tmp_path / "out.zarr" / "0", mode="r")[:]  # OME-Zarr: colour first
+    assert_rounded_equal(np.moveaxis(written, 0, -1), np.clip(np.rint(expected), 0, 255).astype(np.uint8))
 
 
 @pytest.mark.parametrize(

@@ -1237,6 +1237,20 @@ CASES = [
         Raises(CommandFailed, r"--uncertainty 'u\.png' must end in \.tif or \.tiff"),
     ),
     Case(
+        "cli-uncertainty-batch",
+        CLI,
+        "``--ensemble --uncertainty u.tif`` with ``--output-dir`` (one file for many outputs)",
+        lambda env: env.batch(
+            env.file("in.png", _uint8((12, 10))),
+            "--output-dir",
+            env.tmp_path / "out",
+            "--ensemble",
+            "--uncertainty",
+            "u.tif",
+        ),
+        Raises(CommandFailed, r"--output-dir takes INPUT files and folders; leave out .*--uncertainty"),
+    ),
+    Case(
         "cli-uncertainty-zarr",
         CLI,
         "``--ensemble --uncertainty u.tif`` with a zarr OUTPUT",
