@@ -11,7 +11,7 @@ weights of the final stage of ``recipes/NAME.yaml``
 another run, as after renaming a run's folder), scores them with the
 project's evaluation (``skfsrcnn.evaluate``) on Set5, Set14 and BSD200/val
 from ``../shared/datasets`` (the fluorescence models on ``DSB2018-fluo/val``),
-and rewrites ``src/skfsrcnn/_registry.py``. The photo weights are also scored
+and rewrites the registry, ``src/skfsrcnn/weights/registry.json``. The photo weights are also scored
 with the 8-pass self-ensemble on Set5 and Set14 (``ensemble_scores``, as
 ``skfsrcnn-eval --ensemble``). ``--rescore`` keeps the packaged files as they
 are and only scores and registers them again.
@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "skfsrcnn" / "weights"
 DATA = ROOT.parent / "shared" / "datasets"
 RECIPES = ROOT / "recipes"
-HEADER = _registry.__doc__
 #: The benchmarks of the scores: Set5 and Set14 report, BSD200/val selects models.
 BENCHMARKS = ("Set5", "Set14", "BSD200/val")
 #: The fluorescence models are selected and scored on microscopy instead.
@@ -117,13 +116,8 @@ def main():
     for name in args.names or list(registry):
         registry[name] = entry(name, args.runs, args.rescore)
         print(name, registry[name]["scores"], registry[name].get("ensemble_scores", ""))
-    text = (
-        f'"""{HEADER}"""\n\n# (mean PSNR-Y dB, mean SSIM-Y) per benchmark, from skfsrcnn.evaluate;\n'
-        "# ensemble_scores: the same with the 8-pass self-ensemble.\n"
-    )
-    text += f"REGISTRY = {json.dumps(dict(sorted(registry.items())), indent=4)}\n"
-    (ROOT / "src" / "skfsrcnn" / "_registry.py").write_text(text)
-    print("now run: ruff format src/skfsrcnn/_registry.py")
+    text = json.dumps(dict(sorted(registry.items())), indent=2) + "\n"
+    (ROOT / "src" / "skfsrcnn" / _registry.REGISTRY_FILE).write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

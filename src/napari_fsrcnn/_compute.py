@@ -117,16 +117,7 @@ def _lazy_upscale(data, scale, rgb, **options):
         image = da.from_array(data, chunks={**leading, **whole}, name=False)
     plane = tuple(range(ndim - 2, image.ndim))  # the spatial axes, and the RGB axis
     extrema = (image.min(axis=plane, keepdims=True), image.max(axis=plane, keepdims=True))
-    upscaled = upscale(
-        image,
-        scale,
-        channel_axis=-1 if rgb else None,
-        rgb=True if rgb else None,
-        preserve_range=True,
-        clip=True,
-        value_range=extrema,
-        **options,
-    )
+    upscaled = upscale(image, scale, value_range=extrema, **options)
     if image.dtype.kind not in "ui":
         return upscaled
     if options.get("return_uncertainty"):
@@ -263,6 +254,10 @@ def run_fsrcnn_steps(
         device=device,
         ensemble=ensemble,
         return_uncertainty=uncertainty,
+        channel_axis=-1 if rgb else None,
+        rgb=True if rgb else None,
+        preserve_range=True,
+        clip=True,
     )
     if lazy:
         result = _lazy_upscale(data, scale, rgb, **options)
@@ -272,15 +267,7 @@ def run_fsrcnn_steps(
             # Keep every axis (length 1 on the leading ones) so the result stays on that slice.
             data = data[tuple(slice(i, i + 1) for i in offset)]
         image = np.asarray(data)  # computes dask/zarr data here, in the worker
-        result = yield from upscale_steps(
-            image,
-            scale,
-            channel_axis=-1 if rgb else None,
-            rgb=True if rgb else None,
-            preserve_range=True,
-            clip=True,
-            **options,
-        )
+        result = yield from upscale_steps(image, scale, **options)
     upscaled, spread = result if uncertainty else (result, None)
     if not lazy:
         upscaled = _to_input_dtype(upscaled, image.dtype)

@@ -14,7 +14,7 @@ import numpy as np
 from . import _backproject, _memory, _validate
 from ._colour import merge_luma, rgb_to_y
 from ._ensemble import DIHEDRAL
-from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
+from ._options import UpscaleOptions
 from ._progress import extend_progress
 from ._tiling import count_passes, upscale_planes
 
@@ -138,23 +138,7 @@ def colour_mode(channels, rgb):
     return "rgb"
 
 
-def upscale_steps(
-    image,
-    scale,
-    *,
-    channel_axis=None,
-    model="fsrcnn",
-    weights=None,
-    preserve_range=False,
-    clip=True,
-    tile_size=DEFAULT_TILE_SIZE,
-    device=None,
-    rgb=None,
-    value_range=None,
-    ensemble=False,
-    return_uncertainty=False,
-    back_projection=0,
-):
+def upscale_steps(image, scale, *, value_range=None, **options):
     """Generator form of :func:`upscale`: yields ``(done, total)`` after every network pass.
 
     The upscaled image is the generator's return value. Stopping the
@@ -167,10 +151,14 @@ def upscale_steps(
         Image to upscale (numpy only; see :func:`upscale`).
     scale : {2, 3, 4}
         Upscaling factor.
-    channel_axis, model, weights, preserve_range, clip, tile_size, device, rgb, value_range : optional
-        As for :func:`upscale` (``value_range`` as two numbers).
-    ensemble, return_uncertainty, back_projection : optional
-        As for :func:`upscale`.
+    value_range : (float, float), optional
+        As for :func:`upscale`, as two numbers.
+    **options
+        The keyword options of :func:`upscale`: ``channel_axis``,
+        ``model``, ``weights``, ``preserve_range``, ``clip``,
+        ``tile_size``, ``device``, ``rgb``, ``ensemble``,
+        ``return_uncertainty``, ``back_projection``; another name raises
+        TypeError.
 
     Returns
     -------
@@ -193,19 +181,7 @@ def upscale_steps(
     >>> next(steps)
     (1, 9)
     """
-    options = UpscaleOptions(
-        channel_axis=channel_axis,
-        model=model,
-        weights=weights,
-        preserve_range=preserve_range,
-        clip=clip,
-        tile_size=tile_size,
-        device=device,
-        rgb=rgb,
-        ensemble=ensemble,
-        return_uncertainty=return_uncertainty,
-        back_projection=back_projection,
-    )
+    options = UpscaleOptions.from_kwargs(options)
     return (yield from steps(image, scale, options, value_range=checked_value_range(value_range)))
 
 

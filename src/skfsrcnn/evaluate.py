@@ -71,16 +71,7 @@ def spline_upscaler(scale):
     This is :func:`skimage.transform.rescale` with ``order=3`` (its
     defaults otherwise), the interpolation a scikit-image user reaches for.
 
-    Parameters
-    ----------
-    scale : int
-        Upscaling factor.
-
-    Returns
-    -------
-    callable
-        Takes a float (M, N) LR plane, returns the float (M * scale, N * scale)
-        plane; pass it to :func:`evaluate`.
+    Parameters and return value are those of :func:`bicubic_upscaler`.
 
     Examples
     --------
