@@ -94,7 +94,7 @@ def _is_dask(data):
     return type(data).__module__.startswith("dask.")
 
 
-def _lazy_upscale(data, scale, rgb, **options):
+def _lazy_upscale(data, scale, **options):
     """A lazy dask array of ``data`` upscaled plane by plane; nothing is computed.
 
     The leading axes are chunked one plane deep, so showing a plane computes
@@ -108,7 +108,7 @@ def _lazy_upscale(data, scale, rgb, **options):
 
     from skfsrcnn import upscale
 
-    ndim = len(data.shape) - bool(rgb)
+    ndim = len(data.shape) - bool(options["rgb"])
     leading = dict.fromkeys(range(ndim - 2), 1)
     if _is_dask(data):
         image = data.rechunk(leading)
@@ -260,7 +260,7 @@ def run_fsrcnn_steps(
         clip=True,
     )
     if lazy:
-        result = _lazy_upscale(data, scale, rgb, **options)
+        result = _lazy_upscale(data, scale, **options)
         yield 1, 1  # built: napari computes each plane when it shows it
     else:
         if offset is not None:
