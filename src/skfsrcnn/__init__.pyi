@@ -1,4 +1,4 @@
-from . import cli, datasets, degradation, evaluate, export, io, metrics, models, pretrained, resize, train
+from . import cli, datasets, degradation, evaluate, export, io, metrics, models, pretrained, resize, train, video
 from ._front import upscale
 from ._options import DEFAULT_TILE_SIZE
 from ._progress import run_to_end
@@ -20,4 +20,5 @@ __all__ = [
     "train",
     "upscale",
     "upscale_steps",
+    "video",
 ]

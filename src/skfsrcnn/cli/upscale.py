@@ -15,6 +15,7 @@ import numpy as np
 from .. import io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
+from . import _video
 from ._common import fail, interrupted
 
 DESCRIPTION = (
@@ -102,6 +103,8 @@ def upscale_command(args):
         return _upscale_chunked(source, output, args)
     if args.resume:
         raise ValueError("--resume works only with a zarr OUTPUT (e.g. out.zarr).")
+    if _video.is_video_job(source, output):
+        return _video.upscale_video_command(source, output, args)
     _check_output(output, source, args.overwrite)
     image = io.read_image(source)
     if Path(output).suffix.lower() not in _FILE_SUFFIXES:
@@ -159,6 +162,7 @@ def add_arguments(parser):
     parser.add_argument("--device", help="cpu, cuda or mps (default: best available)")
     parser.add_argument("--sample", action="store_true", help="upscale the bundled sample image")
     parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    _video.add_arguments(parser)
     chunked = parser.add_argument_group("zarr output (images larger than memory)")
     chunked.add_argument(
         "--resume", action="store_true", help="finish an interrupted zarr OUTPUT; chunks already written are kept"
