@@ -351,7 +351,7 @@ def _add_encoder(target, video, size, crf, preset):
 
 
 def _full_range(context):
-    return context.color_range == _FULL_RANGE or context.format.name.startswith("yuvj")
+    return context.color_range == _FULL_RANGE or (context.pix_fmt or "").startswith("yuvj")
 
 
 def _copy_tags(source, target):
@@ -371,23 +371,54 @@ def _add_copies(target, container, copied):
     return outputs
 
 
+def _declared_seconds(container, video):
+    """How long the video stream says it lasts, in seconds, or None.
+
+    From the stream's duration, else Matroska's ``DURATION`` statistics
+    tag, else the file's duration if the video is its only stream.
+    """
+    if video.duration:
+        return float(video.duration * video.time_base)
+    tag = next((value for key, value in video.metadata.items() if key.upper() == "DURATION"), "")
+    try:
+        hours, minutes, seconds = tag.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        pass
+    if container.duration and len(container.streams) == 1:
+        return container.duration / 1_000_000
+    return None
+
+
 def _frame_total(container, video):
-    """Frames in the video: as declared, else estimated from the duration, else None."""
+    """Frames in the video: as declared, else estimated from its duration, else None."""
+    rate, seconds = video.average_rate or video.guessed_rate, _declared_seconds(container, video)
     if video.frames:
         return video.frames
-    rate = video.average_rate or video.guessed_rate
-    if rate and video.duration:
-        return round(video.duration * video.time_base * rate)
-    if rate and container.duration:
-        return round(container.duration / 1_000_000 * rate)
-    return None
+    return round(seconds * rate) if rate and seconds else None
+
+
+def _check_complete(source, container, video, frames, end):
+    """Refuse a video that stops well before its declared duration: a truncated file."""
+    declared = _declared_seconds(container, video)
+    if frames == 0:
+        problem = "not one frame of its video could be decoded"
+    elif declared is not None and declared - end > max(0.5, 0.02 * declared):
+        problem = f"its video stops after {frames} frames, at {end:.2f} s of the {declared:.2f} s it declares"
+    else:
+        return
+    raise ValueError(
+        f"`source`={str(source)!r} is truncated or damaged: {problem}; re-download or re-export it "
+        "(nothing was written)."
+    )
 
 
 def _transcode(container, source, video, upscaler, encoder, outputs, target):
     """Demux ``container``: upscale and encode the video, copy the other streams' packets."""
     import av
 
-    total, done = _frame_total(container, video), 0
+    total, done, end = _frame_total(container, video), 0, 0.0
+    rate = video.average_rate or video.guessed_rate
     for packet in container.demux(video, *outputs):
         if packet.stream is not video:
             if packet.pts is not None or packet.dts is not None:  # not the demuxer's closing empty packet
@@ -404,7 +435,10 @@ def _transcode(container, source, video, upscaler, encoder, outputs, target):
         for frame in frames:
             target.mux(encoder.encode(upscaler(frame)))
             done += 1
+            if frame.time is not None and rate:
+                end = max(end, frame.time + 1 / rate)
             yield done, max(total or 0, done) or None
+    _check_complete(source, container, video, done, end)
     target.mux(encoder.encode(None))
 
 
