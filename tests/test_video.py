@@ -137,6 +137,15 @@ def test_is_video():
     assert is_video("a/b/Clip.MKV") and is_video("x.webm") and not is_video("x.png") and not is_video("x.zarr")
 
 
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_chroma_is_upscaled_as_imresize(scale):
+    from skfsrcnn.video import _upscale_chroma
+
+    chroma = np.random.default_rng(scale).integers(0, 256, (2, 9, 14), dtype=np.uint8)
+    expected = imresize(chroma.astype(np.float32), scale, axes=(1, 2))
+    np.testing.assert_allclose(_upscale_chroma(chroma, scale), expected, rtol=0, atol=1e-4)
+
+
 # --- skfsrcnn upscale in.mp4 out.mp4 ---------------------------------------------------------------
 
 

@@ -494,17 +494,37 @@ def _plane_array(plane):
 
 
 def _upscale_chroma(chroma, scale):
-    """MATLAB-bicubic upscaling of the (2, M, N) uint8 chroma planes, as float32."""
-    from .resize import imresize
+    """MATLAB-bicubic upscaling of the (C, M, N) uint8 chroma planes, as float32, on torch's threads.
 
-    return imresize(chroma.astype(np.float32), scale, axes=(1, 2))
+    The same kernel, edge handling and result as :func:`skfsrcnn.resize.imresize`
+    (to float rounding), with each output phase's taps summed over shifted
+    slices: the columns at the low resolution, then the rows.
+    """
+    import torch
+
+    from ._colour import _phase_taps, _weighted_sum
+    from .resize import BICUBIC_REACH
+
+    channels, rows, cols = chroma.shape
+    planes = torch.nn.functional.pad(torch.from_numpy(chroma).float(), (BICUBIC_REACH,) * 4, mode="replicate")
+    taps = _phase_taps(scale)
+    phases = torch.empty(scale, channels, rows + 2 * BICUBIC_REACH, cols)
+    for phase, phase_taps in enumerate(taps):
+        _weighted_sum(phases[phase], planes, phase_taps, 2, cols)
+    across = torch.stack(tuple(phases), dim=-1).view(channels, -1, cols * scale)
+    out = torch.empty(channels, rows, scale, cols * scale)
+    for phase, phase_taps in enumerate(taps):
+        _weighted_sum(out[:, :, phase], across, phase_taps, 1, rows)
+    return out.view(channels, rows * scale, cols * scale).numpy()
 
 
 def _to_uint8(planes, gain, offset):
-    """``round(planes * gain + offset)`` clipped to 0..255, as uint8 (``gain`` from [0, 1] units or 1)."""
+    """``round(planes * gain + offset)`` clipped to 0..255, as uint8, computed in place."""
     import torch
 
-    values = torch.from_numpy(np.ascontiguousarray(planes))
-    if gain != 1.0 or offset != 0.0:
-        values = values * gain + offset
+    values = torch.from_numpy(planes)
+    if gain != 1.0:
+        values.mul_(gain)
+    if offset != 0.0:
+        values.add_(offset)
     return values.round_().clamp_(0, 255).to(torch.uint8).numpy()
