@@ -19,8 +19,9 @@ from . import _video
 from ._common import fail, interrupted
 
 DESCRIPTION = (
-    "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), or a zarr array "
-    "larger than memory (INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable)."
+    "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), a zarr array "
+    "larger than memory (INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable), "
+    "or a video (frame by frame into H.264, sound and subtitles kept)."
 )
 _FILE_SUFFIXES = io.TIFF_SUFFIXES + (".jpg", ".jpeg", ".png")
 
