@@ -18,9 +18,9 @@ The two alternate, round by round, and the frame rates are medians over
 the rounds, so a change of machine load hits both alike. Where the time
 goes is measured apart, stage by stage over the same frames held in memory
 (decode; the network; colour: chroma upscaling and the frame's assembly,
-or OpenCV's BGR conversions; encode); the stages run one after another
-there, while end to end libx264's threads encode beside the network, so
-the stages add up to more than the end-to-end time per frame. The peak
+or OpenCV's BGR conversions; encode) in CPU time, one thread each, which
+a busy machine distorts less than wall time; their sum bounds the frame
+rate that the machine's cores can reach. The peak
 memory of a fresh process upscaling the clip, and a clip twice as long,
 shows that memory does not grow with the video's length.
 
@@ -157,72 +157,75 @@ def end_to_end_section(report, args, clip, folder):
     report()
 
 
-def _timed(calls):
-    """Seconds per call of each of ``calls`` (no arguments), run in turn."""
-    start = time.perf_counter()
+def _cpu_ms(calls):
+    """CPU milliseconds of this process (all its threads) per call of each of ``calls``, run in turn."""
+    start = time.process_time()
     for call in calls:
         call()
-    return (time.perf_counter() - start) / len(calls)
+    return (time.process_time() - start) / len(calls) * 1000
 
 
 def stages_section(report, args, clip):
-    """Milliseconds per frame of each stage, one stage after another over frames held in memory."""
+    """CPU milliseconds per frame of each stage, one after another over frames held in memory, one thread each."""
     import av
+    import cv2
+    import torch
 
     from skfsrcnn._options import UpscaleOptions
-    from skfsrcnn._progress import run_to_end
-    from skfsrcnn._tiling import upscale_planes
-    from skfsrcnn.video import _FrameUpscaler, _plane_array
+    from skfsrcnn._video_frames import FrameUpscaler, _plane_array
 
+    threads, cv_threads = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
     frames = min(args.frames, 48)
     with av.open(str(clip)) as container:
         video = container.streams.video[0]
-        video.thread_type = "AUTO"
-        start = time.perf_counter()
+        start = time.process_time()
         decoded = [frame for _, frame in zip(range(frames), container.decode(video))]
-        decode = (time.perf_counter() - start) / frames
-        upscaler = _FrameUpscaler(video, SCALE, UpscaleOptions(model="fsrcnn-s"))
+        decode = (time.process_time() - start) / frames * 1000
+        upscaler = FrameUpscaler(video, SCALE, UpscaleOptions(model="fsrcnn-s"))
         upscaler(decoded[0])  # warm up
-        lumas = [_plane_array(frame.planes[0])[None].astype(np.float32) / np.float32(255) for frame in decoded]
-        network = _timed(
-            [
-                lambda y=y: run_to_end(upscale_planes(y, SCALE, upscaler.run, upscaler.tile_size, upscaler.halo))
-                for y in lumas
-            ]
-        )
-        whole = _timed([lambda f=f: upscaler(f) for f in decoded])
+        planes = [[_plane_array(plane) for plane in frame.planes] for frame in decoded]
+        network = _cpu_ms([lambda p=p: upscaler.upscale_luma(p[0]) for p in planes])
+        lumas = [upscaler.upscale_luma(p[0]) for p in planes]
+        colour = _cpu_ms([lambda y=y, p=p: upscaler.assemble(y, np.stack(p[1:])) for y, p in zip(lumas, planes)])
         big = [upscaler(frame) for frame in decoded]
         sr = opencv_model(args.peers)
         bgr = [frame.to_ndarray(format="bgr24") for frame in decoded]
         sr.upsample(bgr[0])
-        opencv_network = _timed([lambda b=b: sr.upsample(b) for b in bgr])
+        opencv_network = _cpu_ms([lambda b=b: sr.upsample(b) for b in bgr])
         upsampled = [sr.upsample(b) for b in bgr]
-        opencv_colour = _timed([lambda f=f: f.to_ndarray(format="bgr24") for f in decoded]) + _timed(
+        opencv_colour = _cpu_ms([lambda f=f: f.to_ndarray(format="bgr24") for f in decoded]) + _cpu_ms(
             [lambda u=u: av.VideoFrame.from_ndarray(u, format="bgr24").reformat(format="yuv420p") for u in upsampled]
         )
         with tempfile.TemporaryDirectory() as folder, av.open(os.path.join(folder, "x.mp4"), "w") as out:
             encoder = _encoder(out, video, args.crf, args.preset)
-            start = time.perf_counter()
+            start = time.process_time()
             for frame in big:
                 out.mux(encoder.encode(frame))
             out.mux(encoder.encode(None))
-            encode = (time.perf_counter() - start) / frames
-    report(f"## Where the time goes: ms per frame, stage by stage over {frames} frames in memory")
+            encode = (time.process_time() - start) / frames * 1000
+    torch.set_num_threads(threads)
+    cv2.setNumThreads(cv_threads)
+    report(f"## Where the time goes: CPU ms per frame, stage by stage over {frames} frames in memory")
     report()
-    report(f"{'stage':58s}{'skfsrcnn':>10s}{'OpenCV':>10s}")
+    report(f"{'stage (one thread each; libx264 and the decoder: their own)':62s}{'skfsrcnn':>10s}{'OpenCV':>10s}")
     rows = [
         ("decode (PyAV, H.264 640x360)", decode, decode),
         ("network (skfsrcnn: luma plane; OpenCV: upsample on BGR)", network, opencv_network),
-        ("colour (skfsrcnn: chroma x3, frame; OpenCV: BGR<->YUV)", whole - network, opencv_colour),
-        ("encode (libx264 1920x1080, same settings)", encode, encode),
+        ("colour (skfsrcnn: chroma x3, frame; OpenCV: BGR<->YUV)", colour, opencv_colour),
+        (f"encode (libx264 1920x1080, crf {args.crf}, {args.preset})", encode, encode),
     ]
     for label, ours, theirs in rows:
-        report(f"{label:58s}{ours * 1000:10.1f}{theirs * 1000:10.1f}")
-    report(f"{'sum':58s}{sum(r[1] for r in rows) * 1000:10.1f}{sum(r[2] for r in rows) * 1000:10.1f}")
+        report(f"{label:62s}{ours:10.1f}{theirs:10.1f}")
+    ours, theirs = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    report(f"{'sum':62s}{ours:10.1f}{theirs:10.1f}")
+    cores = os.cpu_count()
     report(
-        "(OpenCV's upsample includes its own YCrCb conversion and bicubic chroma; end to end, libx264's "
-        "threads encode while the next frame is upscaled)"
+        f"{f'frames per second if {cores} cores did nothing else':62s}"
+        f"{1000 * cores / ours:10.1f}{1000 * cores / theirs:10.1f}"
     )
+    report("(OpenCV's upsample includes its own YCrCb conversion and bicubic chroma)")
     report()
 
 

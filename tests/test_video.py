@@ -116,10 +116,10 @@ def test_closed_generator_leaves_no_file_and_keeps_the_old_one(tmp_path):
 
 
 def test_error_midway_leaves_no_file(tmp_path, monkeypatch):
-    import skfsrcnn.video
+    import skfsrcnn._video_frames
 
     source = make_clip(tmp_path / "in.mkv", frames=8)
-    real, calls = skfsrcnn.video._FrameUpscaler.__call__, []
+    real, calls = skfsrcnn._video_frames.FrameUpscaler.__call__, []
 
     def failing(self, frame):
         calls.append(frame)
@@ -127,10 +127,30 @@ def test_error_midway_leaves_no_file(tmp_path, monkeypatch):
             raise RuntimeError("disk on fire")
         return real(self, frame)
 
-    monkeypatch.setattr(skfsrcnn.video._FrameUpscaler, "__call__", failing)
+    monkeypatch.setattr(skfsrcnn._video_frames.FrameUpscaler, "__call__", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         upscale_video(source, tmp_path / "out.mp4", 2, **MODEL)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv", "in_subtitles.srt"]
+
+
+def test_frames_upscaled_in_parallel_come_back_in_order(tmp_path):
+    """Two workers (two torch threads) give the frames one worker gives; torch's thread count is restored."""
+    import torch
+
+    source = make_clip(tmp_path / "in.mkv", frames=9, audio=False)
+    threads = torch.get_num_threads()
+    try:
+        results = {}
+        for count in (1, 3):
+            torch.set_num_threads(count)
+            upscale_video(source, tmp_path / f"out{count}.mkv", 2, crf=0, **MODEL)
+            assert torch.get_num_threads() == count
+            results[count] = video_frames(tmp_path / f"out{count}.mkv")
+    finally:
+        torch.set_num_threads(threads)
+    assert results[1][0] == results[3][0]
+    for one, three in zip(results[1][1], results[3][1], strict=True):
+        np.testing.assert_array_equal(one, three)
 
 
 def test_is_video():
@@ -139,7 +159,7 @@ def test_is_video():
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_chroma_is_upscaled_as_imresize(scale):
-    from skfsrcnn.video import _upscale_chroma
+    from skfsrcnn._video_frames import _upscale_chroma
 
     chroma = np.random.default_rng(scale).integers(0, 256, (2, 9, 14), dtype=np.uint8)
     expected = imresize(chroma.astype(np.float32), scale, axes=(1, 2))
@@ -175,12 +195,12 @@ def test_command_crf_sets_the_quality(tmp_path):
 
 
 def test_command_interrupted_leaves_nothing(tmp_path, monkeypatch, capsys):
-    import skfsrcnn.video
+    import skfsrcnn._video_frames
 
     def interrupt(self, frame):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(skfsrcnn.video._FrameUpscaler, "__call__", interrupt)
+    monkeypatch.setattr(skfsrcnn._video_frames.FrameUpscaler, "__call__", interrupt)
     source = make_clip(tmp_path / "in.mp4", audio=False)
     assert _run("upscale", source, tmp_path / "out.mp4", "--model", "fsrcnn-s") == 130
     assert "nothing was written" in capsys.readouterr().err

@@ -31,10 +31,9 @@ file under the output's name and never replaces an existing one.
 import os
 from pathlib import Path
 
-import numpy as np
-
 from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ._progress import run_to_end
+from ._video_frames import FULL_RANGE, FramePool, FrameUpscaler, full_range
 
 __all__ = [
     "DEFAULT_CRF",
@@ -60,7 +59,7 @@ DEFAULT_PRESET = "veryfast"
 #: Stream kinds copied unchanged into the output.
 _COPIED_KINDS = ("audio", "subtitle")
 #: FFmpeg's enum values of the colour description (libavutil/pixfmt.h).
-_UNSPECIFIED, _FULL_RANGE, _BT601 = 2, 2, 6
+_UNSPECIFIED, _BT601 = 2, 6
 #: Container tags FFmpeg writes itself.
 _OWN_TAGS = {"duration", "encoder"}
 
@@ -220,7 +219,7 @@ def upscale_video_steps(
         video = _video_stream(container, source)
         options, scale = options.validate((video.codec_context.height, video.codec_context.width), scale)
         copied = _copied_streams(av, container, output)
-        upscaler = _FrameUpscaler(video, scale, options)
+        upscaler = FrameUpscaler(video, scale, options)
         partial = output.with_name(f".{output.name}.partial{output.suffix}")
         try:
             with av.open(str(partial), "w") as target:
@@ -340,7 +339,7 @@ def _add_encoder(target, video, size, crf, preset):
     encoder.time_base = video.time_base
     encoder.codec_context.time_base = video.time_base
     context = encoder.codec_context
-    context.color_range = _FULL_RANGE if _full_range(source) else source.color_range
+    context.color_range = FULL_RANGE if full_range(source) else source.color_range
     context.color_primaries, context.color_trc = source.color_primaries, source.color_trc
     context.colorspace = source.colorspace
     if source.colorspace == _UNSPECIFIED and source.height < 720:
@@ -348,10 +347,6 @@ def _add_encoder(target, video, size, crf, preset):
         context.colorspace = _BT601
     _copy_tags(video, encoder)
     return encoder
-
-
-def _full_range(context):
-    return context.color_range == _FULL_RANGE or (context.pix_fmt or "").startswith("yuvj")
 
 
 def _copy_tags(source, target):
@@ -415,116 +410,38 @@ def _check_complete(source, container, video, frames, end):
 
 def _transcode(container, source, video, upscaler, encoder, outputs, target):
     """Demux ``container``: upscale and encode the video, copy the other streams' packets."""
-    import av
-
     total, done, end = _frame_total(container, video), 0, 0.0
     rate = video.average_rate or video.guessed_rate
-    for packet in container.demux(video, *outputs):
-        if packet.stream is not video:
-            if packet.pts is not None or packet.dts is not None:  # not the demuxer's closing empty packet
-                packet.stream = outputs[packet.stream]
-                target.mux(packet)
-            continue
-        try:
-            frames = packet.decode()
-        except av.error.FFmpegError as error:
-            raise ValueError(
-                f"`source`={str(source)!r}: frame {done + 1} could not be decoded ({error.strerror or error}); "
-                "the file is damaged: re-download or re-export it."
-            ) from None
-        for frame in frames:
-            target.mux(encoder.encode(upscaler(frame)))
+    with FramePool(upscaler) as pool:
+        for packet in container.demux(video, *outputs):
+            if packet.stream is not video:
+                if packet.pts is not None or packet.dts is not None:  # not the demuxer's closing empty packet
+                    packet.stream = outputs[packet.stream]
+                    target.mux(packet)
+                continue
+            for frame in _decoded(packet, source, done + len(pool)):
+                if frame.time is not None and rate:
+                    end = max(end, frame.time + 1 / rate)
+                for upscaled in pool.submit(frame):
+                    target.mux(encoder.encode(upscaled))
+                    done += 1
+                    yield done, max(total or 0, done) or None
+        _check_complete(source, container, video, done + len(pool), end)
+        for upscaled in pool.drain():
+            target.mux(encoder.encode(upscaled))
             done += 1
-            if frame.time is not None and rate:
-                end = max(end, frame.time + 1 / rate)
             yield done, max(total or 0, done) or None
-    _check_complete(source, container, video, done, end)
     target.mux(encoder.encode(None))
 
 
-class _FrameUpscaler:
-    """``upscaler(frame)``: an upscaled yuv420p :class:`av.VideoFrame` with the frame's timestamp.
+def _decoded(packet, source, before):
+    """The frames of a video ``packet``; FFmpeg's refusal as a ValueError naming the frame."""
+    import av
 
-    ``size`` is the output (rows, columns), even for the 4:2:0 encoder.
-    """
-
-    def __init__(self, video, scale, options):
-        from . import _validate
-        from ._upscale import _network, _run_network
-        from .pretrained import LUMA_RANGE
-
-        device = _validate.device(options.device)
-        network, _ = _network(options.weights and str(options.weights), options.model, scale, device)
-        context = video.codec_context
-        # Limited-range luma is photo luma already, as upscale feeds it; full range is mapped into it.
-        target = LUMA_RANGE if _full_range(context) else (0.0, 1.0)
-        self.run = _run_network(network, device, (0.0, 1.0), target)
-        self.luma_gain = 255.0 / (target[1] - target[0])
-        self.luma_offset = -target[0] * self.luma_gain
-        self.scale, self.halo, self.tile_size = scale, network.halo, options.tile_size
-        self.size = tuple(side * scale // 2 * 2 for side in (context.height, context.width))
-
-    def __call__(self, frame):
-        import av
-
-        from ._tiling import upscale_planes
-
-        if frame.format.name not in ("yuv420p", "yuvj420p"):
-            frame = frame.reformat(format="yuv420p")
-        luma, *chroma = (_plane_array(plane) for plane in frame.planes)
-        rows, cols = self.size
-        luma = luma[None].astype(np.float32) / np.float32(255)
-        tile = self.tile_size or max(luma.shape[1:])
-        big = run_to_end(upscale_planes(luma, self.scale, self.run, tile, self.halo))
-        planes = (
-            _to_uint8(big[0, :rows, :cols], self.luma_gain, self.luma_offset),
-            *_to_uint8(_upscale_chroma(np.stack(chroma), self.scale)[:, : rows // 2, : cols // 2], 1.0, 0.0),
-        )
-        out = av.VideoFrame.from_ndarray(
-            np.concatenate([plane.reshape(-1) for plane in planes]).reshape(rows * 3 // 2, cols), format="yuv420p"
-        )
-        out.pts, out.time_base = frame.pts, frame.time_base
-        return out
-
-
-def _plane_array(plane):
-    """The pixels of a uint8 frame plane, without the row padding."""
-    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
-    return rows[:, : plane.width]
-
-
-def _upscale_chroma(chroma, scale):
-    """MATLAB-bicubic upscaling of the (C, M, N) uint8 chroma planes, as float32, on torch's threads.
-
-    The same kernel, edge handling and result as :func:`skfsrcnn.resize.imresize`
-    (to float rounding), with each output phase's taps summed over shifted
-    slices: the columns at the low resolution, then the rows.
-    """
-    import torch
-
-    from ._colour import _phase_taps, _weighted_sum
-    from .resize import BICUBIC_REACH
-
-    channels, rows, cols = chroma.shape
-    planes = torch.nn.functional.pad(torch.from_numpy(chroma).float(), (BICUBIC_REACH,) * 4, mode="replicate")
-    taps = _phase_taps(scale)
-    phases = torch.empty(scale, channels, rows + 2 * BICUBIC_REACH, cols)
-    for phase, phase_taps in enumerate(taps):
-        _weighted_sum(phases[phase], planes, phase_taps, 2, cols)
-    across = torch.stack(tuple(phases), dim=-1).view(channels, -1, cols * scale)
-    out = torch.empty(channels, rows, scale, cols * scale)
-    for phase, phase_taps in enumerate(taps):
-        _weighted_sum(out[:, :, phase], across, phase_taps, 1, rows)
-    return out.view(channels, rows * scale, cols * scale).numpy()
-
-
-def _to_uint8(planes, gain, offset):
-    """``round(planes * gain + offset)`` clipped to 0..255, as uint8, computed in place."""
-    import torch
-
-    values = torch.from_numpy(planes)
-    if gain != 1.0:
-        values.mul_(gain)
-    if offset != 0.0:
-        values.add_(offset)
-    return values.round_().clamp_(0, 255).to(torch.uint8).numpy()
+    try:
+        return packet.decode()
+    except av.error.FFmpegError as error:
+        raise ValueError(
+            f"`source`={str(source)!r}: frame {before + 1} could not be decoded ({error.strerror or error}); "
+            "the file is damaged: re-download or re-export it."
+        ) from None
