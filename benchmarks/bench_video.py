@@ -2,8 +2,9 @@
 
 A 640x360 H.264 clip with AAC sound (a window panning across skimage's
 astronaut, ``--frames`` frames at 24 fps) is upscaled x3 to 1920x1080 with
-FSRCNN-s, decoded, upscaled and encoded (libx264, the same ``--crf`` and
-``--preset``) by two pipelines:
+FSRCNN-s, decoded, upscaled and encoded (libx264, the same ``--crf``, and
+each of ``--presets``: skfsrcnn's default ``veryfast`` and the fastest,
+``ultrafast``) by two pipelines:
 
 * ``skfsrcnn``: :func:`skfsrcnn.video.upscale_video` as users call it (YUV:
   the network on the luma plane, MATLAB-bicubic chroma, sound copied);
@@ -18,14 +19,14 @@ The two alternate, round by round, and the frame rates are medians over
 the rounds, so a change of machine load hits both alike. Where the time
 goes is measured apart, stage by stage over the same frames held in memory
 (decode; the network; colour: chroma upscaling and the frame's assembly,
-or OpenCV's BGR conversions; encode) in CPU time, one thread each, which
-a busy machine distorts less than wall time; their sum bounds the frame
-rate that the machine's cores can reach. The peak
-memory of a fresh process upscaling the clip, and a clip twice as long,
-shows that memory does not grow with the video's length.
+or OpenCV's BGR conversions; encode) in CPU time, one thread each, which a
+busy machine distorts less than wall time; their sum bounds the frame rate
+that the machine's cores can reach. The peak memory of a fresh process
+upscaling the clip, and a clip twice as long, shows that memory does not
+grow with the video's length.
 
 Usage: python benchmarks/bench_video.py [--frames 96] [--repeats 3] [--crf 18]
-           [--preset veryfast] [--output docs/results/bench_video.txt] [--peers DIR]
+           [--presets veryfast ultrafast] [--output docs/results/bench_video.txt] [--peers DIR]
 """
 
 import argparse
@@ -124,36 +125,46 @@ def end_to_end_section(report, args, clip, folder):
     from skfsrcnn.video import upscale_video
 
     sr = opencv_model(args.peers)
-    runs = {
-        "skfsrcnn upscale_video (FSRCNN-s)": lambda out: upscale_video(
-            clip, out, SCALE, model="fsrcnn-s", crf=args.crf, preset=args.preset, overwrite=True
-        ),
-        "OpenCV dnn_superres loop (FSRCNN-small)": lambda out: opencv_pipeline(clip, out, sr, args.crf, args.preset),
-    }
-    seconds = {name: [] for name in runs}
+    runs = {}
+    for preset in args.presets:
+        runs[("skfsrcnn upscale_video (FSRCNN-s)", preset)] = lambda out, preset=preset: upscale_video(
+            clip, out, SCALE, model="fsrcnn-s", crf=args.crf, preset=preset, overwrite=True
+        )
+        runs[("OpenCV dnn_superres loop (FSRCNN-small)", preset)] = lambda out, preset=preset: opencv_pipeline(
+            clip, out, sr, args.crf, preset
+        )
+    seconds, cpu = {key: [] for key in runs}, {key: [] for key in runs}
     sizes = {}
     for round_ in range(args.repeats + 1):  # round 0 warms up (model loading, oneDNN primitives)
-        for index, (name, run) in enumerate(runs.items()):
+        for index, (key, run) in enumerate(runs.items()):
             out = folder / f"out{index}.mp4"
             out.unlink(missing_ok=True)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             run(out)
             if round_:
-                seconds[name].append(time.perf_counter() - start)
-            sizes[name] = out.stat().st_size
+                seconds[key].append(time.perf_counter() - start)
+                cpu[key].append(time.process_time() - start_cpu)
+            sizes[key] = out.stat().st_size
     report(f"## End to end: {LR_SIZE[1]}x{LR_SIZE[0]} -> 1920x1080 x3, {args.frames} frames (median of rounds)")
     report()
-    report(f"{'pipeline':44s}{'fps':>8s}{'s / frame':>12s}{'file size':>12s}")
+    report(f"{'pipeline':42s}{'preset':>10s}{'fps':>8s}{'wall/frame':>13s}{'CPU/frame':>12s}{'file':>11s}")
     fps = {}
-    for name, values in seconds.items():
-        median = statistics.median(values)
-        fps[name] = args.frames / median
-        report(f"{name:44s}{fps[name]:8.2f}{median / args.frames * 1000:9.1f} ms{sizes[name] / 2**20:9.2f} MiB")
-    ours, theirs = fps.values()
+    for (name, preset), values in seconds.items():
+        median, median_cpu = statistics.median(values), statistics.median(cpu[name, preset])
+        fps[name, preset] = args.frames / median
+        wall_ms, cpu_ms = median / args.frames * 1000, median_cpu / args.frames * 1000
+        report(
+            f"{name:42s}{preset:>10s}{fps[name, preset]:8.2f}{wall_ms:10.1f} ms{cpu_ms:9.1f} ms"
+            f"{sizes[name, preset] / 2**20:7.2f} MiB"
+        )
+    report("(CPU: this process's, all threads; on a busy machine threads that wait for each other spin and add to it)")
     report()
-    report(
-        f"ratio skfsrcnn / OpenCV: {ours / theirs:.2f}x; real time (>= 24 fps): {'met' if ours >= 24 else 'NOT met'}"
-    )
+    for preset in args.presets:
+        ours, theirs = (value for (_, p), value in fps.items() if p == preset)
+        report(
+            f"{preset}: skfsrcnn / OpenCV {ours / theirs:.2f}x; real time (>= 24 fps) "
+            f"{'met' if ours >= 24 else 'NOT met'}"
+        )
     report()
 
 
@@ -198,13 +209,7 @@ def stages_section(report, args, clip):
         opencv_colour = _cpu_ms([lambda f=f: f.to_ndarray(format="bgr24") for f in decoded]) + _cpu_ms(
             [lambda u=u: av.VideoFrame.from_ndarray(u, format="bgr24").reformat(format="yuv420p") for u in upsampled]
         )
-        with tempfile.TemporaryDirectory() as folder, av.open(os.path.join(folder, "x.mp4"), "w") as out:
-            encoder = _encoder(out, video, args.crf, args.preset)
-            start = time.process_time()
-            for frame in big:
-                out.mux(encoder.encode(frame))
-            out.mux(encoder.encode(None))
-            encode = (time.process_time() - start) / frames * 1000
+        encode = {preset: _encode_cpu_ms(video, big, args.crf, preset) for preset in args.presets}
     torch.set_num_threads(threads)
     cv2.setNumThreads(cv_threads)
     report(f"## Where the time goes: CPU ms per frame, stage by stage over {frames} frames in memory")
@@ -214,19 +219,31 @@ def stages_section(report, args, clip):
         ("decode (PyAV, H.264 640x360)", decode, decode),
         ("network (skfsrcnn: luma plane; OpenCV: upsample on BGR)", network, opencv_network),
         ("colour (skfsrcnn: chroma x3, frame; OpenCV: BGR<->YUV)", colour, opencv_colour),
-        (f"encode (libx264 1920x1080, crf {args.crf}, {args.preset})", encode, encode),
     ]
     for label, ours, theirs in rows:
         report(f"{label:62s}{ours:10.1f}{theirs:10.1f}")
-    ours, theirs = sum(r[1] for r in rows), sum(r[2] for r in rows)
-    report(f"{'sum':62s}{ours:10.1f}{theirs:10.1f}")
     cores = os.cpu_count()
-    report(
-        f"{f'frames per second if {cores} cores did nothing else':62s}"
-        f"{1000 * cores / ours:10.1f}{1000 * cores / theirs:10.1f}"
-    )
+    for preset, ms in encode.items():
+        ours, theirs = sum(r[1] for r in rows) + ms, sum(r[2] for r in rows) + ms
+        report(f"{f'encode (libx264 1920x1080, crf {args.crf}, {preset})':62s}{ms:10.1f}{ms:10.1f}")
+        report(f"{f'  sum with {preset}':62s}{ours:10.1f}{theirs:10.1f}")
+        label = f"  frames per second if {cores} cores did nothing else"
+        report(f"{label:62s}{1000 * cores / ours:10.1f}{1000 * cores / theirs:10.1f}")
     report("(OpenCV's upsample includes its own YCrCb conversion and bicubic chroma)")
     report()
+
+
+def _encode_cpu_ms(video, frames, crf, preset):
+    """CPU milliseconds per frame that libx264 (all its threads) takes to encode ``frames``."""
+    import av
+
+    with tempfile.TemporaryDirectory() as folder, av.open(os.path.join(folder, "x.mp4"), "w") as out:
+        encoder = _encoder(out, video, crf, preset)
+        start = time.process_time()
+        for frame in frames:
+            out.mux(encoder.encode(frame))
+        out.mux(encoder.encode(None))
+        return (time.process_time() - start) / len(frames) * 1000
 
 
 def memory_child(clip):
@@ -274,7 +291,7 @@ def environment(report, args):
     report(f"command: python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}")
     report(
         f"clip: {LR_SIZE[1]}x{LR_SIZE[0]} H.264 {RATE} fps + AAC, {args.frames} frames; output libx264 "
-        f"crf {args.crf} preset {args.preset}, yuv420p; {args.repeats} rounds after a warm-up round"
+        f"crf {args.crf}, presets {', '.join(args.presets)}, yuv420p; {args.repeats} rounds after a warm-up round"
     )
     report()
 
@@ -284,7 +301,12 @@ def main():
     parser.add_argument("--frames", type=int, default=96, help="frames in the clip (default 96: 4 s)")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds (default 3)")
     parser.add_argument("--crf", type=int, default=18, help="libx264 CRF of both pipelines (default 18)")
-    parser.add_argument("--preset", default="veryfast", help="libx264 preset of both pipelines (default veryfast)")
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        default=["veryfast", "ultrafast"],
+        help="libx264 presets, each run by both pipelines (default: veryfast, skfsrcnn's default, and ultrafast)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
     parser.add_argument("--peers", type=Path, default=PEERS, help="folder with OpenCV's FSRCNN-small_x3.pb")
     parser.add_argument("--skip-memory", action="store_true", help="leave out the peak-memory section")

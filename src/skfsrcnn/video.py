@@ -3,9 +3,10 @@
 :func:`upscale_video` reads a video with PyAV (FFmpeg's libraries: any
 format and codec FFmpeg decodes), upscales every frame and encodes the
 result as H.264 (libx264) in an MP4, Matroska or QuickTime file. Frames
-stream through one at a time, so memory does not grow with the video's
-length. :func:`upscale_video_steps` is the same as a generator that
-reports progress after every frame.
+stream through a few at a time (on a CPU, as many in parallel as torch
+has threads, each on one thread), so memory does not grow with the
+video's length. :func:`upscale_video_steps` is the same
+as a generator that reports progress after every frame.
 
 Each frame is upscaled in YUV, the way :func:`skfsrcnn.upscale` treats an
 RGB image: the luma plane (Y) goes through the network, the two chroma
@@ -311,7 +312,7 @@ def _copied_streams(av, container, output):
     """The audio and subtitle streams of ``container``, checked to fit ``output``'s container."""
     import io
 
-    with av.open(io.BytesIO(), "w", format=_format_name(av, output)) as probe:
+    with av.open(io.BytesIO(), "w", format=_format_name(output)) as probe:
         supported = probe.supported_codecs
     copied = [stream for stream in container.streams if stream.type in _COPIED_KINDS]
     for stream in copied:
@@ -324,7 +325,7 @@ def _copied_streams(av, container, output):
     return copied
 
 
-def _format_name(av, output):
+def _format_name(output):
     """FFmpeg's muxer for the suffix of ``output``."""
     return {".mkv": "matroska", ".mov": "mov"}.get(output.suffix.lower(), "mp4")
 
@@ -387,9 +388,9 @@ def _declared_seconds(container, video):
 
 def _frame_total(container, video):
     """Frames in the video: as declared, else estimated from its duration, else None."""
-    rate, seconds = video.average_rate or video.guessed_rate, _declared_seconds(container, video)
     if video.frames:
         return video.frames
+    rate, seconds = video.average_rate or video.guessed_rate, _declared_seconds(container, video)
     return round(seconds * rate) if rate and seconds else None
 
 
@@ -412,6 +413,14 @@ def _transcode(container, source, video, upscaler, encoder, outputs, target):
     """Demux ``container``: upscale and encode the video, copy the other streams' packets."""
     total, done, end = _frame_total(container, video), 0, 0.0
     rate = video.average_rate or video.guessed_rate
+
+    def encoded(upscaled_frames):
+        nonlocal done
+        for upscaled in upscaled_frames:
+            target.mux(encoder.encode(upscaled))
+            done += 1
+            yield done, None if total is None else max(total, done)
+
     with FramePool(upscaler) as pool:
         for packet in container.demux(video, *outputs):
             if packet.stream is not video:
@@ -422,15 +431,9 @@ def _transcode(container, source, video, upscaler, encoder, outputs, target):
             for frame in _decoded(packet, source, done + len(pool)):
                 if frame.time is not None and rate:
                     end = max(end, frame.time + 1 / rate)
-                for upscaled in pool.submit(frame):
-                    target.mux(encoder.encode(upscaled))
-                    done += 1
-                    yield done, max(total or 0, done) or None
+                yield from encoded(pool.submit(frame))
         _check_complete(source, container, video, done + len(pool), end)
-        for upscaled in pool.drain():
-            target.mux(encoder.encode(upscaled))
-            done += 1
-            yield done, max(total or 0, done) or None
+        yield from encoded(pool.drain())
     target.mux(encoder.encode(None))
 
 
