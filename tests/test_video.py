@@ -112,7 +112,7 @@ def test_closed_generator_leaves_no_file_and_keeps_the_old_one(tmp_path):
     assert next(steps) == (1, 8)
     steps.close()  # a Cancel button
     assert old.read_bytes() == b"the user's file"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "in_subtitles.srt", "out.mp4"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]
 
 
 def test_error_midway_leaves_no_file(tmp_path, monkeypatch):
@@ -130,7 +130,7 @@ def test_error_midway_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.setattr(skfsrcnn._video_frames.FrameUpscaler, "__call__", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         upscale_video(source, tmp_path / "out.mp4", 2, **MODEL)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv", "in_subtitles.srt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv"]
 
 
 def test_frames_upscaled_in_parallel_come_back_in_order(tmp_path):
@@ -204,4 +204,4 @@ def test_command_interrupted_leaves_nothing(tmp_path, monkeypatch, capsys):
     source = make_clip(tmp_path / "in.mp4", audio=False)
     assert _run("upscale", source, tmp_path / "out.mp4", "--model", "fsrcnn-s") == 130
     assert "nothing was written" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "in_subtitles.srt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

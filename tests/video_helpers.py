@@ -1,5 +1,6 @@
 """Synthetic video files for ``test_video`` and the reliability matrix, made with PyAV."""
 
+import contextlib
 from fractions import Fraction
 
 import numpy as np
@@ -27,22 +28,20 @@ def make_clip(
     subtitles=False,
     pts=None,
     pix_fmt="yuv420p",
-    codec="libx264",
 ):
     """Write a short clip to ``path`` (the suffix picks the container) and return ``path``.
 
-    ``pts`` gives the frames' timestamps in units of 1/1000 s (variable frame
-    rate); by default they are ``0, 1, 2, ...`` in units of ``1 / rate``. The audio is a one-second 440 Hz
-    AAC tone; ``subtitles`` adds a SubRip stream (Matroska only).
+    The video is H.264 in ``pix_fmt``; ``pts`` gives the frames' timestamps
+    in units of 1/1000 s (variable frame rate), by default ``0, 1, 2, ...``
+    in units of ``1 / rate``. The audio is half a second of a 440 Hz AAC
+    tone; ``subtitles`` adds :data:`SUBRIP` (Matroska only).
     """
     import av
 
-    srt = path.with_name(path.stem + "_subtitles.srt")
-    srt.write_text(SUBRIP)
-    with av.open(str(path), "w") as out, av.open(str(srt)) as subrip:
+    with av.open(str(path), "w") as out, _subrip(av, path) if subtitles else contextlib.nullcontext() as subrip:
         # Every stream is added before the first packet is written.
         if video:
-            picture = out.add_stream(codec, rate=rate)
+            picture = out.add_stream("libx264", rate=rate)
             picture.height, picture.width = size
             picture.pix_fmt = pix_fmt
             picture.codec_context.time_base = Fraction(1, 1000 if pts is not None else rate)
@@ -60,6 +59,13 @@ def make_clip(
                     packet.stream = text
                     out.mux(packet)
     return path
+
+
+def _subrip(av, path):
+    """:data:`SUBRIP` opened with PyAV, from a file beside ``path``."""
+    srt = path.with_name(path.stem + "_subtitles.srt")
+    srt.write_text(SUBRIP)
+    return av.open(str(srt))
 
 
 def _write_frames(av, out, stream, stamps, size, pix_fmt):

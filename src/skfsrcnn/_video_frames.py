@@ -38,6 +38,7 @@ class FrameUpscaler:
         context = video.codec_context
         # Limited-range luma is photo luma already, as upscale feeds it; full range is mapped into it.
         target = LUMA_RANGE if full_range(context) else (0.0, 1.0)
+        self.planar = "yuvj420p" if full_range(context) else "yuv420p"  # other formats are converted, range kept
         self.run = _run_network(network, device, (0.0, 1.0), target)
         self.luma_gain = 255.0 / (target[1] - target[0])
         self.luma_offset = -target[0] * self.luma_gain
@@ -46,7 +47,7 @@ class FrameUpscaler:
 
     def __call__(self, frame):
         if frame.format.name not in ("yuv420p", "yuvj420p"):
-            frame = frame.reformat(format="yuv420p")
+            frame = frame.reformat(format=self.planar)
         luma, *chroma = (_plane_array(plane) for plane in frame.planes)
         out = self.assemble(self.upscale_luma(luma), np.stack(chroma))
         out.pts, out.time_base = frame.pts, frame.time_base
