@@ -56,7 +56,7 @@ DEFAULT_CRF = 18
 #: libx264's speed presets, fastest first.
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 #: Default preset: the fastest with libx264's main compression tools, about 30 ms of CPU time per 1080p
-#: frame (``ultrafast``: 14 ms, but files 3.7 times larger at the same CRF in benchmarks/bench_video.py).
+#: frame (``ultrafast``: 10 ms, but files 3.7 times larger at the same CRF in benchmarks/bench_video.py).
 DEFAULT_PRESET = "veryfast"
 #: Stream kinds copied unchanged into the output.
 _COPIED_KINDS = ("audio", "subtitle")
