@@ -147,6 +147,7 @@ API_MODULES = {
     "skfsrcnn.evaluate": "api/evaluate.rst",
     "skfsrcnn.train": "api/train.rst",
     "skfsrcnn.export": "api/export.rst",
+    "skfsrcnn.video": "api/video.rst",
     "napari_fsrcnn": "api/napari_fsrcnn.rst",
 }
 

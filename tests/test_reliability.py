@@ -1275,6 +1275,84 @@ CASES = [
         ),
         Raises(CommandFailed, r"`back_projection`=99 iterations is out of range; use 0 \(none\) to 50"),
     ),
+    # ---- issue 57: videos (skfsrcnn upscale in.mp4 out.mp4, skfsrcnn.video)
+    Case(
+        "video-no-video-stream",
+        CLI,
+        "an MP4 file holding sound only",
+        lambda env: env.skfsrcnn(_clip(env, "sound.mp4", video=False), env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"'.*sound\.mp4' has no video stream \(it holds audio\); give a video file"),
+    ),
+    Case(
+        "video-unknown-codec",
+        CLI,
+        "a Matroska file whose video codec FFmpeg does not know",
+        lambda env: env.skfsrcnn(_unknown_codec(env), env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"'.*unknown\.mkv': its video stream is in a codec .* cannot decode; convert it first"),
+    ),
+    Case(
+        "video-truncated-mp4",
+        CLI,
+        "an MP4 file cut in half (its index, at the end, is lost)",
+        lambda env: env.skfsrcnn(_truncated_clip(env, "cut.mp4"), env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"'.*cut\.mp4' could not be read as a video .*a truncated download"),
+    ),
+    Case(
+        "video-truncated-mkv",
+        CLI,
+        "a Matroska file cut at 60 % (it plays, then stops early)",
+        lambda env: env.skfsrcnn(_truncated_clip(env, "cut.mkv", 0.6), env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"'.*cut\.mkv' is truncated or damaged: its video stops after \d+ frames"),
+    ),
+    Case(
+        "video-not-a-video",
+        CLI,
+        "a text file named ``clip.mp4``",
+        lambda env: env.skfsrcnn(env.file("clip.mp4", raw=b"not a video\n" * 100), env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"'.*clip\.mp4' could not be read as a video"),
+    ),
+    Case(
+        "video-output-format",
+        CLI,
+        "a video OUTPUT ending in ``.avi``",
+        lambda env: env.skfsrcnn(_clip(env, "in.mp4"), env.tmp_path / "out.avi"),
+        Raises(CommandFailed, r"`output`='.*out\.avi' must end in \.mp4, \.m4v, \.mov, \.mkv"),
+    ),
+    Case(
+        "video-subtitles-unfit",
+        CLI,
+        "Matroska with SubRip subtitles to an MP4 OUTPUT (MP4 cannot hold them unchanged)",
+        lambda env: env.skfsrcnn(_clip(env, "in.mkv", subtitles=True), env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"cannot hold the subtitle stream 2 \(srt\) .*write to a \.mkv file instead"),
+    ),
+    Case(
+        "video-crf",
+        CLI,
+        "``--crf 60``",
+        lambda env: env.skfsrcnn(_clip(env, "in.mp4"), env.tmp_path / "out.mp4", "--crf", 60),
+        Raises(CommandFailed, r"`crf`=60 is outside libx264's range; use 0 \(lossless\) to 51"),
+    ),
+    Case(
+        "video-output-exists",
+        CLI,
+        "a video OUTPUT that exists, without ``--overwrite``",
+        lambda env: env.skfsrcnn(_clip(env, "in.mp4"), env.file("out.mp4", raw=b"mine")),
+        Raises(CommandFailed, r"`output`='.*out\.mp4' exists; pass overwrite=True \(--overwrite\)"),
+    ),
+    Case(
+        "video-sample",
+        CLI,
+        "``--sample`` with a video OUTPUT",
+        lambda env: env.skfsrcnn("--sample", env.tmp_path / "out.mp4"),
+        Raises(CommandFailed, r"--sample is an image; give a video INPUT and OUTPUT"),
+    ),
+    Case(
+        "video-ensemble",
+        CLI,
+        "``--ensemble`` with a video",
+        lambda env: env.skfsrcnn(_clip(env, "in.mp4"), env.tmp_path / "out.mp4", "--ensemble"),
+        Raises(CommandFailed, r"--ensemble: images only; leave it out for a video"),
+    ),
 ]
 
 
@@ -1459,6 +1537,25 @@ def _six_axes_zarr(env):
 
     path = env.tmp_path / "in.zarr"
     zarr.open_array(path, mode="w", shape=(2, 1, 1, 2, 20, 20), dtype="u1")
+
+
+def _clip(env, name, **options):
+    """A short synthetic clip (``video_helpers.make_clip``) in the case's folder."""
+    from video_helpers import make_clip
+
+    return make_clip(env.tmp_path / name, **options)
+
+
+def _unknown_codec(env):
+    """A Matroska clip whose video codec ID names no codec (the bytes are kept)."""
+    path = _clip(env, "unknown.mkv")
+    path.write_bytes(path.read_bytes().replace(b"V_MPEG4/ISO/AVC", b"V_SKFSRCNN/NONE"))
+    return path
+
+
+def _truncated_clip(env, name, fraction=0.5):
+    path = _clip(env, name, frames=24)
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * fraction)])
     return path
 
 

@@ -35,6 +35,8 @@ cli
     The ``skfsrcnn`` command: ``skfsrcnn upscale | train | eval``.
 export
     Export weights to ONNX, TorchScript or a bioimage.io model package.
+video
+    Upscale video files frame by frame, sound and subtitles kept.
 """
 
 import lazy_loader as _lazy

@@ -1,4 +1,4 @@
-from . import cli, datasets, degradation, evaluate, export, io, metrics, models, pretrained, resize, train
+from . import cli, datasets, degradation, evaluate, export, io, metrics, models, pretrained, resize, train, video
 from ._consistency import consistency_residual
 from ._front import upscale
 from ._options import DEFAULT_TILE_SIZE
@@ -22,4 +22,5 @@ __all__ = [
     "train",
     "upscale",
     "upscale_steps",
+    "video",
 ]

@@ -3,7 +3,7 @@
 Each subcommand lives in its own module, which adds its arguments
 (``add_arguments``) and runs them (``run``):
 
-- :mod:`skfsrcnn.cli.upscale`: upscale image files and zarr arrays;
+- :mod:`skfsrcnn.cli.upscale`: upscale image files, zarr arrays and videos;
 - :mod:`skfsrcnn.cli.train`: train from a config or a recipe (also the
   ``skfsrcnn-train`` program, :func:`skfsrcnn.cli.train.main`);
 - :mod:`skfsrcnn.cli.eval`: score weights on a benchmark (also the
@@ -27,7 +27,7 @@ __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_p
 
 #: name -> (module, one-line help) of every subcommand.
 _COMMANDS = {
-    "upscale": (upscale_command, "upscale an image file or a zarr array"),
+    "upscale": (upscale_command, "upscale an image file, a zarr array or a video"),
     "train": (train_command, "train weights from a config or a recipe (also: skfsrcnn-train)"),
     "eval": (eval_command, "score weights or a baseline on a benchmark (also: skfsrcnn-eval)"),
     "export": (export_command, "export weights to ONNX, TorchScript or a bioimage.io package"),

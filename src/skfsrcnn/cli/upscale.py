@@ -20,13 +20,14 @@ import numpy as np
 from .. import _atomic, _tiff, io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
-from . import _batch
+from . import _batch, _video
 from ._common import fail, interrupted
 
 DESCRIPTION = (
     "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit; pixel size, EXIF, ICC and OME "
-    "metadata kept), folders of them (--output-dir), or a zarr array larger than memory "
-    "(INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable)."
+    "metadata kept), folders of them (--output-dir), a zarr array larger than memory "
+    "(INPUT or OUTPUT ending in .zarr: chunk by chunk, resumable), or a video (frame by "
+    "frame into H.264, sound and subtitles kept)."
 )
 _FILE_SUFFIXES = io.TIFF_SUFFIXES + (".jpg", ".jpeg", ".png")
 #: The most pyramid levels ``--pyramid`` adds below full size (each halves the size).
@@ -210,6 +211,8 @@ def upscale_command(args):
         return f"wrote {_upscale_chunked(source, output, args)}"
     if args.resume:
         raise ValueError("--resume works only with a zarr OUTPUT (e.g. out.zarr).")
+    if _video.is_video_job(source, output):
+        return f"wrote {_video.upscale_video_command(source, output, args)}"
     _check_output(output, source, args.overwrite)
     _check_uncertainty(args, source, output)
     upscale_file(source, output, args, _provenance(args), args.overwrite)
@@ -361,6 +364,7 @@ def add_arguments(parser):
         default=_batch.DEFAULT_TEMPLATE,
         help="output file name from {stem}, {suffix}, {scale}, {model} (default %(default)r)",
     )
+    _video.add_arguments(parser)
     chunked = parser.add_argument_group("OME-Zarr output (images larger than memory)")
     chunked.add_argument(
         "--resume", action="store_true", help="finish an interrupted zarr OUTPUT; chunks already written are kept"
