@@ -236,7 +236,7 @@ def test_state_dict_of_another_architecture(tmp_path):
     del state["deconv.bias"]
     path = tmp_path / "partial.pt"
     torch.save(state, path)
-    with pytest.raises(ValueError, match=r"does not match FSRCNN"):
+    with pytest.raises(ValueError, match=r"does not match the FSRCNN .* deconv\.bias is missing"):
         load_model(path, scale=2)
 
 
