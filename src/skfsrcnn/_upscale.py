@@ -40,18 +40,23 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
     """``run(batch)``: map a batch of planes from ``source`` to ``target`` intensities and upscale it.
 
     Mapping tile by tile (with the image's global range) avoids a float
-    copy of the whole input. The minimum is subtracted first, so that data
-    with a large offset keep their precision.
+    copy of the whole input. Data of 32 or 64 bits are mapped in float64,
+    the minimum subtracted first, so that a large offset or a tiny span
+    (``1e12 + noise``, ``1e-300 * image``) keeps its precision; the network
+    then sees float32 in [0, 1].
     """
     import torch
 
     (low, high), (start, stop) = source, target
 
     def run(batch):
-        batch = np.ascontiguousarray(batch, dtype=np.float32)
         if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
-            batch = (batch - np.float32(low)) * np.float32((stop - start) / (high - low)) + np.float32(start)
-        elif not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
+            work = np.float64 if batch.dtype.itemsize >= 4 else np.float32
+            gain = (stop - start) / (high - low)
+            batch = ((np.asarray(batch, work) - work(low)) * work(gain) + work(start)).astype(np.float32)
+        else:
+            batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
             batch = batch.copy()
         x = torch.from_numpy(batch)[:, None].to(device)
         with torch.inference_mode():
@@ -215,7 +220,8 @@ def steps(image, scale, options, *, value_range=None):
     mode = _colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
 
     if mode == "rgb":
-        colour = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+        precise = np.float64 if image.dtype.itemsize == 8 else np.float32  # 64-bit data keep their offset
+        colour = ((work.astype(precise) - precise(low)) / precise(high - low)).astype(np.float32, copy=False)
         luma = rgb_to_y(colour[..., :3])
         rows, cols = luma.shape[-2:]
         planes = luma.reshape(-1, rows, cols)
@@ -251,10 +257,11 @@ def steps(image, scale, options, *, value_range=None):
             low_bound = max(low_bound, -1.0)  # as skimage: the most negative integer maps to -1
         bounds = (low_bound, high_bound)
     gain = (high - low) / (units * span)  # network units -> output units
+    out = out.astype(output_dtype(image.dtype), copy=False)  # float64 keeps a large offset's precision
     _to_output_units(out, gain, low / units - start * gain, bounds)
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
-    return out.astype(output_dtype(image.dtype), copy=False)
+    return out
 
 
 def checked_value_range(value_range):

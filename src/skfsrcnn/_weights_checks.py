@@ -84,6 +84,12 @@ def state_dict_of(state, path):
             f"`weights` file {path!r} holds a {type(state).__name__}, not a state dict of "
             "tensors; save FSRCNN weights with skfsrcnn.pretrained.save_weights."
         )
+    broken = [key for key, value in state.items() if value.is_floating_point() and not bool(value.isfinite().all())]
+    if broken:
+        raise ValueError(
+            f"`weights` file {path!r} holds NaN or infinite values in {', '.join(broken[:3])}: the "
+            "training diverged or the file is damaged; use the weights of an earlier checkpoint."
+        )
     return state
 
 
