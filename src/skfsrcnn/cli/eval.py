@@ -10,7 +10,7 @@ from ..evaluate import (
     model_upscaler,
     spline_upscaler,
 )
-from ._common import fail, new_parser
+from ._common import fail, new_parser, run_reported
 
 DESCRIPTION = "Score super-resolution weights, or the bicubic or cubic-spline baseline, on a benchmark set."
 
@@ -157,4 +157,4 @@ def main(argv=None):
     """
     parser = new_parser("skfsrcnn-eval", DESCRIPTION)
     add_arguments(parser)
-    return run(parser.parse_args(argv), parser.prog)
+    return run_reported(run, parser.parse_args(argv), parser.prog)

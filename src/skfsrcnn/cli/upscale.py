@@ -120,8 +120,8 @@ def _upscale_chunked(source, output, args):
     if not Path(source).exists():
         raise ValueError(f"INPUT {str(source)!r} does not exist.")
     _check_output(output, source, args.overwrite, args.resume)
-    if args.chunk_size is not None and args.chunk_size < 16:
-        raise ValueError(f"--chunk-size {args.chunk_size} is too small; use at least 16 (1024 is a good default).")
+    if args.chunk_size is not None and not 16 <= args.chunk_size <= 16384:
+        raise ValueError(f"--chunk-size {args.chunk_size} must be in [16, 16384] (1024 is a good default).")
     image = io.read_lazy(source, args.chunk_size)
     if args.overwrite and Path(output).exists():
         _chunked.remove_zarr(output)
