@@ -10,7 +10,6 @@ that are not recorded, with the same value range: the result equals an
 uninterrupted run.
 """
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ._extras import needed
+from ._threads import usable_cores
 from .io import _has_zarr_metadata
 
 STATE_KEY = "skfsrcnn"
@@ -71,12 +71,12 @@ def _jobs(device, jobs):
 
     cpu = _validate.device(device).type == "cpu"
     if jobs is None:
-        jobs = (os.cpu_count() or 1) if cpu else 1
+        jobs = usable_cores() if cpu else 1
     if not 1 <= jobs <= MAX_JOBS:
         raise ValueError(
-            f"--jobs {jobs} must be in [1, {MAX_JOBS}]; leave it out for one per CPU core ({os.cpu_count() or 1} here)."
+            f"--jobs {jobs} must be in [1, {MAX_JOBS}]; leave it out for one per CPU core ({usable_cores()} here)."
         )
-    return jobs, max(1, (os.cpu_count() or 1) // jobs) if cpu else None
+    return jobs, max(1, usable_cores() // jobs) if cpu else None
 
 
 def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs=None, progress=None):

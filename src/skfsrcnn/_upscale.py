@@ -14,6 +14,7 @@ import numpy as np
 from . import _memory, _validate
 from ._colour import merge_luma, rgb_to_y
 from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
+from ._threads import threads_for_inference
 from ._tiling import upscale_planes
 
 
@@ -59,7 +60,7 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
         if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
             batch = batch.copy()
         x = torch.from_numpy(batch)[:, None].to(device)
-        with torch.inference_mode():
+        with torch.inference_mode(), threads_for_inference():
             y = network(x)
         return y[:, 0].float().cpu().numpy()
 
