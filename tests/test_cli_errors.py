@@ -91,7 +91,7 @@ CASES = {
     "train-device-xla": (_train("device=xla"), 2, "torch knows 'xla'"),
     "train-log-every-0": (_train("log_every=0"), 2, r"`log_every` must be in \[1"),
     "train-step-every-0": (_train("step_every=0", "schedule=step"), 2, r"`step_every` must be in \[1"),
-    "train-lr-negative": (_train("lr=-1"), 2, r"`lr` must be in \(0, 1\]"),
+    "train-lr-negative": (_train("lr=-1"), 2, r"`lr` must be in \[0, 1\]"),
     "train-seed-negative": (_train("seed=-1"), 2, r"`seed` must be in \[0"),
     "train-blur-huge": (_train("degradation=gaussian", "blur_sigma=1e9"), 2, "beyond 20"),
     "train-noise-huge": (_train("noise=gaussian", "noise_level=1e9"), 2, "beyond 1 for 'gaussian'"),

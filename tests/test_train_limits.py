@@ -18,7 +18,7 @@ from skfsrcnn.train._limits import batch_bytes
         ({"threads": -1}, r"`threads` must be in \[1, 256\], got -1"),
         ({"log_every": 0}, r"`log_every` must be in \[1, 1e\+09\], got 0"),
         ({"step_every": 0}, r"`step_every` must be in \[1, 1e\+09\], got 0"),
-        ({"lr": -1}, r"`lr` must be in \(0, 1\], got -1\.0"),
+        ({"lr": -1}, r"`lr` must be in \[0, 1\], got -1\.0"),
         ({"momentum": 5}, r"`momentum` must be in \[0, 0\.999\], got 5\.0"),
         ({"min_lr_ratio": -5}, r"`min_lr_ratio` must be in \[0, 1\], got -5\.0"),
         ({"step_gamma": 0}, r"`step_gamma` must be in \(0, 1\], got 0\.0"),

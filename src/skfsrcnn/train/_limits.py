@@ -17,7 +17,7 @@ LIMITS = {
     "patch_size": (1, 1024, False),
     "batch_size": (1, 65536, False),
     "iterations": (0, 10**9, False),
-    "lr": (0.0, 1.0, True),
+    "lr": (0.0, 1.0, False),
     "deconv_lr_scale": (0.0, 100.0, False),
     "momentum": (0.0, 0.999, False),
     "min_lr_ratio": (0.0, 1.0, False),
