@@ -52,23 +52,31 @@ def check_limits(config):
             continue
         if not (low < value if open_low else low <= value) or value > high:
             raise ValueError(f"`{key}` must be in {_range_text(low, high, open_low)}, got {value!r}.")
-    _check_downscales(config.downscales)
+    config.downscales = _checked_downscales(config.downscales)
     _check_batch_fits(config)
 
 
-def _check_downscales(downscales):
+def _checked_downscales(downscales):
+    """``downscales`` as floats (YAML reads ``1e-9`` as a string), each within :data:`DOWNSCALE_RANGE`."""
     low, high = DOWNSCALE_RANGE
     if len(downscales) > MAX_DOWNSCALES:
         raise ValueError(
             f"`downscales` lists {len(downscales)} factors; use at most {MAX_DOWNSCALES}, e.g. the "
             "paper's [1.0, 0.9, 0.8, 0.7, 0.6]."
         )
+    factors = []
     for factor in downscales:
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not low <= factor <= high:
+        try:
+            number = float(factor) if not isinstance(factor, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        if not low <= number <= high:
             raise ValueError(
                 f"`downscales` must hold factors in [{low:g}, {high:g}] (1 keeps an image, 0.5 halves it), "
                 f"got {factor!r}; e.g. the paper's [1.0, 0.9, 0.8, 0.7, 0.6]."
             )
+        factors.append(number)
+    return factors
 
 
 def batch_bytes(config):
