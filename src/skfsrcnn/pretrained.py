@@ -17,6 +17,7 @@ Weights files are safetensors (no code can run when loading them); PyTorch
 import functools
 import json
 import os
+import re
 import time
 from importlib import resources
 from pathlib import Path
@@ -354,7 +355,8 @@ def read_tensors(path):
 
 def _details(error):
     """An exception as text that is never empty: its type, and its message when it has one."""
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # torch bolds parts of its messages for terminals
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _read_weights(path):

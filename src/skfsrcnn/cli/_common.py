@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import re
 import sys
 
 #: Exit statuses of every command.
@@ -24,6 +25,27 @@ def new_parser(prog, description, parent=None, help=None):
     if parent is None:
         return argparse.ArgumentParser(prog=prog, **options)
     return parent.add_parser(prog, help=help, **options)
+
+
+def in_flag_words(error, keywords):
+    """``error``'s message in a command's words: each API keyword of ``keywords`` named by its flag.
+
+    The library's messages name keyword arguments (``use device='cpu'``);
+    a command's user typed flags (``--device 'cpu'``).
+
+    Examples
+    --------
+    >>> from skfsrcnn.cli._common import in_flag_words
+    >>> message = "`scale`=2 has no weights; pass `tile_size`, or use device='cpu'."
+    >>> in_flag_words(message, ["scale", "device", "tile_size"])
+    "--scale 2 has no weights; pass --tile-size, or use --device 'cpu'."
+    """
+    text = str(error)
+    for keyword in keywords:
+        flag = "--" + keyword.replace("_", "-")
+        text = re.sub(rf"(?<![\w.]){keyword}=|`{keyword}`=", f"{flag} ", text)
+        text = text.replace(f"`{keyword}`", flag)
+    return text
 
 
 def fail(program, error, status=EXIT_USAGE):

@@ -15,7 +15,7 @@ import numpy as np
 from .. import io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
-from ._common import fail, interrupted
+from ._common import fail, in_flag_words, interrupted
 
 DESCRIPTION = (
     "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit), or a zarr array "
@@ -191,7 +191,7 @@ def run(args, program):
     try:
         output = upscale_command(args)
     except (ValueError, TypeError, OSError, MemoryError) as error:
-        fail(program, error)
+        fail(program, in_flag_words(error, ("scale", "weights", "model", "device", "tile_size")))
     except KeyboardInterrupt:
         hint = " rerun with --resume to finish it" if args.paths and io.is_zarr(args.paths[-1]) else ""
         interrupted(program, f"interrupted;{hint or ' nothing was written'}")
