@@ -12,13 +12,11 @@ Peers:
 
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``upscale(rgb, 3,
   channel_axis=-1, model=...)`` as shipped: idle OpenMP threads sleep
-  (``OMP_WAIT_POLICY=PASSIVE``) and each network call uses the free cores
-  (:mod:`skfsrcnn._threads`);
+  (``OMP_WAIT_POLICY=PASSIVE``) and each network call uses at most the
+  process's usable cores (:mod:`skfsrcnn._threads`);
 * ``... before``: the same with torch's defaults, as before issue 58
-  (torch imported first, so its OpenMP threads spin while waiting, and one
-  thread per core of the machine whatever the load);
-* ``skfsrcnn FSRCNN-s, passive only`` and ``..., free cores only``: one of
-  the two changes alone, to show what each buys;
+  (torch imported first, so its OpenMP threads spin while they wait, and
+  one thread per core of the machine whatever the process's affinity);
 * ``OpenCV FSRCNN``, ``OpenCV FSRCNN-small``: ``cv2.dnn_superres``
   ``upsample(bgr)`` with the models in ``--peers``.
 
@@ -42,16 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT.parent / "shared" / "peers" / "opencv-fsrcnn"
 SCALE, ROWS, COLS = 3, 360, 640
 LOADS = (0, 1, 2)
-#: name -> (library, model, OMP_WAIT_POLICY passive, free-core threads)
+#: name -> (library, model, as shipped (else torch's defaults, as before issue 58))
 VARIANTS = {
-    "skfsrcnn FSRCNN": ("skfsrcnn", "fsrcnn", True, True),
-    "skfsrcnn FSRCNN, before": ("skfsrcnn", "fsrcnn", False, False),
-    "skfsrcnn FSRCNN-s": ("skfsrcnn", "fsrcnn-s", True, True),
-    "skfsrcnn FSRCNN-s, before": ("skfsrcnn", "fsrcnn-s", False, False),
-    "skfsrcnn FSRCNN-s, passive only": ("skfsrcnn", "fsrcnn-s", True, False),
-    "skfsrcnn FSRCNN-s, free cores only": ("skfsrcnn", "fsrcnn-s", False, True),
-    "OpenCV FSRCNN": ("opencv", "FSRCNN", None, None),
-    "OpenCV FSRCNN-small": ("opencv", "FSRCNN-small", None, None),
+    "skfsrcnn FSRCNN": ("skfsrcnn", "fsrcnn", True),
+    "skfsrcnn FSRCNN, before": ("skfsrcnn", "fsrcnn", False),
+    "skfsrcnn FSRCNN-s": ("skfsrcnn", "fsrcnn-s", True),
+    "skfsrcnn FSRCNN-s, before": ("skfsrcnn", "fsrcnn-s", False),
+    "OpenCV FSRCNN": ("opencv", "FSRCNN", None),
+    "OpenCV FSRCNN-small": ("opencv", "FSRCNN-small", None),
 }
 #: Each of ours is compared with this OpenCV peer.
 OPENCV_OF = {"fsrcnn": "OpenCV FSRCNN", "fsrcnn-s": "OpenCV FSRCNN-small"}
@@ -65,16 +61,15 @@ def frame():
     return np.ascontiguousarray(cv2.resize(data.astronaut(), (COLS, ROWS), interpolation=cv2.INTER_AREA))
 
 
-def _skfsrcnn_call(model, passive, free_cores):
-    if not passive:
-        import torch  # noqa: F401  (OpenMP loads before skfsrcnn can ask it not to spin)
+def _skfsrcnn_call(model, shipped):
+    if not shipped:
+        import torch  # noqa: F401  (OpenMP loads, spinning, before skfsrcnn can ask it to sleep)
     import contextlib
 
-    import skfsrcnn._threads
     import skfsrcnn._upscale
     from skfsrcnn import upscale
 
-    if not free_cores:
+    if not shipped:
         skfsrcnn._upscale.threads_for_inference = contextlib.nullcontext
     rgb = frame()
     return lambda: upscale(rgb, SCALE, channel_axis=-1, model=model)
@@ -92,8 +87,8 @@ def _opencv_call(model, peers_dir):
 
 def worker(name, peers_dir):
     """Serve timings: each line read from stdin runs the call once and writes its seconds."""
-    library, model, passive, free_cores = VARIANTS[name]
-    call = _skfsrcnn_call(model, passive, free_cores) if library == "skfsrcnn" else _opencv_call(model, peers_dir)
+    library, model, shipped = VARIANTS[name]
+    call = _skfsrcnn_call(model, shipped) if library == "skfsrcnn" else _opencv_call(model, peers_dir)
     call()
     print("ready", flush=True)
     for _ in sys.stdin:
@@ -144,10 +139,10 @@ def measure(workers, repeats):
     return results
 
 
-def report(results):
+def report(results, load_before):
     lines = [
         f"640x360 RGB -> 1920x1080 (x{SCALE}); median seconds per frame alone and beside N busy-loop "
-        f"processes, on {os.cpu_count()} cores (load average before the run: {os.getloadavg()[0]:.2f})",
+        f"processes, on {os.cpu_count()} cores (load average before the run: {load_before:.2f})",
         "",
         f"{'peer':36s}"
         + "".join(f"{f'{n} busy':>10s}" for n in LOADS)
@@ -157,13 +152,16 @@ def report(results):
         alone = results[0][name]
         row = f"{name:36s}" + "".join(f"{results[n][name]:10.3f}" for n in LOADS)
         lines.append(row + "".join(f"{results[n][name] / alone:9.2f}x" for n in LOADS[1:]))
+    ours = [(name, model) for name, (library, model, _) in VARIANTS.items() if library == "skfsrcnn"]
     lines += ["", "slowdown of ours / slowdown of OpenCV's same network (1.00: degrades as OpenCV does)"]
-    for name, (library, model, _, _) in VARIANTS.items():
-        if library != "skfsrcnn":
-            continue
+    for name, model in ours:
         peer = OPENCV_OF[model]
         ratios = [(results[n][name] / results[0][name]) / (results[n][peer] / results[0][peer]) for n in LOADS[1:]]
         lines.append(f"{name:36s}" + "".join(f"{r:10.2f}" for r in ratios) + f"   (vs {peer})")
+    lines += ["", "time of ours / time of OpenCV's same network, at each load (below 1: faster)"]
+    for name, model in ours:
+        peer = OPENCV_OF[model]
+        lines.append(f"{name:36s}" + "".join(f"{results[n][name] / results[n][peer]:10.2f}" for n in LOADS))
     return "\n".join(lines)
 
 
@@ -176,9 +174,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.peers)
+    load_before = os.getloadavg()[0]
     workers = {name: Worker(name, args.peers) for name in VARIANTS}
     try:
-        text = report(measure(workers, args.repeats))
+        text = report(measure(workers, args.repeats), load_before)
     finally:
         for peer in workers.values():
             peer.close()

@@ -1,21 +1,22 @@
-"""CPU threads of inference: no more than the cores that are free, and none spinning while it waits.
+"""CPU threads of inference: no more than the cores this process may use, and none spinning while it waits.
 
 PyTorch runs a convolution on one OpenMP thread per core and, between two
 parallel regions, keeps its threads spinning so that the next region
 starts at once. That is the fastest on an idle machine and the slowest on a
 busy one: when another process holds a core, the thread that shares it
-runs only part of the time, every other thread spins at the next barrier
-waiting for it, and a 640x360 frame took 2-8x longer with one busy process
-beside it on two cores (``benchmarks/bench_load.py``).
+runs only part of the time while every other thread spins at the next
+barrier, waiting for it, and a 640x360 frame took several times longer
+beside one busy process on two cores (``benchmarks/bench_load.py``).
 
-:func:`threads_for_inference` therefore runs each network call on the
-cores this process may use (``os.sched_getaffinity``, which containers and
-``taskset`` restrict, while torch counts every core of the machine) less
-those other processes keep busy now (the running count of
-``/proc/loadavg``), and never more than torch's own setting (which
-``torch.set_num_threads`` and ``OMP_NUM_THREADS`` choose); and
-:func:`wait_passively` has OpenMP threads sleep instead of spinning while
-they wait, unless ``OMP_WAIT_POLICY`` is already set.
+:func:`wait_passively` therefore has OpenMP threads sleep instead of
+spinning while they wait, unless ``OMP_WAIT_POLICY`` is already set, and
+:func:`threads_for_inference` runs each network call on no more threads
+than the cores this process may use (``os.sched_getaffinity``, which
+containers and ``taskset`` restrict, while torch counts every core of the
+machine), within torch's own setting (``torch.set_num_threads``,
+``OMP_NUM_THREADS``). Fewer threads than free cores was tried too (from the
+running count of ``/proc/loadavg``) and measured slower: with passive
+waiting, a thread that shares a core costs little.
 """
 
 import contextlib
@@ -49,39 +50,8 @@ def usable_cores():
         return os.cpu_count() or 1
 
 
-def busy_elsewhere(loadavg="/proc/loadavg", tasks="/proc/self/task"):
-    """Tasks of other processes running now (Linux's ``/proc``); 0 where unknown.
-
-    The running count of ``loadavg`` less this process's own running
-    threads (the caller, and OpenMP threads still spinning after the
-    previous call).
-
-    Examples
-    --------
-    >>> from skfsrcnn._threads import busy_elsewhere
-    >>> busy_elsewhere() >= 0
-    True
-    """
-    try:
-        with open(loadavg) as handle:
-            running = int(handle.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return max(0, running - _running_threads(tasks))
-
-
-def _running_threads(tasks):
-    """This process's threads in the running state (at least 1: the caller)."""
-    count = 0
-    with contextlib.suppress(OSError):
-        for task in os.listdir(tasks):
-            with contextlib.suppress(OSError, IndexError), open(os.path.join(tasks, task, "stat")) as handle:
-                count += handle.read().rsplit(")", 1)[1].split()[0] == "R"
-    return max(1, count)
-
-
 def inference_threads(limit):
-    """Threads for one network call: free usable cores, at least 1, at most ``limit`` (torch's setting).
+    """Threads for one network call: the usable cores, at least 1, at most ``limit`` (torch's setting).
 
     Examples
     --------
@@ -89,8 +59,7 @@ def inference_threads(limit):
     >>> inference_threads(1)
     1
     """
-    cores = usable_cores()
-    return max(1, min(limit, cores, cores - busy_elsewhere()))
+    return max(1, min(limit, usable_cores()))
 
 
 @contextlib.contextmanager

@@ -414,7 +414,7 @@ def _load_cached(path, mtime, scale, device):
     state = _weights_checks.state_dict_of(state, path)
     network, architecture = _architecture(state, network, architecture, path)
     recorded = architecture.pop("scale", None)
-    with torch.device("meta"):  # the shapes only: no memory
+    with torch.device("meta"):  # the shapes only (no memory), which do not depend on the scale
         _weights_checks.check_state_fits(network(recorded or scale or 2, **architecture), state, path)
     found = None
     if network.__name__ == "FSRCNN":

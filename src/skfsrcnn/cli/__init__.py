@@ -12,8 +12,9 @@ Each subcommand lives in its own module, which adds its arguments
   bioimage.io model package.
 
 Exit status, for every command: 0 success; 1 failure (an unexpected error,
-reported in one line; ``SKFSRCNN_TRACEBACK=1`` prints its traceback); 2 bad usage (bad arguments, input files, data
-or settings, with a one-line message naming the problem and its fix); 130
+reported in one line; ``SKFSRCNN_TRACEBACK=1`` prints its traceback); 2 bad
+usage (bad arguments, input files, data or settings, or a missing optional
+package, with a one-line message naming the problem and its fix); 130
 interrupted.
 """
 
