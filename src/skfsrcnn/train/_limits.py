@@ -45,7 +45,10 @@ def _range_text(low, high, open_low):
 
 
 def check_limits(config):
-    """Refuse a ``config`` whose numbers lie outside :data:`LIMITS`, or whose batch cannot fit in memory."""
+    """Refuse a ``config`` whose numbers lie outside :data:`LIMITS`, or whose batch cannot fit in memory.
+
+    ``config.downscales`` is set to its factors as floats.
+    """
     for key, (low, high, open_low) in LIMITS.items():
         value = getattr(config, key)
         if value is None:
@@ -67,7 +70,7 @@ def _checked_downscales(downscales):
     factors = []
     for factor in downscales:
         try:
-            number = float(factor) if not isinstance(factor, bool) else math.nan
+            number = math.nan if isinstance(factor, bool) else float(factor)
         except (TypeError, ValueError):
             number = math.nan
         if not low <= number <= high:
