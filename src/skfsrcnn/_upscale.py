@@ -41,30 +41,35 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
     """``run(batch)``: map a batch of planes from ``source`` to ``target`` intensities and upscale it.
 
     Mapping tile by tile (with the image's global range) avoids a float
-    copy of the whole input. Data of 32 or 64 bits are mapped in float64,
-    the minimum subtracted first, so that a large offset or a tiny span
-    (``1e12 + noise``, ``1e-300 * image``) keeps its precision; the network
-    then sees float32 in [0, 1].
+    copy of the whole input.
     """
     import torch
 
-    (low, high), (start, stop) = source, target
-
     def run(batch):
-        if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
-            work = np.float64 if batch.dtype.itemsize >= 4 else np.float32
-            gain = (stop - start) / (high - low)
-            batch = ((np.asarray(batch, work) - work(low)) * work(gain) + work(start)).astype(np.float32)
-        else:
-            batch = np.ascontiguousarray(batch, dtype=np.float32)
-        if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
-            batch = batch.copy()
-        x = torch.from_numpy(batch)[:, None].to(device)
+        x = torch.from_numpy(_to_network_units(batch, source, target))[:, None].to(device)
         with torch.inference_mode(), threads_for_inference():
             y = network(x)
         return y[:, 0].float().cpu().numpy()
 
     return run
+
+
+def _to_network_units(batch, source, target):
+    """``batch`` mapped from ``source`` to ``target`` intensities, as writeable contiguous float32.
+
+    Data of 32 or 64 bits are mapped in float64, the minimum subtracted
+    first, so that a large offset or a tiny span (``1e12 + noise``,
+    ``5 + 1e-9 * image``) keeps its precision.
+    """
+    (low, high), (start, stop) = source, target
+    if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
+        work = np.float64 if batch.dtype.itemsize >= 4 else np.float32
+        gain = (stop - start) / (high - low)
+        return ((np.asarray(batch, work) - work(low)) * work(gain) + work(start)).astype(np.float32)
+    batch = np.ascontiguousarray(batch, dtype=np.float32)
+    if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
+        batch = batch.copy()
+    return batch
 
 
 def intensity_range(image):
