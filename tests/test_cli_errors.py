@@ -61,8 +61,12 @@ CASES = {
     "upscale-empty-pt": ((*UPSCALE, "--weights", "{folder}/empty.pt"), 2, r"is empty \(0 bytes\)"),
     "upscale-garbage-pt": ((*UPSCALE, "--weights", "{folder}/garbage.pt"), 2, "not a readable PyTorch file"),
     "upscale-list-pt": ((*UPSCALE, "--weights", "{folder}/list.pt"), 2, "holds a list"),
-    "upscale-jobs-huge": (("upscale", "{image}", "{folder}/o.zarr", "--jobs", "100000"), 2, r"must be in \[1, 256\]"),
-    "upscale-chunk-huge": (("upscale", "{image}", "{folder}/o.zarr", "--chunk-size", "10000000000"), 2, "16384"),
+    "upscale-jobs-huge": (
+        ("upscale", "{image}", "{folder}/jobs.zarr", "--jobs", "100000"),
+        2,
+        r"must be in \[1, 256\]",
+    ),
+    "upscale-chunk-huge": (("upscale", "{image}", "{folder}/chunk.zarr", "--chunk-size", "10000000000"), 2, "16384"),
     "upscale-scale-5": ((*UPSCALE, "--scale", "5"), 2, "invalid choice"),
     "upscale-no-output": (("upscale", "{image}"), 2, "Give INPUT and OUTPUT"),
     "eval-device-meta": (
@@ -115,6 +119,8 @@ def test_command_errors_are_one_line_with_their_status(case, files, monkeypatch)
     assert status_seen == status, stderr
     assert "Traceback" not in stderr
     assert re.search(said, stderr), stderr
+    for output in ("out.png", "jobs.zarr", "chunk.zarr", "m.onnx", "runs"):  # refused before any work
+        assert not (files["folder"] / output).exists(), output
 
 
 @pytest.mark.parametrize("module", ["zarr", "dask"])

@@ -928,7 +928,7 @@ CASES = [
         Raises(ValueError, r"`weights` file '.*evil\.pt' was refused: .*pickled code, which is never run"),
     ),
     # ---- issue 58 (robustness, round two): inputs that lie, array types, settings that explode,
-    # ---- optional parts, crashes. Helpers: the _lying_* and _i58_* functions below CASES.
+    # ---- optional parts, crashes. Their helpers follow CASES ("helpers of the issue 58 cases").
     Case(
         "api-weights-absurd-architecture",
         UPSCALE,

@@ -65,17 +65,22 @@ def _store_block(block, *, target, file_dtype, block_info=None):
 MAX_JOBS = 256
 
 
+def check_jobs(jobs):
+    """Refuse a ``--jobs`` count outside [1, :data:`MAX_JOBS`] (None: the default)."""
+    if jobs is not None and not 1 <= jobs <= MAX_JOBS:
+        raise ValueError(
+            f"--jobs {jobs} must be in [1, {MAX_JOBS}]; leave it out for one per CPU core ({usable_cores()} here)."
+        )
+
+
 def _jobs(device, jobs):
     """Dask threads, and torch threads for each: parallel chunks on CPU, one at a time on GPU."""
     from . import _validate
 
+    check_jobs(jobs)
     cpu = _validate.device(device).type == "cpu"
     if jobs is None:
         jobs = usable_cores() if cpu else 1
-    if not 1 <= jobs <= MAX_JOBS:
-        raise ValueError(
-            f"--jobs {jobs} must be in [1, {MAX_JOBS}]; leave it out for one per CPU core ({usable_cores()} here)."
-        )
     return jobs, max(1, usable_cores() // jobs) if cpu else None
 
 

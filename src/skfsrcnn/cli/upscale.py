@@ -122,6 +122,7 @@ def _upscale_chunked(source, output, args):
     _check_output(output, source, args.overwrite, args.resume)
     if args.chunk_size is not None and not 16 <= args.chunk_size <= 16384:
         raise ValueError(f"--chunk-size {args.chunk_size} must be in [16, 16384] (1024 is a good default).")
+    _chunked.check_jobs(args.jobs)
     image = io.read_lazy(source, args.chunk_size)
     if args.overwrite and Path(output).exists():
         _chunked.remove_zarr(output)
