@@ -146,7 +146,7 @@ def test_load_torch_state_dict(tmp_path, preset, suffix):
     loaded = load_model(path, scale=3)
     assert loaded.config == model.config
     assert _same_parameters(loaded, model)
-    with pytest.raises(ValueError, match=r"does not record its scale; pass `scale`"):
+    with pytest.raises(ValueError, match=r"does not record its scale, and its weights do not show it .*; pass `scale`"):
         load_model(path)
 
 

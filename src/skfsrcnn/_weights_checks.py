@@ -76,7 +76,7 @@ def check_state_fits(model, state, path):
 
 
 def state_dict_of(state, path):
-    """``state`` checked to be a non-empty mapping of names to tensors."""
+    """``state`` checked to be a mapping of names to tensors, none holding NaN or infinity."""
     import torch
 
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -108,7 +108,10 @@ def checked_scale(path, requested, recorded, found):
             f"use scale={known} or weights for x{requested}."
         )
     if requested is None and known is None:
-        raise ValueError(f"`weights` file {path!r} does not record its scale; pass `scale`.")
+        raise ValueError(
+            f"`weights` file {path!r} does not record its scale, and its weights do not show it "
+            "(they look untrained); pass `scale`."
+        )
     return known if known is not None else requested
 
 
