@@ -179,13 +179,21 @@ def test_python_m_skfsrcnn_cli():
     assert "usage: skfsrcnn eval" in usage.stderr
 
 
-def test_an_unexpected_error_exits_with_status_1():
-    """A failure that is not bad usage (here, a bug injected into the evaluation) ends with a traceback and 1."""
+def test_an_unexpected_error_exits_with_status_1(monkeypatch):
+    """A failure that is not bad usage (here, a bug injected into the evaluation) ends with 1, in one line.
+
+    ``SKFSRCNN_TRACEBACK=1`` shows the traceback.
+    """
     code = (
         "import sys; import skfsrcnn.cli.eval as command; "
         "command.evaluate = lambda *args, **kwargs: 1 / 0; "
         "from skfsrcnn.cli import main; sys.exit(main(sys.argv[1:]))"
     )
+    done = _python("-c", code, "eval", "--bicubic", "--data", str(sample_path().parent), "--scale", "3")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "skfsrcnn: failed: ZeroDivisionError: division by zero" in done.stderr
+    monkeypatch.setenv("SKFSRCNN_TRACEBACK", "1")
     done = _python("-c", code, "eval", "--bicubic", "--data", str(sample_path().parent), "--scale", "3")
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ZeroDivisionError" in done.stderr

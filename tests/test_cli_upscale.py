@@ -101,7 +101,7 @@ def test_tile_size_too_small(tmp_path, w2, capsys):
     assert (
         _run("upscale", tmp_path / "in.png", tmp_path / "out.png", "--weights", w2, "--scale", 2, "--tile-size", 3) == 2
     )
-    assert "tile_size" in capsys.readouterr().err
+    assert "--tile-size 3 is too small" in capsys.readouterr().err
     assert not (tmp_path / "out.png").exists()
 
 

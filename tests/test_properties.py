@@ -147,3 +147,42 @@ def test_preserve_range_only_changes_units(weights, case, scale):
     else:
         kept = kept / units
     np.testing.assert_allclose(mapped, kept, rtol=0, atol=1e-6)
+
+
+# ---- issue 58: float64 offsets and spans, masked arrays
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    offset_exponent=st.integers(-15, 15),
+    offset_sign=st.sampled_from([-1.0, 1.0]),
+    span_exponent=st.integers(-300, 30),
+)
+def test_float64_offset_and_span_keep_their_precision(weights, seed, offset_exponent, offset_sign, span_exponent):
+    """``upscale(x * span + offset) == upscale(x) * span + offset`` wherever float64 holds the data.
+
+    ``x`` lies in [2, 3], so both it and the shifted image are mapped by
+    their own extrema; the offset must be within float64's reach of the span.
+    """
+    offset, span = offset_sign * 10.0**offset_exponent, 10.0**span_exponent
+    shifted_low, shifted_high = 2 * span + offset, 3 * span + offset
+    if abs(offset) > span * 1e9 or (0 <= shifted_low and shifted_high <= 1):  # beyond float64, or [0, 1] as is
+        return
+    x = np.random.default_rng(seed).uniform(2, 3, (12, 10))
+    reference = upscale(x, 2, weights=weights[2])
+    out = upscale(x * span + offset, 2, weights=weights[2])
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose((out - offset) / span, reference, rtol=0, atol=1e-4)
+
+
+@given(seed=st.integers(0, 2**32 - 1), masked_share=st.floats(0, 0.5), fill=st.sampled_from([np.nan, np.inf, 1e300]))
+def test_masked_arrays_are_refused_or_upscaled_as_their_data(weights, seed, masked_share, fill):
+    rng = np.random.default_rng(seed)
+    data = rng.random((12, 10))
+    mask = rng.random((12, 10)) < masked_share
+    image = np.ma.masked_array(np.where(mask, fill, data), mask=mask)
+    if mask.any():
+        with pytest.raises(ValueError, match=rf"masked array with {mask.sum()} masked pixel"):
+            upscale(image, 2, weights=weights[2])
+    else:
+        np.testing.assert_array_equal(upscale(image, 2, weights=weights[2]), upscale(data, 2, weights=weights[2]))

@@ -721,7 +721,7 @@ CASES = [
         ),
         Raises(
             CommandFailed,
-            r"`weights` file '.*evil\.pt' was refused: it is not a plain PyTorch state dict "
+            r"--weights file '.*evil\.pt' was refused: it is not a plain PyTorch state dict "
             r"\(it may carry pickled code, which is never run\)",
         ),
     ),
@@ -832,7 +832,7 @@ CASES = [
         lambda env: env.evaluate(
             "--weights", env.weights, "--pipeline", "upscale", "--data", env.good_folder(), "--scale", 3
         ),
-        Raises(CommandFailed, r"`weights` file '.*' was trained for scale 2, but `scale`=3"),
+        Raises(CommandFailed, r"--weights file '.*' was trained for scale 2, but --scale 3"),
     ),
     Case(
         "eval-area-with-sigma",
@@ -841,7 +841,7 @@ CASES = [
         lambda env: env.evaluate(
             "--bicubic", "--data", env.good_folder(), "--scale", 2, "--degradation", "area", "--blur-sigma", 1
         ),
-        Raises(CommandFailed, r"`blur_sigma`=1\.0 is only used by the 'gaussian' degradation, not 'area'"),
+        Raises(CommandFailed, r"--blur-sigma 1\.0 is only used by the 'gaussian' degradation, not 'area'"),
     ),
     Case(
         "export-tflite",
@@ -878,7 +878,7 @@ CASES = [
         lambda env: env.evaluate("--weights", env.weights, "--data", env.good_folder(), "--scale", 3),
         Raises(
             CommandFailed,
-            r"`weights` file '.*' was trained for scale 2, but `scale`=3; use scale=2 or "
+            r"--weights file '.*' was trained for scale 2, but --scale 3; use --scale 2 or "
             r"weights for x3",
         ),
     ),
@@ -1353,6 +1353,319 @@ CASES = [
         lambda env: env.skfsrcnn(_clip(env, "in.mp4"), env.tmp_path / "out.mp4", "--ensemble"),
         Raises(CommandFailed, r"--ensemble: images only; leave it out for a video"),
     ),
+    # ---- issue 58 (robustness, round two): inputs that lie, array types, settings that explode,
+    # ---- optional parts, crashes. Their helpers follow CASES ("helpers of the issue 58 cases").
+    Case(
+        "api-weights-absurd-architecture",
+        UPSCALE,
+        "a 50 KB weights file whose metadata asks for ``d=100000, s=100000, m=1000``",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, d=100_000, s=100_000, m=1000)),
+        Raises(ValueError, r"records FSRCNN architecture d=100000, outside \[1, 1024\]; the file is damaged"),
+    ),
+    Case(
+        "api-weights-negative-architecture",
+        UPSCALE,
+        "weights metadata with ``d=-3``",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, d=-3)),
+        Raises(ValueError, r"records FSRCNN architecture d=-3, outside \[1, 1024\]"),
+    ),
+    Case(
+        "api-weights-architecture-not-json",
+        UPSCALE,
+        "weights metadata whose ``architecture`` is not JSON",
+        lambda env: upscale(_u8(), 2, weights=env.edited_weights(architecture="{{")),
+        Raises(ValueError, r"records an architecture that is not JSON \('\{\{'\); the file is damaged"),
+    ),
+    Case(
+        "api-weights-architecture-unknown-key",
+        UPSCALE,
+        "weights metadata with an extra architecture key ``evil``",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, evil=1)),
+        Raises(ValueError, r"records architecture keys evil that a FSRCNN does not have \(scale, d, s, m\)"),
+    ),
+    Case(
+        "api-weights-shapes-disagree",
+        UPSCALE,
+        "FSRCNN-s tensors (``d=32``) whose metadata says ``d=56``",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, d=56)),
+        Raises(
+            ValueError,
+            r"does not match the FSRCNN \{'scale': 2, 'd': 56, 's': 5, 'm': 1\} it describes: "
+            r"feature\.0\.weight has shape \(32, 1, 5, 5\), not \(56, 1, 5, 5\)",
+        ),
+    ),
+    Case(
+        "api-weights-extra-tensor",
+        UPSCALE,
+        "a weights file with one tensor more than FSRCNN has",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, extra_tensor=True)),
+        Raises(ValueError, r"it describes: extra is not a FSRCNN tensor\. The file is damaged or its metadata"),
+    ),
+    Case(
+        "api-weights-scale-lie",
+        UPSCALE,
+        "the released x3 FSRCNN-s weights with metadata claiming ``scale`` 2",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, source="fsrcnn-s-x3", scale=2)),
+        Raises(ValueError, r"records scale 2, but its weights work at x3 \(on the sample image\); .*use scale=3"),
+    ),
+    Case(
+        "api-weights-nan",
+        UPSCALE,
+        "a weights file holding NaN (a diverged training)",
+        lambda env: upscale(_u8(), 2, weights=_lying_weights(env, nan=True)),
+        Raises(ValueError, r"holds NaN or infinite values in feature\.0\.weight: the training diverged"),
+    ),
+    Case(
+        "api-plain-state-dict-wrong-scale",
+        UPSCALE,
+        "a plain PyTorch state dict of the x3 weights with ``scale=2``",
+        lambda env: upscale(_u8(), 2, weights=_plain_state_dict(env, "fsrcnn-s-x3")),
+        Raises(ValueError, r"x3\.pt' was trained for scale 3, but `scale`=2; use scale=3 or weights for x2"),
+    ),
+    Case(
+        "api-plain-state-dict-scale",
+        UPSCALE,
+        "a plain PyTorch state dict of the x3 weights with ``scale=3``",
+        lambda env: upscale(_u8(), 3, weights=_plain_state_dict(env, "fsrcnn-s-x3")),
+        Equals("the result of the registered ``fsrcnn-s-x3``", lambda env: upscale(_u8(), 3, weights="fsrcnn-s-x3")),
+    ),
+    Case(
+        "cli-weights-empty-pt",
+        CLI,
+        "``--weights`` an empty ``.pt`` file",
+        lambda env: env.skfsrcnn(env.file("in.png", _u8()), env.tmp_path / "o.png", "--weights", _empty_pt(env)),
+        Raises(CommandFailed, r"skfsrcnn: error: --weights file '.*empty\.pt' is empty \(0 bytes\); copy or save"),
+    ),
+    Case(
+        "cli-weights-garbage-pt",
+        CLI,
+        "``--weights`` a ``.pt`` file of text",
+        lambda env: env.skfsrcnn(
+            env.file("in.png", _u8()), env.tmp_path / "o.png", "--weights", env.file("g.pt", raw=b"hello " * 20)
+        ),
+        Raises(CommandFailed, r"'.*g\.pt' is not a readable PyTorch file \(\w+Error.*\); it is damaged"),
+    ),
+    Case(
+        "eval-plain-state-dict-wrong-scale",
+        EVAL,
+        "``--weights`` a plain state dict of the x3 weights with ``--scale 2``",
+        lambda env: env.evaluate(
+            "--weights", _plain_state_dict(env, "fsrcnn-s-x3"), "--data", env.good_folder(), "--scale", 2
+        ),
+        Raises(CommandFailed, r"was trained for scale 3, but --scale 2; use --scale 3"),
+    ),
+    Case(
+        "export-absurd-architecture",
+        EXPORT,
+        "weights metadata asking for ``d=100000``",
+        lambda env: env.export(_lying_weights(env, d=100_000), "--format", "onnx", env.tmp_path / "m.onnx"),
+        Raises(CommandFailed, r"d=100000, outside \[1, 1024\]"),
+    ),
+    # -- array types
+    Case(
+        "api-masked-nan",
+        UPSCALE,
+        "a ``numpy.ma`` masked array with NaN under its mask",
+        lambda env: env.upscale(_masked(np.nan)),
+        Raises(ValueError, r"`image` is a masked array with 12 masked pixel\(s\); .*image\.filled\("),
+    ),
+    Case(
+        "api-masked-nothing",
+        UPSCALE,
+        "a masked array whose mask masks nothing",
+        lambda env: env.upscale(np.ma.masked_array(_unit((12, 10)), mask=False)),
+        Equals("the result for its data", lambda env: env.upscale(_unit((12, 10)))),
+    ),
+    Case(
+        "api-matrix",
+        UPSCALE,
+        "a ``numpy.matrix``",
+        lambda env: env.upscale(_matrix()),
+        Equals("the result for ``np.asarray(matrix)``", lambda env: env.upscale(_unit((12, 10)))),
+    ),
+    Case(
+        "api-ndarray-subclass",
+        UPSCALE,
+        "an instance of an ``ndarray`` subclass",
+        lambda env: env.upscale(_unit((12, 10)).view(_Tagged)),
+        Equals("the result for the plain array", lambda env: env.upscale(_unit((12, 10)))),
+    ),
+    Case(
+        "api-float64-large-offset",
+        UPSCALE,
+        "``float64`` data at ``1e12`` plus values in [0, 1]",
+        lambda env: env.upscale(_unit((12, 10), dtype=np.float64) + 1e12) - 1e12,
+        Equals(
+            "the result for the data at offset 5, less 5 (it collapsed to a constant before)",
+            lambda env: env.upscale(_unit((12, 10), dtype=np.float64) + 5) - 5,
+            atol=1e-3,
+        ),
+    ),
+    Case(
+        "api-float64-tiny-span",
+        UPSCALE,
+        "``float64`` data spanning ``1e-9`` at 5",
+        lambda env: (env.upscale(_unit((12, 10), dtype=np.float64) * 1e-9 + 5) - 5) / 1e-9,
+        Equals(
+            "the result for the span of 1 (it collapsed to a constant before)",
+            lambda env: env.upscale(_unit((12, 10), dtype=np.float64) + 5) - 5,
+            atol=1e-3,
+        ),
+    ),
+    Case(
+        "api-device-meta",
+        UPSCALE,
+        "``device='meta'``",
+        lambda env: env.upscale(_u8(), device="meta"),
+        Raises(ValueError, r"`device`='meta': torch knows 'meta' devices but one holds no data .*device='cpu'"),
+    ),
+    Case(
+        "api-device-xla",
+        UPSCALE,
+        "``device='xla'`` (not built into this torch)",
+        lambda env: env.upscale(_u8(), device="xla"),
+        Raises(ValueError, r"`device`='xla': torch knows 'xla' devices but one cannot run skfsrcnn here"),
+    ),
+    Case(
+        "cli-device-meta",
+        CLI,
+        "``--device meta``",
+        lambda env: env.skfsrcnn(env.file("in.png", _u8()), env.tmp_path / "o.png", "--device", "meta"),
+        Raises(CommandFailed, r"skfsrcnn: error: --device 'meta': torch knows 'meta' devices .*use --device 'cpu'"),
+    ),
+    Case(
+        "train-device-meta",
+        TRAIN,
+        "``--set device=meta``",
+        lambda env: env.train(None, "--set", "device=meta"),
+        Raises(CommandFailed, r"skfsrcnn-train: error: `device`='meta': torch knows 'meta' devices"),
+    ),
+    Case(
+        "eval-device-xla",
+        EVAL,
+        "``--device xla``",
+        lambda env: env.evaluate(
+            "--weights", env.weights, "--data", env.good_folder(), "--scale", 2, "--device", "xla"
+        ),
+        Raises(CommandFailed, r"--device 'xla': torch knows 'xla' devices"),
+    ),
+    # -- settings that explode
+    Case(
+        "train-downscales-50",
+        TRAIN,
+        "``--set downscales=[50.0]`` (grew to gigabytes before)",
+        lambda env: env.train(None, "--set", "downscales=[50.0]"),
+        Raises(CommandFailed, r"`downscales` must hold factors in \[0\.1, 2\] .*got 50\.0"),
+    ),
+    Case(
+        "train-downscales-tiny",
+        TRAIN,
+        "``--set downscales=[1e-9]``",
+        lambda env: env.train(None, "--set", "downscales=[1e-9]"),
+        Raises(CommandFailed, r"`downscales` must hold factors in \[0\.1, 2\] .*got '1e-9'"),
+    ),
+    Case(
+        "train-batch-huge",
+        TRAIN,
+        "``--set batch_size=1000000000``",
+        lambda env: env.train(None, "--set", "batch_size=1000000000"),
+        Raises(CommandFailed, r"`batch_size` must be in \[1, 65536\], got 1000000000"),
+    ),
+    Case(
+        "train-batch-beyond-memory",
+        TRAIN,
+        "a batch of 65536 patches of 512 x 512 at x4 (within the bounds, beyond memory)",
+        lambda env: env.train(None, "--set", "batch_size=65536", "patch_size=512", "scale=4"),
+        Raises(CommandFailed, r"`batch_size`=65536 of `patch_size`=512 patches needs about [\d.]+ GiB"),
+    ),
+    Case(
+        "train-threads-huge",
+        TRAIN,
+        "``--set threads=100000`` (crashed the process before)",
+        lambda env: env.train(None, "--set", "threads=100000"),
+        Raises(CommandFailed, r"`threads` must be in \[1, 256\], got 100000"),
+    ),
+    Case(
+        "train-threads-negative",
+        TRAIN,
+        "``--set threads=-1``",
+        lambda env: env.train(None, "--set", "threads=-1"),
+        Raises(CommandFailed, r"`threads` must be in \[1, 256\], got -1"),
+    ),
+    Case(
+        "train-log-every-0",
+        TRAIN,
+        "``--set log_every=0`` (a division by zero before)",
+        lambda env: env.train(None, "--set", "log_every=0"),
+        Raises(CommandFailed, r"`log_every` must be in \[1, 1e\+09\], got 0"),
+    ),
+    Case(
+        "train-step-every-0",
+        TRAIN,
+        "``--set schedule=step step_every=0``",
+        lambda env: env.train(None, "--set", "schedule=step", "step_every=0"),
+        Raises(CommandFailed, r"`step_every` must be in \[1, 1e\+09\], got 0"),
+    ),
+    Case(
+        "train-seed-negative",
+        TRAIN,
+        "``--set seed=-1``",
+        lambda env: env.train(None, "--set", "seed=-1"),
+        Raises(CommandFailed, r"`seed` must be in \[0, 4\.29497e\+09\], got -1"),
+    ),
+    Case(
+        "train-blur-sigma-huge",
+        TRAIN,
+        "``--set degradation=gaussian blur_sigma=1e9`` (60 GiB kernel before)",
+        lambda env: env.train(None, "--set", "degradation=gaussian", "blur_sigma=1e9"),
+        Raises(CommandFailed, r"`blur_sigma`=1000000000\.0 HR pixels is beyond 20"),
+    ),
+    Case(
+        "eval-noise-level-huge",
+        EVAL,
+        "``--noise gaussian --noise-level 1e9``",
+        lambda env: env.evaluate(
+            "--bicubic", "--data", env.good_folder(), "--scale", 2, "--noise", "gaussian", "--noise-level", 1e9
+        ),
+        Raises(CommandFailed, r"--noise-level 1000000000\.0 is beyond 1 for 'gaussian' noise"),
+    ),
+    Case(
+        "cli-jobs-huge",
+        CLI,
+        "``--jobs 100000`` to a zarr OUTPUT",
+        lambda env: env.skfsrcnn(env.file("in.png", _u8()), env.tmp_path / "o.zarr", "--jobs", 100_000),
+        Raises(CommandFailed, r"--jobs 100000 must be in \[1, 256\]; leave it out for one per CPU core"),
+    ),
+    Case(
+        "cli-chunk-size-huge",
+        CLI,
+        "``--chunk-size 10000000000``",
+        lambda env: env.skfsrcnn(env.file("in.png", _u8()), env.tmp_path / "o.zarr", "--chunk-size", 10**10),
+        Raises(CommandFailed, r"--chunk-size 10000000000 must be in \[16, 16384\]"),
+    ),
+    # -- optional parts
+    Case(
+        "cli-zarr-without-zarr",
+        CLI,
+        "a zarr OUTPUT where zarr is not installed (simulated)",
+        lambda env: _without(env, "zarr", env.skfsrcnn, env.file("in.png", _u8()), env.tmp_path / "o.zarr"),
+        Raises(CommandFailed, r"needs the optional package zarr, which is not installed; .*'skfsrcnn\[dask\]'"),
+    ),
+    Case(
+        "export-onnx-without-onnxscript",
+        EXPORT,
+        "``--format onnx`` where onnxscript is not installed (simulated)",
+        lambda env: _without(env, "onnxscript", env.export, env.weights, "--format", "onnx", env.tmp_path / "m.onnx"),
+        Raises(CommandFailed, r"pip install 'skfsrcnn\[export\]'"),
+    ),
+    # -- crashes
+    Case(
+        "train-resume-after-kill-mid-log",
+        TRAIN,
+        "``--resume`` after a kill that left a row past the checkpoint and a partial row in ``log.csv``",
+        lambda env: _resumed_log_iterations(env),
+        Equals("a header and each iteration's row once: 2, 4", lambda env: np.array([2, 4])),
+    ),
 ]
 
 
@@ -1537,6 +1850,7 @@ def _six_axes_zarr(env):
 
     path = env.tmp_path / "in.zarr"
     zarr.open_array(path, mode="w", shape=(2, 1, 1, 2, 20, 20), dtype="u1")
+    return path
 
 
 def _clip(env, name, **options):
@@ -1573,6 +1887,90 @@ def _folder(env, name):
 
 def _int32():
     return np.random.default_rng(7).integers(-100_000, 100_000, (12, 10), dtype=np.int32)
+
+
+# ---- helpers of the issue 58 cases
+
+
+def _u8():
+    return _uint8((12, 10), 8)
+
+
+def _lying_weights(env, source=None, extra_tensor=False, nan=False, **architecture):
+    """The random x2 weights (or the registered ``source``) rewritten with lying metadata or tensors."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from skfsrcnn.pretrained import read_tensors, weights_path
+
+    tensors, header = read_tensors(weights_path(source) if source else env.weights)
+    if extra_tensor:
+        tensors["extra"] = torch.zeros(1)
+    if nan:
+        tensors["feature.0.weight"][0, 0, 0, 0] = float("nan")
+    header = {**header, "architecture": json.dumps({**json.loads(header["architecture"]), **architecture})}
+    path = env.tmp_path / "lying.safetensors"
+    save_file(tensors, str(path), metadata=header)
+    return path
+
+
+def _plain_state_dict(env, name):
+    """The registered weights ``name`` as a plain PyTorch state dict, which records no scale."""
+    import torch
+
+    from skfsrcnn.pretrained import load_model
+
+    path = env.tmp_path / f"{name}.pt"
+    torch.save(load_model(name).state_dict(), path)
+    return path
+
+
+def _empty_pt(env):
+    return env.file("empty.pt", raw=b"")
+
+
+def _masked(fill):
+    """A masked array with 12 masked pixels holding ``fill``."""
+    data, mask = _unit((12, 10)), np.zeros((12, 10), bool)
+    mask[3:6, 2:6] = True
+    data[mask] = fill
+    return np.ma.masked_array(data, mask=mask)
+
+
+def _matrix():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.matrix(_unit((12, 10)))
+
+
+class _Tagged(np.ndarray):
+    """An ndarray subclass, as libraries derive them."""
+
+
+def _without(env, module, run, *arguments):
+    """``run(*arguments)`` with ``module`` not importable (``None`` in ``sys.modules``)."""
+    import sys
+
+    monkeypatch = env.request.getfixturevalue("monkeypatch")
+    for name in [name for name in sys.modules if name == module or name.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)
+    return run(*arguments)
+
+
+def _resumed_log_iterations(env):
+    """Train to 2, log a row for 4 and half of one for 6 as if killed before checkpoint 4, resume to 4."""
+    env.train(None, log_every=2, checkpoint_every=2)
+    log = env.tmp_path / "runs" / "run" / "log.csv"
+    log.write_text(log.read_text() + "4,0.1,0.001,,1.0,100\n6,0.1")
+    env.train(None, "--resume", iterations=4, log_every=2, checkpoint_every=2)
+    header, *rows = log.read_text().splitlines()
+    assert header.startswith("iteration,"), header
+    return np.array([int(row.split(",")[0]) for row in rows])
 
 
 # ------------------------------------------------------------------------------ running

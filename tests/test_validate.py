@@ -182,3 +182,37 @@ def test_mps_without_mps(weights, monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     with pytest.raises(ValueError, match=r"`device`='mps' but MPS is not available; use device='cpu'"):
         upscale(GOOD, 2, weights=weights, device="mps")
+
+
+# ---- issue 58: array types and devices torch knows but cannot use here
+
+
+def test_a_masked_array_that_masks_pixels_is_refused():
+    image = np.ma.masked_array(np.full((8, 8), np.nan), mask=np.ones((8, 8), bool))
+    with pytest.raises(ValueError, match=r"masked array with 64 masked pixel\(s\); .*image\.filled"):
+        _validate.as_array(image)
+
+
+def test_a_masked_array_that_masks_nothing_is_its_data():
+    data = np.arange(64.0).reshape(8, 8)
+    for mask in (np.ma.nomask, np.zeros((8, 8), bool)):
+        result = _validate.as_array(np.ma.masked_array(data, mask=mask))
+        assert type(result) is np.ndarray and np.array_equal(result, data)
+
+
+def test_matrix_and_subclasses_become_plain_arrays():
+    class Tagged(np.ndarray):
+        pass
+
+    data = np.arange(64.0).reshape(8, 8)
+    with pytest.warns(PendingDeprecationWarning):
+        matrix = np.matrix(data)
+    for image in (matrix, data.view(Tagged)):
+        result = _validate.as_array(image)
+        assert type(result) is np.ndarray and np.array_equal(result, data)
+
+
+@pytest.mark.parametrize("value, what", [("meta", "holds no data"), ("xla", "cannot run skfsrcnn here")])
+def test_devices_torch_knows_but_cannot_use_here(value, what):
+    with pytest.raises(ValueError, match=rf"`device`='{value}': torch knows '{value}' devices but one {what}"):
+        _validate.device(value)

@@ -41,6 +41,10 @@ video
 
 import lazy_loader as _lazy
 
+from ._threads import wait_passively as _wait_passively
+
 __version__ = "0.1.0"
+
+_wait_passively()  # before torch loads OpenMP: idle threads sleep, not spin (see skfsrcnn._threads)
 
 __getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)

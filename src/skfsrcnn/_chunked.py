@@ -10,13 +10,14 @@ that are not recorded, with the same value range: the result equals an
 uninterrupted run.
 """
 
-import os
 import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ._extras import needed
+from ._threads import usable_cores
 from .io import _has_zarr_metadata
 
 STATE_KEY = "skfsrcnn"
@@ -60,16 +61,27 @@ def _store_block(block, *, target, file_dtype, block_info=None):
     return np.ones((1,) * block.ndim, bool)
 
 
+#: Most chunks computed at once (``--jobs``): each is a thread holding a chunk and its output.
+MAX_JOBS = 256
+
+
+def check_jobs(jobs):
+    """Refuse a ``--jobs`` count outside [1, :data:`MAX_JOBS`] (None: the default)."""
+    if jobs is not None and not 1 <= jobs <= MAX_JOBS:
+        raise ValueError(
+            f"--jobs {jobs} must be in [1, {MAX_JOBS}]; leave it out for one per CPU core ({usable_cores()} here)."
+        )
+
+
 def _jobs(device, jobs):
     """Dask threads, and torch threads for each: parallel chunks on CPU, one at a time on GPU."""
     from . import _validate
 
+    check_jobs(jobs)
     cpu = _validate.device(device).type == "cpu"
     if jobs is None:
-        jobs = (os.cpu_count() or 1) if cpu else 1
-    if jobs < 1:
-        raise ValueError(f"--jobs {jobs} must be at least 1.")
-    return jobs, max(1, (os.cpu_count() or 1) // jobs) if cpu else None
+        jobs = usable_cores() if cpu else 1
+    return jobs, max(1, usable_cores() // jobs) if cpu else None
 
 
 def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs=None, progress=None):
@@ -105,12 +117,14 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     computed : int
         Chunks computed by this call.
     """
-    import dask
-    import dask.array as da
     import torch
-    import zarr
-    from dask.callbacks import Callback
     from tqdm.auto import tqdm
+
+    with needed("Writing a zarr array"):
+        import dask
+        import dask.array as da
+        import zarr
+        from dask.callbacks import Callback
 
     from ._dask import upscale_lazy
     from ._upscale import output_dtype

@@ -16,6 +16,7 @@ from ._colour import merge_luma, rgb_to_y
 from ._ensemble import DIHEDRAL
 from ._options import UpscaleOptions
 from ._progress import extend_progress
+from ._threads import threads_for_inference
 from ._tiling import count_passes, upscale_planes
 
 
@@ -42,14 +43,13 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
     """``run(batch)``: map a batch of planes from ``source`` to ``target`` intensities and upscale it.
 
     Mapping tile by tile (with the image's global range) avoids a float
-    copy of the whole input. The minimum is subtracted first, so that data
-    with a large offset keep their precision.
+    copy of the whole input.
     """
     import torch
 
     def run(batch):
         x = torch.from_numpy(_to_network_units(batch, source, target))[:, None].to(device)
-        with torch.inference_mode():
+        with torch.inference_mode(), threads_for_inference():
             y = network(x)
         return y[:, 0].float().cpu().numpy()
 
@@ -57,11 +57,18 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
 
 
 def _to_network_units(batch, source, target):
-    """``batch`` mapped from ``source`` to ``target`` intensities, as writeable contiguous float32."""
+    """``batch`` mapped from ``source`` to ``target`` intensities, as writeable contiguous float32.
+
+    Data of 32 or 64 bits are mapped in float64, the minimum subtracted
+    first, so that a large offset or a tiny span (``1e12 + noise``,
+    ``5 + 1e-9 * image``) keeps its precision.
+    """
     (low, high), (start, stop) = source, target
-    batch = np.ascontiguousarray(batch, dtype=np.float32)
     if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
-        return (batch - np.float32(low)) * np.float32((stop - start) / (high - low)) + np.float32(start)
+        work = np.float64 if batch.dtype.itemsize >= 4 else np.float32
+        gain = (stop - start) / (high - low)
+        return ((np.asarray(batch, work) - work(low)) * work(gain) + work(start)).astype(np.float32)
+    batch = np.ascontiguousarray(batch, dtype=np.float32)
     if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
         batch = batch.copy()
     return batch
@@ -208,7 +215,8 @@ def steps(image, scale, options, *, value_range=None):
     mode = colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
 
     if mode == "rgb":
-        colour = (work.astype(np.float32) - np.float32(low)) / np.float32(high - low)
+        precise = np.float64 if image.dtype.itemsize == 8 else np.float32  # 64-bit data keep their offset
+        colour = ((work.astype(precise) - precise(low)) / precise(high - low)).astype(np.float32, copy=False)
         luma = rgb_to_y(colour[..., :3])
         rows, cols = luma.shape[-2:]
         planes = luma.reshape(-1, rows, cols)
@@ -240,10 +248,10 @@ def steps(image, scale, options, *, value_range=None):
             low_bound = max(low_bound, -1.0)  # as skimage: the most negative integer maps to -1
         bounds = (low_bound, high_bound)
     gain = (high - low) / (units * span)  # network units -> output units
+    out = out.astype(output_dtype(image.dtype), copy=False)  # float64 keeps a large offset's precision
     _to_output_units(out, gain, low / units - start * gain, bounds)
     if channel is not None:
         out = np.moveaxis(out, -1, channel)
-    out = out.astype(output_dtype(image.dtype), copy=False)
     if spread is None:
         return out
     # The members' standard deviation, from network to output units (not clipped).

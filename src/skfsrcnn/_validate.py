@@ -32,6 +32,12 @@ def device(value):
         )
     if resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"`device`={value!r} but MPS is not available; use device='cpu'.")
+    if resolved.type not in ("cpu", "cuda", "mps"):
+        what = "holds no data (shapes only)" if resolved.type == "meta" else "cannot run skfsrcnn here"
+        raise ValueError(
+            f"`device`={value!r}: torch knows {resolved.type!r} devices but one {what}; "
+            "use device='cpu', 'cuda' or 'mps', or None for the best available."
+        )
     return resolved
 
 
@@ -53,10 +59,12 @@ def as_array(image):
     """
     import os
 
-    import numpy as np
-
-    if isinstance(image, np.ndarray):
+    if isinstance(image, np.ma.MaskedArray):
+        return _unmasked(image)
+    if type(image) is np.ndarray:
         return image
+    if isinstance(image, np.ndarray):  # np.matrix and other subclasses: their plain data
+        return np.asarray(image)
     if isinstance(image, (str, bytes, os.PathLike)):
         raise TypeError(
             f"`image` must be a numpy or dask array, got {type(image).__name__} {os.fspath(image)!r}; "
@@ -68,6 +76,23 @@ def as_array(image):
         return np.asarray(image)
     except ValueError as error:
         raise ValueError(f"`image` is not a rectangular array ({error}); give every row the same length.") from error
+
+
+def _unmasked(image):
+    """The data of a masked array that masks nothing; one that masks pixels is refused.
+
+    Upscaling mixes every pixel with its neighbours, so a masked pixel (and
+    whatever its data hold, NaN included) would leak into the pixels around
+    it: the caller chooses what to put there.
+    """
+    masked = int(np.count_nonzero(np.ma.getmaskarray(image)))
+    if masked:
+        raise ValueError(
+            f"`image` is a masked array with {masked} masked pixel(s); upscaling mixes each pixel "
+            "with its neighbours, so the mask cannot be kept. Fill them first, e.g. "
+            "image.filled(np.ma.median(image)), and upscale the mask separately if you need it."
+        )
+    return np.asarray(image.data)
 
 
 def image_dtype(dtype):

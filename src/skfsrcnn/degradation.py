@@ -24,6 +24,12 @@ KERNELS = ("bicubic", "area", "gaussian")
 NOISES = ("none", "gaussian", "poisson")
 
 
+#: Largest ``blur_sigma`` (HR pixels) of the 'gaussian' degradation.
+_MAX_BLUR_SIGMA = 20.0
+#: Largest ``noise_level`` by noise: a std of full scale ('gaussian'), photons at full scale ('poisson').
+_MAX_NOISE_LEVEL = {"none": 0.0, "gaussian": 1.0, "poisson": 1e12}
+
+
 @dataclass(frozen=True)
 class Degradation:
     """A seeded HR -> LR degradation: a shrinking ``kernel``, then optional ``noise``.
@@ -99,6 +105,17 @@ class Degradation:
             )
         if self.noise_level < 0 or not np.isfinite(self.noise_level):
             raise ValueError(f"`noise_level` must be a finite number >= 0, got {self.noise_level!r}.")
+        if self.sigma > _MAX_BLUR_SIGMA:
+            raise ValueError(
+                f"`blur_sigma`={self.sigma!r} HR pixels is beyond {_MAX_BLUR_SIGMA} (its kernel would be "
+                "larger than most images); a microscope's blur is a few pixels, e.g. blur_sigma 1.5."
+            )
+        if self.noise_level > _MAX_NOISE_LEVEL[self.noise]:
+            raise ValueError(
+                f"`noise_level`={self.noise_level!r} is beyond {_MAX_NOISE_LEVEL[self.noise]:g} for "
+                f"{self.noise!r} noise; e.g. 0.01 (a std of 1% of full scale) for 'gaussian', 100 "
+                "(photons at full scale) for 'poisson'."
+            )
 
     def __str__(self):
         """A one-line description, e.g. ``'gaussian blur sigma 1.5, poisson noise 100'``."""

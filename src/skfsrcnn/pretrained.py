@@ -17,11 +17,12 @@ Weights files are safetensors (no code can run when loading them); PyTorch
 import functools
 import json
 import os
+import re
 import time
 from importlib import resources
 from pathlib import Path
 
-from . import _registry
+from . import _registry, _weights_checks
 from ._intensity import FULL_RANGE, LUMA_RANGE, _checked_range, _file_input_range
 
 __all__ = [
@@ -336,29 +337,50 @@ def read_tensors(path):
 
     import torch
 
+    if path.stat().st_size == 0:
+        raise ValueError(f"`weights` file {str(path)!r} is empty (0 bytes); copy or save the weights again.")
     try:
         return torch.load(path, map_location="cpu", weights_only=True), {}
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
+    except pickle.UnpicklingError as error:
         raise ValueError(
             f"`weights` file {str(path)!r} was refused: it is not a plain PyTorch state dict "
-            f"(it may carry pickled code, which is never run). Details: {error}"
+            f"(it may carry pickled code, which is never run). Details: {_details(error)}"
+        ) from error
+    except Exception as error:  # torch raises anything on a damaged file (KeyError, EOFError, ...)
+        raise ValueError(
+            f"`weights` file {str(path)!r} is not a readable PyTorch file ({_details(error)}); "
+            "it is damaged or in another format: copy or save the weights again."
         ) from error
 
 
-def _read_weights(path):
-    """Return ``(state_dict, network class, architecture)`` from a safetensors or torch file.
+def _details(error):
+    """An exception as text that is never empty: its type, and its message when it has one."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # torch bolds parts of its messages for terminals
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
-    The class and architecture are None when the file does not record them.
+
+def _read_weights(path):
+    """Return ``(state_dict, network class name, architecture)`` from a safetensors or torch file.
+
+    The name and architecture are None when the file does not record them.
     """
     data, metadata = read_tensors(path)
     if "architecture" in metadata:
-        networks, network = _networks(), metadata.get("network", "FSRCNN")  # older files: FSRCNN
-        if network not in networks:
+        network = metadata.get("network", "FSRCNN")  # older files: FSRCNN
+        if network not in _networks():
             raise ValueError(
                 f"`weights` file {str(path)!r} holds a {network!r} network, which this version "
-                f"of skfsrcnn cannot build ({', '.join(networks)}); upgrade skfsrcnn."
+                f"of skfsrcnn cannot build ({', '.join(_networks())}); upgrade skfsrcnn."
             )
-        return data, networks[network], json.loads(metadata["architecture"])
+        try:
+            architecture = json.loads(metadata["architecture"])
+        except ValueError as error:
+            raise ValueError(
+                f"`weights` file {str(path)!r} records an architecture that is not JSON "
+                f"({metadata['architecture'][:80]!r}); the file is damaged: save it again with "
+                "skfsrcnn.pretrained.save_weights."
+            ) from error
+        return data, network, architecture
     if isinstance(data, dict) and "model" in data and "config" in data:  # a training checkpoint
         import torch
 
@@ -366,21 +388,22 @@ def _read_weights(path):
 
         with torch.device("meta"):  # the architecture only: no memory, no random draws
             model = build_model(data["config"]["model"], data["config"]["scale"])
-        return data["model"], type(model), model.config
+        return data["model"], type(model).__name__, model.config
     return data, None, None
 
 
-def _architecture_from_state(state):
-    """Infer the network and its architecture from parameter shapes (no metadata)."""
-    if "extraction.weight" in state:  # SRCNN
-        n1, _, f1, _ = state["extraction.weight"].shape
-        n2, _, f2, _ = state["mapping.weight"].shape
-        f3 = state["reconstruction.weight"].shape[2]
-        return _networks()["SRCNN"], {"n1": n1, "n2": n2, "f1": f1, "f2": f2, "f3": f3}
-    d = state["feature.0.weight"].shape[0]
-    s = state["shrink.0.weight"].shape[0]
-    m = len({k.split(".")[1] for k in state if k.startswith("mapping.")})
-    return _networks()["FSRCNN"], {"d": d, "s": s, "m": m}
+def _architecture(state, network, architecture, path):
+    """The network class and its checked architecture (scale included when the file records it)."""
+    if network is None:
+        try:
+            network_class, architecture = _weights_checks.architecture_from_state(_networks(), state)
+        except (KeyError, IndexError, AttributeError, ValueError) as error:
+            raise ValueError(
+                f"`weights` file {path!r} does not hold FSRCNN (or SRCNN) weights (missing or "
+                f"malformed {error}); save them with skfsrcnn.pretrained.save_weights."
+            ) from error
+        network = network_class.__name__
+    return _networks()[network], _weights_checks.checked_architecture(network, architecture, path)
 
 
 @functools.lru_cache(maxsize=16)
@@ -388,35 +411,16 @@ def _load_cached(path, mtime, scale, device):
     import torch
 
     state, network, architecture = _read_weights(path)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(
-            f"`weights` file {path!r} holds a {type(state).__name__}, not a state dict of "
-            "tensors; save FSRCNN weights with skfsrcnn.pretrained.save_weights."
-        )
-    if network is None:
-        try:
-            network, architecture = _architecture_from_state(state)
-        except (KeyError, IndexError, AttributeError, ValueError) as error:
-            raise ValueError(
-                f"`weights` file {path!r} does not hold FSRCNN (or SRCNN) weights (missing or "
-                f"malformed {error}); save them with skfsrcnn.pretrained.save_weights."
-            ) from error
-    architecture = dict(architecture)
-    file_scale = architecture.pop("scale", None)
-    if scale is None:
-        scale = file_scale
-    elif file_scale is not None and file_scale != scale:
-        raise ValueError(
-            f"`weights` file {path!r} was trained for scale {file_scale}, but `scale`={scale}; "
-            f"use scale={file_scale} or weights for x{scale}."
-        )
-    if scale is None:
-        raise ValueError(f"`weights` file {path!r} does not record its scale; pass `scale`.")
-    model = network(scale, **architecture)
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        raise ValueError(f"`weights` file {path!r} does not match {network.__name__}: {error}") from error
+    state = _weights_checks.state_dict_of(state, path)
+    network, architecture = _architecture(state, network, architecture, path)
+    recorded = architecture.pop("scale", None)
+    with torch.device("meta"):  # the shapes only (no memory), which do not depend on the scale
+        _weights_checks.check_state_fits(network(recorded or scale or 2, **architecture), state, path)
+    found = None
+    if network.__name__ == "FSRCNN":
+        found = _weights_checks.scale_of_weights(network, architecture, state)
+    model = network(_weights_checks.checked_scale(path, scale, recorded, found), **architecture)
+    model.load_state_dict(state)
     return model.to(device).eval()
 
 

@@ -12,8 +12,9 @@ Each subcommand lives in its own module, which adds its arguments
   bioimage.io model package.
 
 Exit status, for every command: 0 success; 1 failure (an unexpected error,
-reported with a traceback); 2 bad usage (bad arguments, input files, data
-or settings, with a one-line message naming the problem and its fix); 130
+reported in one line; ``SKFSRCNN_TRACEBACK=1`` prints its traceback); 2 bad
+usage (bad arguments, input files, data or settings, or a missing optional
+package, with a one-line message naming the problem and its fix); 130
 interrupted.
 """
 
@@ -21,7 +22,7 @@ from . import eval as eval_command
 from . import export as export_command
 from . import train as train_command
 from . import upscale as upscale_command
-from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, new_parser
+from ._common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, new_parser, run_reported
 
 __all__ = ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -75,4 +76,4 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.run(args, parser.prog)
+    return run_reported(args.run, args, parser.prog)

@@ -10,9 +10,13 @@ from ..evaluate import (
     model_upscaler,
     spline_upscaler,
 )
-from ._common import fail, new_parser
+from ._common import fail, in_flag_words, new_parser, run_reported
 
 DESCRIPTION = "Score super-resolution weights, or the bicubic or cubic-spline baseline, on a benchmark set."
+
+
+#: The keywords of the library's messages that this command sets with a flag of the same name.
+_KEYWORDS = ("scale", "weights", "device", "degradation", "blur_sigma", "noise", "noise_level")
 
 
 def add_arguments(parser):
@@ -118,7 +122,7 @@ def run(args, program):
         degradation = Degradation(args.degradation, args.blur_sigma, args.noise, args.noise_level, args.seed)
         rows = evaluate(upscaler, args.data, args.scale, degradation=degradation)
     except (ValueError, TypeError, FileNotFoundError) as error:
-        fail(program, error)
+        fail(program, in_flag_words(error, _KEYWORDS))
     print(format_table(rows, f"{label} on {args.data} x{args.scale}"))
     print("protocol: " + PROTOCOL.format(scale=args.scale))
     if degradation != Degradation():
@@ -178,4 +182,4 @@ def main(argv=None):
     """
     parser = new_parser("skfsrcnn-eval", DESCRIPTION)
     add_arguments(parser)
-    return run(parser.parse_args(argv), parser.prog)
+    return run_reported(run, parser.parse_args(argv), parser.prog)

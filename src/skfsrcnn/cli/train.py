@@ -7,7 +7,7 @@ import signal
 
 from ..train.config import load_config
 from ..train.recipe import format_plan, is_recipe, load_recipe, plan, run_stage, select_stage
-from ._common import fail, interrupted, new_parser
+from ._common import fail, interrupted, new_parser, run_reported
 
 DESCRIPTION = (
     "Train FSRCNN (or the SRCNN baseline) from a YAML config (one run; see configs/) "
@@ -168,4 +168,4 @@ def main(argv=None):
     """
     parser = new_parser("skfsrcnn-train", DESCRIPTION)
     add_arguments(parser)
-    return run(parser.parse_args(argv), parser.prog)
+    return run_reported(run, parser.parse_args(argv), parser.prog)

@@ -21,7 +21,7 @@ from .. import _atomic, _tiff, io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
 from . import _batch, _video
-from ._common import fail, interrupted
+from ._common import fail, in_flag_words, interrupted
 
 DESCRIPTION = (
     "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit; pixel size, EXIF, ICC and OME "
@@ -271,8 +271,9 @@ def _upscale_chunked(source, output, args):
     if not Path(source).exists():
         raise ValueError(f"INPUT {str(source)!r} does not exist.")
     _check_output(output, source, args.overwrite, args.resume)
-    if args.chunk_size is not None and args.chunk_size < 16:
-        raise ValueError(f"--chunk-size {args.chunk_size} is too small; use at least 16 (1024 is a good default).")
+    if args.chunk_size is not None and not 16 <= args.chunk_size <= 16384:
+        raise ValueError(f"--chunk-size {args.chunk_size} must be in [16, 16384] (1024 is a good default).")
+    _chunked.check_jobs(args.jobs)
     if not 0 <= args.pyramid <= MAX_PYRAMID:
         raise ValueError(f"--pyramid {args.pyramid} must be between 0 and {MAX_PYRAMID} (levels below full size).")
     image = io.read_lazy(source, args.chunk_size)
@@ -404,7 +405,7 @@ def run(args, program):
     try:
         report = upscale_command(args)
     except (ValueError, TypeError, OSError, MemoryError) as error:
-        fail(program, error)
+        fail(program, in_flag_words(error, ("scale", "weights", "model", "device", "tile_size")))
     except KeyboardInterrupt:
         interrupted(program, f"interrupted; {_interrupted_hint(args)}")
     print(report)

@@ -1,6 +1,7 @@
 """The files of a run folder: their names, atomic writes, and a log cut back to a checkpoint."""
 
 import csv
+import io
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -24,25 +25,55 @@ def _atomic_write(path, write):
     os.replace(tmp, path)
 
 
-def _truncate_log(path, iteration):
-    """Drop the rows of the CSV log at ``path`` past ``iteration``.
+def log_writer(handle):
+    """The CSV writer of the log's rows (one line each, ending in a newline)."""
+    return csv.DictWriter(handle, _LOG_FIELDS, lineterminator="\n")
+
+
+def prepare_log(path, iteration):
+    """Make the CSV log at ``path`` a header and whole, distinct rows up to ``iteration``, for appending.
 
     Training resumes from the checkpoint, so rows logged after it describe
-    iterations that are about to be trained again.
+    iterations that are about to be trained again. A kill at any point may
+    also leave a log that is empty, has a partial header or a partial last
+    row; all of these are repaired here, the file replaced in one step.
     """
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    # A kill mid-write can leave a partial last row: it is past the checkpoint too.
-    kept = [row for row in rows if (row["iteration"] or "").isdigit() and int(row["iteration"]) <= iteration]
-    if len(kept) < len(rows):
+    path = Path(path)
+    text = path.read_text() if path.exists() else ""
+    lines = text.splitlines(keepends=True)
+    body = lines[1:] if lines and lines[0].startswith("iteration,") else lines  # the header may be cut short
+    rows = csv.DictReader((line for line in body if line.endswith("\n")), fieldnames=_LOG_FIELDS)
+    kept = {}
+    for row in rows:
+        number = row["iteration"] or ""
+        if number.isdigit() and int(number) <= iteration and None not in row.values():
+            kept[int(number)] = row  # a row written twice (by an older version) counts once
+    wanted = io.StringIO()
+    writer = log_writer(wanted)
+    writer.writeheader()
+    writer.writerows(kept[number] for number in sorted(kept))
+    if wanted.getvalue() != text:
+        _atomic_write(path, lambda tmp: tmp.write_text(wanted.getvalue()))
 
-        def write(tmp):
-            with open(tmp, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, _LOG_FIELDS)
-                writer.writeheader()
-                writer.writerows(kept)
 
-        _atomic_write(path, write)
+def best_on_disk(run_dir):
+    """``(val_psnr, iteration)`` that the run's best weights record, or None (no file, or no score).
+
+    A kill between writing the best weights and the next checkpoint leaves
+    the file ahead of the checkpoint; resuming keeps its score, so that a
+    worse validation never replaces it.
+    """
+    from ..pretrained import read_tensors
+
+    path = Path(run_dir) / BEST_WEIGHTS
+    if not path.exists():
+        return None
+    metadata = read_tensors(path)[1]
+    try:
+        psnr, iteration = float(metadata["val_psnr"]), int(metadata["iteration"])
+    except (KeyError, ValueError):
+        return None
+    return (psnr, iteration) if psnr == psnr else None  # NaN: saved without validation
 
 
 class Progress(NamedTuple):

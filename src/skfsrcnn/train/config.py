@@ -10,6 +10,7 @@ from pathlib import Path
 from ..datasets import PAPER_DOWNSCALES, PAPER_ROTATIONS
 from ..degradation import Degradation
 from ..models import ARCHITECTURES
+from ._limits import check_limits
 from ._yaml import _parse_override, _read_settings
 from .losses import PIXEL_LOSSES, VGG16_LAYERS
 
@@ -206,7 +207,9 @@ class TrainConfig:
     ------
     ValueError
         A setting has the wrong type or is out of range (an unknown
-        ``model``, a ``scale`` other than 2, 3 or 4, a non-positive count...).
+        ``model``, a ``scale`` other than 2, 3 or 4, a number outside its
+        bounds (``threads`` above 256, ``lr`` above 1...), ``downscales``
+        outside [0.1, 2], a batch too large for the memory available...).
 
     See Also
     --------
@@ -301,6 +304,7 @@ class TrainConfig:
             raise ValueError(f"`distill_share` must be in (0, 1], got {self.distill_share!r}.")
         if not 0 <= self.loss_border < self.patch_size // 2:
             raise ValueError(f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}.")
+        check_limits(self)
 
     def _check_types(self):
         """Coerce numbers (YAML reads ``1e-3`` as a string) and reject wrong types."""

@@ -1,6 +1,5 @@
 """The training loop of FSRCNN (and SRCNN): data, optimisation, validation and checkpoints."""
 
-import csv
 import math
 import time
 import warnings
@@ -14,7 +13,17 @@ from ..datasets import load_benchmark
 from ..evaluate import evaluate, model_upscaler
 from ..models import build_model, inference_form
 from ..pretrained import save_weights
-from ._runfiles import _LOG_FIELDS, BEST_WEIGHTS, CHECKPOINT, LOG, Progress, _atomic_write, _truncate_log
+from ._runfiles import (
+    _LOG_FIELDS,
+    BEST_WEIGHTS,
+    CHECKPOINT,
+    LOG,
+    Progress,
+    _atomic_write,
+    best_on_disk,
+    log_writer,
+    prepare_log,
+)
 from ._setup import _last_layer, _mean_model, _schedule, _transfer, _weight_average, bfloat16_is_native, training_data
 from .config import TrainConfig
 from .losses import PIXEL_LOSSES, PerceptualLoss
@@ -250,6 +259,9 @@ class Trainer:
             self.average.load_state_dict(state["average"])
         self.iteration = state["iteration"]
         self.best_psnr, self.best_iteration = state["best_psnr"], state["best_iteration"]
+        on_disk = best_on_disk(self.run_dir) if self.validation else None
+        if on_disk is not None and on_disk[0] > self.best_psnr:
+            self.best_psnr, self.best_iteration = on_disk
         # Checkpoints written before these were kept start them afresh.
         self.stale_validations = state.get("stale_validations", 0)
         self.elapsed = state.get("elapsed_s", 0.0)
@@ -387,12 +399,10 @@ class Trainer:
 
         config = self.config
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.run_dir / "config.yaml", "w") as handle:
-            yaml.safe_dump(config.to_dict(), handle, sort_keys=False)
+        settings = yaml.safe_dump(config.to_dict(), sort_keys=False)
+        _atomic_write(self.run_dir / "config.yaml", lambda tmp: tmp.write_text(settings))
         log_path = self.run_dir / LOG
-        new_log = not log_path.exists()
-        if not new_log:
-            _truncate_log(log_path, self.iteration)
+        prepare_log(log_path, self.iteration)  # a header, and no row past the checkpoint
         psnr = math.nan
         with (
             open(log_path, "a", newline="") as handle,
@@ -404,9 +414,7 @@ class Trainer:
                 unit="it",
             ) as bar,
         ):
-            writer = csv.DictWriter(handle, _LOG_FIELDS)
-            if new_log:
-                writer.writeheader()
+            writer = log_writer(handle)
             self.model.train()
             losses, pixels = [], 0
             self._clock = tick = time.perf_counter()
