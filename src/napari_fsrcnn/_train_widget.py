@@ -96,6 +96,21 @@ def _psnr_text(progress):
     return f"latest {progress.val_psnr:.2f} dB, best {progress.best_psnr:.2f} dB"
 
 
+#: Tooltips of the number boxes that only some degradations use.
+_NUMBER_TIPS = {
+    "sigma": "Gaussian PSF standard deviation in high-resolution pixels.",
+    "noise_level": "Gaussian: standard deviation as a fraction of full scale. Poisson: photons at full scale.",
+}
+
+
+def _hidden_number(name, label, limits, value):
+    """A float box for an option shown only with the choice that uses it; ``limits`` is (min, max, step)."""
+    low, high, step = limits
+    return FloatSpinBox(
+        name=name, label=label, min=low, max=high, step=step, value=value, visible=False, tooltip=_NUMBER_TIPS[name]
+    )
+
+
 class TrainWidget(Container):
     """Fine-tune FSRCNN on high-resolution examples; the result joins the upscale widget's models.
 
@@ -153,27 +168,9 @@ class TrainWidget(Container):
             value="bicubic",
             tooltip="How the low-resolution inputs are made from the examples: match your acquisition.",
         )
-        self._sigma = FloatSpinBox(
-            name="sigma",
-            label="Blur sigma (px)",
-            min=0.1,
-            max=20.0,
-            step=0.1,
-            value=1.0,
-            visible=False,
-            tooltip="Gaussian PSF standard deviation in high-resolution pixels.",
-        )
+        self._sigma = _hidden_number("sigma", "Blur sigma (px)", (0.1, 20.0, 0.1), 1.0)
         self._noise = ComboBox(name="noise", label="Noise", choices=_NOISES, value="none")
-        self._noise_level = FloatSpinBox(
-            name="noise_level",
-            label="Noise level",
-            min=0.0001,
-            max=1e6,
-            step=0.01,
-            value=0.02,
-            visible=False,
-            tooltip="Gaussian: standard deviation as a fraction of full scale. Poisson: photons at full scale.",
-        )
+        self._noise_level = _hidden_number("noise_level", "Noise level", (0.0001, 1e6, 0.01), 0.02)
         self._start_from = ComboBox(name="start", label="Start from", choices=_STARTS, value="photo")
         self._time_budget = SpinBox(name="time_budget", label="Time budget (s)", min=1, max=86400, value=300)
         self._output_dir = FileEdit(

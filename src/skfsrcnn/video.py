@@ -29,6 +29,7 @@ failed run (Ctrl-C, an error, a closed generator) never leaves a broken
 file under the output's name and never replaces an existing one.
 """
 
+import inspect
 import os
 from pathlib import Path
 
@@ -152,35 +153,21 @@ def upscale_video(
     >>> upscale_video("clip.mp4", "clip_x3.mp4", 3, model="fsrcnn-s")  # doctest: +SKIP
     PosixPath('clip_x3.mp4')
     """
-    return run_to_end(
-        upscale_video_steps(
-            source,
-            output,
-            scale,
-            model=model,
-            weights=weights,
-            crf=crf,
-            preset=preset,
-            tile_size=tile_size,
-            device=device,
-            overwrite=overwrite,
-        )
-    )
+    return run_to_end(upscale_video_steps(source, output, scale, **_given_options(locals())))
 
 
-def upscale_video_steps(
-    source,
-    output,
-    scale,
-    *,
-    model="fsrcnn",
-    weights=None,
-    crf=DEFAULT_CRF,
-    preset=DEFAULT_PRESET,
-    tile_size=DEFAULT_TILE_SIZE,
-    device=None,
-    overwrite=False,
-):
+def _given_options(arguments):
+    """The keyword options among ``arguments`` (an :func:`upscale_video` call's locals)."""
+    return {name: arguments[name] for name in _option_defaults()}
+
+
+def _option_defaults():
+    """:func:`upscale_video`'s keyword options and their defaults, declared once, in its signature."""
+    parameters = inspect.signature(upscale_video).parameters.values()
+    return {p.name: p.default for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def upscale_video_steps(source, output, scale, **options):
     """Generator form of :func:`upscale_video`: yields ``(done, total)`` after every frame.
 
     ``total`` is the number of frames the file declares, or an estimate
@@ -189,8 +176,12 @@ def upscale_video_steps(
 
     Parameters
     ----------
-    source, output, scale, model, weights, crf, preset, tile_size, device, overwrite
+    source, output, scale
         As for :func:`upscale_video`.
+    **options
+        The keyword options of :func:`upscale_video` (``model``,
+        ``weights``, ``crf``, ``preset``, ``tile_size``, ``device``,
+        ``overwrite``), with its defaults; another name raises TypeError.
 
     Returns
     -------
@@ -213,8 +204,14 @@ def upscale_video_steps(
     (1, 240)
     ...
     """
-    options = UpscaleOptions(model=model, weights=weights, tile_size=tile_size, device=device)
-    source, output = _checked_paths(source, output, overwrite)
+    defaults = _option_defaults()
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise TypeError(f"Unknown option {', '.join(unknown)}; the options are {', '.join(defaults)}.")
+    settings = {**defaults, **options}
+    crf, preset = settings.pop("crf"), settings.pop("preset")
+    source, output = _checked_paths(source, output, settings.pop("overwrite"))
+    options = UpscaleOptions(**settings)
     _check_encoder_settings(crf, preset)
     av = _import_av()
     with _open_source(av, source) as container:

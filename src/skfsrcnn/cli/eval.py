@@ -144,15 +144,14 @@ def main(argv=None):
     a grey image) instead of :func:`~skfsrcnn.evaluate.model_upscaler` (the
     literature's way). ``--ensemble`` averages the 8 flips and rotations
     (FSRCNN+) and ``--back-projection N`` adds N iterations of
-    back-projection, as the options of :func:`skfsrcnn.upscale`. ``--degradation``, ``--blur-sigma``, ``--noise``,
-    ``--noise-level`` and ``--seed`` make the LR images another way than
-    MATLAB bicubic (:class:`~skfsrcnn.degradation.Degradation`).
+    back-projection, as the options of :func:`skfsrcnn.upscale`.
+    ``--degradation``, ``--blur-sigma``, ``--noise``, ``--noise-level`` and
+    ``--seed`` make the LR images another way than MATLAB bicubic (:class:`~skfsrcnn.degradation.Degradation`).
 
     Parameters
     ----------
     argv : list of str, optional
-        Command-line arguments without the program name; ``sys.argv[1:]``
-        when None.
+        The arguments after ``skfsrcnn-eval`` (default: ``sys.argv[1:]``).
 
     Returns
     -------

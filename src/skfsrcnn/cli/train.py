@@ -86,20 +86,7 @@ def _run_recipe(program, stages, progress):
 
 
 def run(args, program):
-    """Run ``skfsrcnn train`` with parsed ``args``; errors are reported as ``program``'s.
-
-    Returns
-    -------
-    int
-        0 when training finished (or the plan was printed).
-
-    Raises
-    ------
-    SystemExit
-        Status 2 with a one-line message for a bad config, recipe, setting
-        or folder (or an existing run without ``--resume``); 130 when
-        interrupted.
-    """
+    """Run ``skfsrcnn train`` on parsed ``args`` (errors as ``program``'s); returns and exits as :func:`main`."""
     try:
         stages, recipe = _stages(args)
         if args.dry_run:

@@ -179,13 +179,13 @@ class VGG16Features(nn.Module):
         """
         _check_layer(layer)
         path = Path(os.fspath(weights)).expanduser()
+        if path.suffix not in _SUFFIXES:
+            raise ValueError(f"`weights` file {str(path)!r} must end in {', '.join(_SUFFIXES)}.")
         if not path.is_file():
             raise FileNotFoundError(
                 f"`weights` file {str(path)!r} does not exist; pass the path of torchvision "
                 "VGG16 weights saved with torch.save or as safetensors (nothing is downloaded)."
             )
-        if path.suffix not in _SUFFIXES:
-            raise ValueError(f"`weights` file {str(path)!r} must end in {', '.join(_SUFFIXES)}.")
         with torch.device("meta"):  # no random initialisation: every weight comes from the file
             vgg = cls(layer)
         vgg.features.load_state_dict(_checked(_features_state(_read_state(path)), vgg, path), assign=True)
