@@ -29,17 +29,17 @@ failed run (Ctrl-C, an error, a closed generator) never leaves a broken
 file under the output's name and never replaces an existing one.
 """
 
-import inspect
 import os
 from pathlib import Path
 
-from ._options import DEFAULT_TILE_SIZE, UpscaleOptions
+from ._options import UpscaleOptions
 from ._progress import run_to_end
 from ._video_frames import FULL_RANGE, FramePool, FrameUpscaler, full_range
 
 __all__ = [
     "DEFAULT_CRF",
     "DEFAULT_PRESET",
+    "NETWORK_OPTIONS",
     "OUTPUT_SUFFIXES",
     "PRESETS",
     "VIDEO_SUFFIXES",
@@ -67,6 +67,10 @@ _UNSPECIFIED, _BT601 = 2, 6
 _OWN_TAGS = {"duration", "encoder"}
 
 
+#: The options of :func:`skfsrcnn.upscale` that apply to videos, passed on as they are.
+NETWORK_OPTIONS = ("model", "weights", "tile_size", "device")
+
+
 def is_video(path):
     """Whether ``path`` names a video file by its suffix (:data:`VIDEO_SUFFIXES`).
 
@@ -79,19 +83,7 @@ def is_video(path):
     return Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
-def upscale_video(
-    source,
-    output,
-    scale,
-    *,
-    model="fsrcnn",
-    weights=None,
-    crf=DEFAULT_CRF,
-    preset=DEFAULT_PRESET,
-    tile_size=DEFAULT_TILE_SIZE,
-    device=None,
-    overwrite=False,
-):
+def upscale_video(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAULT_PRESET, overwrite=False, **options):
     """Upscale every frame of a video file and write the result, sound and subtitles kept.
 
     Parameters
@@ -105,24 +97,19 @@ def upscale_video(
         ``.mkv`` (:data:`OUTPUT_SUFFIXES`); H.264, 8-bit 4:2:0.
     scale : {2, 3, 4}
         Upscaling factor of the frames' width and height.
-    model : {'fsrcnn', 'fsrcnn-s', 'fsrcnn-fluo', 'fsrcnn-s-fluo'}, optional
-        Pretrained network, as for :func:`skfsrcnn.upscale`; ``'fsrcnn-s'``
-        is the real-time one.
-    weights : str or path-like, optional
-        A registry name or weights file instead of ``model``.
     crf : int, optional
         libx264's constant rate factor, 0 (lossless) to 51: lower is
         better and larger; 18 looks like the upscaled frames themselves.
     preset : str, optional
         libx264's speed preset (:data:`PRESETS`): slower presets make
         smaller files of the same quality.
-    tile_size : int or None, optional
-        As for :func:`skfsrcnn.upscale`: bounds the network's memory on
-        large frames.
-    device : str or torch.device, optional
-        Where the network runs, as for :func:`skfsrcnn.upscale`.
     overwrite : bool, optional
         Replace ``output`` if it exists.
+    **options
+        The network's options, as for :func:`skfsrcnn.upscale`: ``model``
+        (``'fsrcnn-s'`` is the real-time one), ``weights``, ``tile_size``
+        (bounds the network's memory on large frames) and ``device``;
+        another name raises TypeError.
 
     Returns
     -------
@@ -153,21 +140,12 @@ def upscale_video(
     >>> upscale_video("clip.mp4", "clip_x3.mp4", 3, model="fsrcnn-s")  # doctest: +SKIP
     PosixPath('clip_x3.mp4')
     """
-    return run_to_end(upscale_video_steps(source, output, scale, **_given_options(locals())))
+    return run_to_end(
+        upscale_video_steps(source, output, scale, crf=crf, preset=preset, overwrite=overwrite, **options)
+    )
 
 
-def _given_options(arguments):
-    """The keyword options among ``arguments`` (an :func:`upscale_video` call's locals)."""
-    return {name: arguments[name] for name in _option_defaults()}
-
-
-def _option_defaults():
-    """:func:`upscale_video`'s keyword options and their defaults, declared once, in its signature."""
-    parameters = inspect.signature(upscale_video).parameters.values()
-    return {p.name: p.default for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
-
-
-def upscale_video_steps(source, output, scale, **options):
+def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAULT_PRESET, overwrite=False, **options):
     """Generator form of :func:`upscale_video`: yields ``(done, total)`` after every frame.
 
     ``total`` is the number of frames the file declares, or an estimate
@@ -176,12 +154,8 @@ def upscale_video_steps(source, output, scale, **options):
 
     Parameters
     ----------
-    source, output, scale
+    source, output, scale, crf, preset, overwrite, **options
         As for :func:`upscale_video`.
-    **options
-        The keyword options of :func:`upscale_video` (``model``,
-        ``weights``, ``crf``, ``preset``, ``tile_size``, ``device``,
-        ``overwrite``), with its defaults; another name raises TypeError.
 
     Returns
     -------
@@ -204,14 +178,13 @@ def upscale_video_steps(source, output, scale, **options):
     (1, 240)
     ...
     """
-    defaults = _option_defaults()
-    unknown = sorted(set(options) - set(defaults))
+    unknown = sorted(set(options) - set(NETWORK_OPTIONS))
     if unknown:
-        raise TypeError(f"Unknown option {', '.join(unknown)}; the options are {', '.join(defaults)}.")
-    settings = {**defaults, **options}
-    crf, preset = settings.pop("crf"), settings.pop("preset")
-    source, output = _checked_paths(source, output, settings.pop("overwrite"))
-    options = UpscaleOptions(**settings)
+        raise TypeError(
+            f"Unknown option {', '.join(unknown)} for a video; the network's options are {', '.join(NETWORK_OPTIONS)}."
+        )
+    source, output = _checked_paths(source, output, overwrite)
+    options = UpscaleOptions(**options)
     _check_encoder_settings(crf, preset)
     av = _import_av()
     with _open_source(av, source) as container:
