@@ -1,6 +1,7 @@
 """skfsrcnn.video and ``skfsrcnn upscale`` on videos: timing, sound, subtitles, frames as upscale, no broken files.
 
-Bad input (no video stream, undecodable codec, truncated file, ...) is in
+The frame engine (full range, chroma, worker threads) is in ``test_video_frames.py``;
+bad input (no video stream, undecodable codec, truncated file, ...) is in
 the reliability matrix (``test_reliability.py``).
 """
 
@@ -133,37 +134,8 @@ def test_error_midway_leaves_no_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mkv"]
 
 
-def test_frames_upscaled_in_parallel_come_back_in_order(tmp_path):
-    """Two workers (two torch threads) give the frames one worker gives; torch's thread count is restored."""
-    import torch
-
-    source = make_clip(tmp_path / "in.mkv", frames=9, audio=False)
-    threads = torch.get_num_threads()
-    try:
-        results = {}
-        for count in (1, 3):
-            torch.set_num_threads(count)
-            upscale_video(source, tmp_path / f"out{count}.mkv", 2, crf=0, **MODEL)
-            assert torch.get_num_threads() == count
-            results[count] = video_frames(tmp_path / f"out{count}.mkv")
-    finally:
-        torch.set_num_threads(threads)
-    assert results[1][0] == results[3][0]
-    for one, three in zip(results[1][1], results[3][1], strict=True):
-        np.testing.assert_array_equal(one, three)
-
-
 def test_is_video():
     assert is_video("a/b/Clip.MKV") and is_video("x.webm") and not is_video("x.png") and not is_video("x.zarr")
-
-
-@pytest.mark.parametrize("scale", [2, 3, 4])
-def test_chroma_is_upscaled_as_imresize(scale):
-    from skfsrcnn._video_frames import _upscale_chroma
-
-    chroma = np.random.default_rng(scale).integers(0, 256, (2, 9, 14), dtype=np.uint8)
-    expected = imresize(chroma.astype(np.float32), scale, axes=(1, 2))
-    np.testing.assert_allclose(_upscale_chroma(chroma, scale), expected, rtol=0, atol=1e-4)
 
 
 # --- skfsrcnn upscale in.mp4 out.mp4 ---------------------------------------------------------------
