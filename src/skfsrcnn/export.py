@@ -48,9 +48,9 @@ OpenCV, Fiji/deepImageJ and QuPath. On the command line: ``skfsrcnn export``
 
 import copy
 import os
-import tempfile
 from pathlib import Path
 
+from ._atomic import atomic_path
 from ._bioimageio import BIOIMAGEIO_FORMAT_VERSION, _write_bioimageio
 from ._export_formats import ONNX_OPSET, _sha256, _write_onnx, _write_torchscript
 
@@ -129,11 +129,11 @@ def export(weights, path, format, *, overwrite=False):
     _check_format(format)
     target = _check_path(path, format, overwrite)
     model, info, source = _load(weights)
-    if format == "bioimageio":
-        _atomic_write(target, lambda tmp: _write_bioimageio(model, info, source, tmp))
-    else:
-        writer = _write_onnx if format == "onnx" else _write_torchscript
-        _atomic_write(target, lambda tmp: writer(model, info, tmp))
+    with atomic_path(target) as tmp:
+        if format == "bioimageio":
+            _write_bioimageio(model, info, source, tmp)
+        else:
+            (_write_onnx if format == "onnx" else _write_torchscript)(model, info, tmp)
     return target
 
 
@@ -163,19 +163,6 @@ def _check_path(path, format, overwrite):
             f"`path`={str(path)!r}: a bioimage.io package must end in .zip, e.g. {str(path.with_suffix('.zip'))!r}."
         )
     return path
-
-
-def _atomic_write(path, write):
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    os.close(handle)
-    tmp = Path(tmp)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _load(weights):

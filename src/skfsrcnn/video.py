@@ -23,15 +23,17 @@ tags, the file's tags and chapters, and the colour description (matrix,
 range, primaries, transfer). Not kept: data streams, attachments and
 cover pictures.
 
-The output is written under a temporary name beside it (``.NAME.partial``
-with the same suffix) and renamed when complete, so an interrupted or
+The output is written under a temporary name beside it and renamed when
+complete (:mod:`skfsrcnn._atomic`, as for images), so an interrupted or
 failed run (Ctrl-C, an error, a closed generator) never leaves a broken
-file under the output's name and never replaces an existing one.
+file under the output's name and never replaces an existing one; if
+another process writes the output meanwhile, its file is kept.
 """
 
 import os
 from pathlib import Path
 
+from ._atomic import atomic_path, snapshot
 from ._options import UpscaleOptions
 from ._progress import run_to_end
 from ._video_frames import FULL_RANGE, FramePool, FrameUpscaler, full_range
@@ -184,6 +186,7 @@ def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAUL
             f"Unknown option {', '.join(unknown)} for a video; the network's options are {', '.join(NETWORK_OPTIONS)}."
         )
     source, output = _checked_paths(source, output, overwrite)
+    since = snapshot(output)  # what output was when the work began: a file written meanwhile is kept
     options = UpscaleOptions(**options)
     _check_encoder_settings(crf, preset)
     av = _import_av()
@@ -192,15 +195,10 @@ def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAUL
         options, scale = options.validate((video.codec_context.height, video.codec_context.width), scale)
         copied = _copied_streams(av, container, output)
         upscaler = FrameUpscaler(video, scale, options)
-        partial = output.with_name(f".{output.name}.partial{output.suffix}")
-        try:
-            with av.open(str(partial), "w") as target:
-                encoder = _add_encoder(target, video, upscaler.size, crf, preset)
-                outputs = _add_copies(target, container, copied)
-                yield from _transcode(container, source, video, upscaler, encoder, outputs, target)
-            os.replace(partial, output)
-        finally:
-            partial.unlink(missing_ok=True)
+        with atomic_path(output, since) as partial, av.open(str(partial), "w") as target:
+            encoder = _add_encoder(target, video, upscaler.size, crf, preset)
+            outputs = _add_copies(target, container, copied)
+            yield from _transcode(container, source, video, upscaler, encoder, outputs, target)
     return output
 
 
