@@ -59,15 +59,19 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
 def _to_network_units(batch, source, target):
     """``batch`` mapped from ``source`` to ``target`` intensities, as writeable contiguous float32.
 
-    Data of 32 or 64 bits are mapped in float64, the minimum subtracted
-    first, so that a large offset or a tiny span (``1e12 + noise``,
-    ``5 + 1e-9 * image``) keeps its precision.
+    float64 data and integers of 32 or 64 bits, which float32 cannot hold
+    exactly, are mapped in float64, the minimum subtracted first, so that a
+    large offset or a tiny span (``1e12 + noise``, ``5 + 1e-9 * image``)
+    keeps its precision; float32 data subtract their minimum exactly in
+    float32.
     """
     (low, high), (start, stop) = source, target
     if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
-        work = np.float64 if batch.dtype.itemsize >= 4 else np.float32
+        wide = batch.dtype.itemsize == 8 or (batch.dtype.kind in "iu" and batch.dtype.itemsize >= 4)
+        work = np.float64 if wide else np.float32
         gain = (stop - start) / (high - low)
-        return ((np.asarray(batch, work) - work(low)) * work(gain) + work(start)).astype(np.float32)
+        mapped = (np.asarray(batch, work) - work(low)) * work(gain) + work(start)
+        return mapped.astype(np.float32, copy=False)
     batch = np.ascontiguousarray(batch, dtype=np.float32)
     if not batch.flags.writeable:  # torch wants writeable memory; the network only reads it
         batch = batch.copy()
