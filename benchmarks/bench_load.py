@@ -11,12 +11,14 @@ slowdown (time under load / time alone) and ours relative to OpenCV's.
 Peers:
 
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``upscale(rgb, 3,
-  channel_axis=-1, model=...)`` as shipped: idle OpenMP threads sleep
-  (``OMP_WAIT_POLICY=PASSIVE``) and each network call uses at most the
-  process's usable cores (:mod:`skfsrcnn._threads`);
+  channel_axis=-1, model=...)`` as shipped: the image is split into
+  sections that one-thread workers, one per usable core, take as they
+  free up, and idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``;
+  :mod:`skfsrcnn._threads`);
 * ``... before``: the same with torch's defaults, as before issue 58
   (torch imported first, so its OpenMP threads spin while they wait, and
-  one thread per core of the machine whatever the process's affinity);
+  each network call on all of torch's threads, one per core of the
+  machine whatever the process's affinity, each layer split evenly);
 * ``OpenCV FSRCNN``, ``OpenCV FSRCNN-small``: ``cv2.dnn_superres``
   ``upsample(bgr)`` with the models in ``--peers``.
 
@@ -64,13 +66,11 @@ def frame():
 def _skfsrcnn_call(model, shipped):
     if not shipped:
         import torch  # noqa: F401  (OpenMP loads, spinning, before skfsrcnn can ask it to sleep)
-    import contextlib
-
     import skfsrcnn._upscale
     from skfsrcnn import upscale
 
     if not shipped:
-        skfsrcnn._upscale.threads_for_inference = contextlib.nullcontext
+        skfsrcnn._upscale.run_on_cores = lambda network, x: network(x)
     rgb = frame()
     return lambda: upscale(rgb, SCALE, channel_axis=-1, model=model)
 

@@ -17,10 +17,34 @@ machine), within torch's own setting (``torch.set_num_threads``,
 ``OMP_NUM_THREADS``). Fewer threads than free cores was tried too (from the
 running count of ``/proc/loadavg``) and measured slower: with passive
 waiting, a thread that shares a core costs little.
+
+Passive waiting alone still split each layer into one equal part per
+thread, so the thread on the shared core set the pace of every layer.
+:func:`run_on_cores` therefore splits an image along its longer side into
+:data:`WORKERS_PER_CORE` sections per core, each with the network's halo so
+that the stitched output equals the whole one, and runs each section on a
+worker thread of its own, on one torch thread (on its share of the cores
+where sections are fewer than cores). No worker waits for another within
+the network, and as the operating system shares a core between threads,
+not processes, two workers per core keep more of a core that another
+process wants too, as OpenCV's thread pool does. The halos computed twice
+cost a few percent, so sections are never narrower than
+:data:`MIN_SECTION_HALOS` halos; an image too small to split, and a process
+set to one torch thread (video frames run in parallel that way) or to
+spinning threads (:func:`spinning`), run whole on
+:func:`threads_for_inference`.
 """
 
 import contextlib
 import os
+import threading
+
+#: Sections, each on a worker thread of its own, per usable core (see the module).
+WORKERS_PER_CORE = 2
+#: The narrowest section, in halos of the network: the halos computed twice stay a small share.
+MIN_SECTION_HALOS = 8
+#: One sectioned run at a time: it sets torch's thread count, which is global, for its workers.
+_SECTIONS_LOCK = threading.Lock()
 
 #: OpenMP's setting of how idle threads wait; read once, when torch loads its OpenMP runtime.
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
@@ -33,6 +57,15 @@ def wait_passively():
     which is why :mod:`skfsrcnn` calls it on import.
     """
     os.environ.setdefault(WAIT_POLICY_ENV, "PASSIVE")
+
+
+def spinning():
+    """Whether the user chose spinning OpenMP threads (``OMP_WAIT_POLICY=ACTIVE``).
+
+    Spinning threads would take the cores from the section workers, so
+    :func:`run_on_cores` then runs each image whole, as before.
+    """
+    return os.environ.get(WAIT_POLICY_ENV, "").strip().upper() == "ACTIVE"
 
 
 def usable_cores():
@@ -88,3 +121,83 @@ def threads_for_inference():
     finally:
         if wanted != previous:
             torch.set_num_threads(previous)
+
+
+def sections(length, halo, count):
+    """``(core, window)`` slices splitting ``length`` pixels into ``count`` equal sections, or fewer.
+
+    No section is narrower than :data:`MIN_SECTION_HALOS` halos, so a short
+    ``length`` gets fewer sections, down to a single one. Each window adds
+    up to ``halo`` pixels on either side of its core, within the image.
+
+    Examples
+    --------
+    >>> from skfsrcnn._threads import sections
+    >>> [(core.start, core.stop) for core, window in sections(640, 8, 4)]
+    [(0, 160), (160, 320), (320, 480), (480, 640)]
+    >>> [(window.start, window.stop) for core, window in sections(640, 8, 4)][:2]
+    [(0, 168), (152, 328)]
+    >>> len(sections(200, 8, 4)), len(sections(100, 8, 4))
+    (3, 1)
+    """
+    count = max(1, min(count, length // (MIN_SECTION_HALOS * max(halo, 1))))
+    edges = [round(length * i / count) for i in range(count + 1)]
+    return [
+        (slice(start, stop), slice(max(0, start - halo), min(length, stop + halo)))
+        for start, stop in zip(edges, edges[1:])
+    ]
+
+
+def run_on_cores(network, x):
+    """``network(x)`` for an (N, 1, M, P) CPU tensor, in sections on worker threads (see the module).
+
+    The sections run in inference mode, and their cores are pasted into
+    the output, so the result equals ``network(x)``'s. Concurrent calls
+    take turns, as each sets torch's thread count for its workers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfsrcnn.models import FSRCNN, FastFSRCNN
+    >>> from skfsrcnn._threads import run_on_cores
+    >>> network = FastFSRCNN(FSRCNN(2).eval())
+    >>> x = torch.rand(1, 1, 40, 400)
+    >>> with torch.inference_mode():
+    ...     bool(torch.allclose(run_on_cores(network, x), network(x), atol=1e-6))
+    True
+    """
+    import torch
+
+    cores = inference_threads(torch.get_num_threads())
+    axis = 2 if x.shape[2] > x.shape[3] else 3
+    split = cores > 1 and not spinning()
+    parts = sections(x.shape[axis], network.halo, WORKERS_PER_CORE * cores) if split else [None]
+    if len(parts) == 1:
+        with threads_for_inference():
+            return network(x)
+    scale = network.scale
+    shape = list(x.shape)
+    shape[2:] = (x.shape[2] * scale, x.shape[3] * scale)
+    out = x.new_empty(shape)
+
+    def upscale_section(part):
+        core, window = part
+        with torch.inference_mode():
+            y = network(x.narrow(axis, window.start, window.stop - window.start))
+            length = (core.stop - core.start) * scale
+            start = (core.start - window.start) * scale
+            out.narrow(axis, core.start * scale, length).copy_(y.narrow(axis, start, length))
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _SECTIONS_LOCK:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(max(1, cores // len(parts)))  # for the workers, started now
+        pool = ThreadPoolExecutor(len(parts), thread_name_prefix="skfsrcnn-section")
+        try:
+            for done in [pool.submit(upscale_section, part) for part in parts]:
+                done.result()
+        finally:  # after an error or Ctrl-C, the sections not started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(previous)
+    return out

@@ -16,7 +16,7 @@ from ._colour import merge_luma, rgb_to_y
 from ._ensemble import DIHEDRAL
 from ._options import UpscaleOptions
 from ._progress import extend_progress
-from ._threads import threads_for_inference
+from ._threads import run_on_cores
 from ._tiling import count_passes, upscale_planes
 
 
@@ -49,8 +49,8 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
 
     def run(batch):
         x = torch.from_numpy(_to_network_units(batch, source, target))[:, None].to(device)
-        with torch.inference_mode(), threads_for_inference():
-            y = network(x)
+        with torch.inference_mode():
+            y = run_on_cores(network, x) if x.device.type == "cpu" else network(x)
         return y[:, 0].float().cpu().numpy()
 
     return run
