@@ -11,9 +11,9 @@ slowdown (time under load / time alone) and ours relative to OpenCV's.
 Peers:
 
 * ``skfsrcnn FSRCNN``, ``skfsrcnn FSRCNN-s``: ``upscale(rgb, 3,
-  channel_axis=-1, model=...)`` as shipped: the image is split into
-  sections that one-thread workers, one per usable core, take as they
-  free up, and idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``;
+  channel_axis=-1, model=...)`` as shipped: the image is split into two
+  sections per usable core, each computed on a one-thread worker of its
+  own, and idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE``;
   :mod:`skfsrcnn._threads`);
 * ``... before``: the same with torch's defaults, as before issue 58
   (torch imported first, so its OpenMP threads spin while they wait, and

@@ -27,7 +27,8 @@ worker thread of its own, on one torch thread (on its share of the cores
 where sections are fewer than cores). No worker waits for another within
 the network, and as the operating system shares a core between threads,
 not processes, two workers per core keep more of a core that another
-process wants too, as OpenCV's thread pool does. The halos computed twice
+process wants too (one per core measured slower under load, three or four
+no faster, ``benchmarks/bench_load.py``). The halos computed twice
 cost a few percent, so sections are never narrower than
 :data:`MIN_SECTION_HALOS` halos; an image too small to split, and a process
 set to one torch thread (video frames run in parallel that way) or to
