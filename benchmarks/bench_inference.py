@@ -31,11 +31,15 @@ second (single pass only) over square RGB inputs from 128^2 to
 tile, to 2048^2); peak resident memory (``VmHWM`` of a fresh
 subprocess per peer, baseline after imports and input creation shown apart)
 for an 8000x8000 greyscale uint8 image at x2 with default tiling; the ratios
-to OpenCV and the issue's targets last, with the ensemble's cost (single-pass fps over
-ensemble fps).
+to OpenCV and the issue's targets, with the ensemble's cost (single-pass fps over
+ensemble fps); last, the slowdown of a 640x360 x3 frame beside one and two
+busy processes, skfsrcnn before and after issue 58 against OpenCV in the
+same run (``bench_load.py``'s report, ``--load-repeats`` rounds, default 9;
+``--skip-load`` leaves it out).
 
 Usage: python benchmarks/bench_inference.py [--quick] [--repeats 5] [--threads N]
            [--output docs/results/bench_inference.txt] [--peers DIR] [--skip-memory]
+           [--skip-load] [--load-repeats 9]
 """
 
 import argparse
@@ -491,6 +495,17 @@ def ratios_section(report, fps):
         report(f"  {label:76s}" + "".join(f"{fps[s][single] / fps[s][ensemble]:7.2f}x" for s in FPS_SIZES))
 
 
+def load_section(report, args):
+    """Issue 58: slowdown beside busy processes, before and after, vs OpenCV (``bench_load.py``'s report)."""
+    import bench_load
+
+    report(f"## Under load: 640x360 RGB x3 beside busy processes ({args.load_repeats} rounds of bench_load.py)")
+    report()
+    for line in bench_load.run(args.peers, args.load_repeats).splitlines():
+        report(line)
+    report()
+
+
 def environment(report, args):
     import cv2
     import skimage
@@ -525,6 +540,8 @@ def main():
     parser.add_argument("--output", type=Path, default=None, help="also write the report to this file")
     parser.add_argument("--peers", type=Path, default=PEERS, help="folder with OpenCV's FSRCNN .pb files")
     parser.add_argument("--skip-memory", action="store_true", help="leave out the 8000^2 memory section")
+    parser.add_argument("--skip-load", action="store_true", help="leave out the section under load (bench_load.py)")
+    parser.add_argument("--load-repeats", type=int, default=9, help="interleaved rounds under load (default 9)")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -546,6 +563,9 @@ def main():
         memory_section(report, args)
     gpu_section(report, args)
     ratios_section(report, fps)
+    if not args.skip_load:
+        report()
+        load_section(report, args)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     report()
     report(f"load average at end {load:.2f}")

@@ -165,6 +165,17 @@ def report(results, load_before):
     return "\n".join(lines)
 
 
+def run(peers_dir, repeats):
+    """The report of every peer at every load, each peer in a worker process of its own."""
+    load_before = os.getloadavg()[0]
+    workers = {name: Worker(name, peers_dir) for name in VARIANTS}
+    try:
+        return report(measure(workers, repeats), load_before)
+    finally:
+        for peer in workers.values():
+            peer.close()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds per load (default 5)")
@@ -174,13 +185,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.peers)
-    load_before = os.getloadavg()[0]
-    workers = {name: Worker(name, args.peers) for name in VARIANTS}
-    try:
-        text = report(measure(workers, args.repeats), load_before)
-    finally:
-        for peer in workers.values():
-            peer.close()
+    text = run(args.peers, args.repeats)
     print(text)
     if args.output:
         Path(args.output).write_text(text + "\n")

@@ -151,3 +151,17 @@ def test_merge_luma_keeps_grey_grey():
     out = merge_luma(grey, rgb_to_y(grey), rng.random((12, 10)).astype(np.float32), 2)
     assert_allclose(out[..., 1], out[..., 0], atol=1e-6)
     assert_allclose(out[..., 2], out[..., 0], atol=1e-6)
+
+
+@pytest.mark.parametrize("sections", [2, 3, 8])
+def test_merge_luma_on_worker_threads_equals_one_thread(monkeypatch, sections):
+    """Row sections merged on worker threads (skfsrcnn._threads.on_workers) give the same bits."""
+    import skfsrcnn._colour
+
+    rng = np.random.default_rng(sections)
+    image = rng.random((2, 300, 130, 4)).astype(np.float32)
+    luma, luma_up = rgb_to_y(image[..., :3]), rng.random((2, 900, 390)).astype(np.float32)
+    monkeypatch.setattr(skfsrcnn._colour, "worker_sections", lambda: 1)
+    whole = merge_luma(image, luma, luma_up, 3)
+    monkeypatch.setattr(skfsrcnn._colour, "worker_sections", lambda: sections)
+    assert_array_equal(merge_luma(image, luma, luma_up, 3), whole)

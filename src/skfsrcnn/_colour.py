@@ -5,8 +5,11 @@ axis. Y is returned in [16/255, 235/255] and Cb, Cr in [16/255, 240/255],
 matching :func:`skimage.color.rgb2ycbcr` divided by 255.
 """
 
+import functools
+
 import numpy as np
 
+from ._threads import on_workers, sections, worker_sections
 from .resize import BICUBIC_REACH, bicubic_phases
 
 _RGB_TO_YCBCR = (
@@ -56,8 +59,10 @@ def merge_luma(rgb, luma, luma_up, scale):
     upscaled luma added, with no YCbCr image at the high resolution. Alpha
     is upscaled with the same kernel.
 
-    The work runs on torch's threads, on planes: the residual's columns
-    are upscaled at the low resolution, then, a band of rows at a time, its
+    The work runs on planes: the residual's columns are upscaled at the
+    low resolution on torch's threads, then, in sections of rows on worker
+    threads (:func:`skfsrcnn._threads.on_workers`) and a band of rows at a
+    time within each, its
     rows, each output phase starting from ``Y_up`` (the residual's taps
     are divided by ``g``, and the copy of the band, channels-last, into the
     output multiplies by ``g`` while it is still in cache).
@@ -147,18 +152,26 @@ def _merge_image(rgb, luma, luma_up, out, scale, column_taps, row_taps):
 
     luma_up = luma_up.view(rows, scale, cols * scale)
     band = min(rows, _MERGE_BAND)
-    block = torch.empty(channels * band * scale * cols * scale)
-    for first in range(0, rows, band):
-        count = min(band, rows - first)
-        part = block[: channels * count * scale * cols * scale].view(channels, count, scale, cols * scale)
-        for phase, taps in enumerate(row_taps):
-            luma_rows = luma_up[first : first + count, phase]
-            _weighted_sum(part[:3, :, phase], across[:3, first:], taps, 1, count, luma_rows)
-            if channels > 3:  # alpha
-                _weighted_sum(part[3:, :, phase], across[3:, first:], taps, 1, count)
-        rows_out = slice(first * scale, (first + count) * scale)
-        planar = part.view(channels, count * scale, cols * scale).permute(1, 2, 0)
-        torch.mul(planar, LUMA_GAIN, out=out[rows_out])
+
+    def merge_rows(section):
+        block = torch.empty(channels * band * scale * cols * scale)
+        for first in range(section.start, section.stop, band):
+            count = min(band, section.stop - first)
+            part = block[: channels * count * scale * cols * scale].view(channels, count, scale, cols * scale)
+            for phase, taps in enumerate(row_taps):
+                luma_rows = luma_up[first : first + count, phase]
+                _weighted_sum(part[:3, :, phase], across[:3, first:], taps, 1, count, luma_rows)
+                if channels > 3:  # alpha
+                    _weighted_sum(part[3:, :, phase], across[3:, first:], taps, 1, count)
+            rows_out = slice(first * scale, (first + count) * scale)
+            planar = part.view(channels, count * scale, cols * scale).permute(1, 2, 0)
+            torch.mul(planar, LUMA_GAIN, out=out[rows_out])
+
+    row_sections = [core for core, _ in sections(rows, 0, worker_sections())]
+    if len(row_sections) == 1:
+        merge_rows(row_sections[0])
+    else:  # like the network, on worker threads (skfsrcnn._threads)
+        on_workers([functools.partial(merge_rows, section) for section in row_sections])
 
 
 def rgb_to_y(rgb):

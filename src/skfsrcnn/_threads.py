@@ -33,10 +33,13 @@ cost a few percent, so sections are never narrower than
 :data:`MIN_SECTION_HALOS` halos; an image too small to split, and a process
 set to one torch thread (video frames run in parallel that way) or to
 spinning threads (:func:`spinning`), run whole on
-:func:`threads_for_inference`.
+:func:`threads_for_inference`. :func:`on_workers` runs the sections, and
+the colour merge of :func:`skfsrcnn._colour.merge_luma` uses it for its row
+sections too.
 """
 
 import contextlib
+import functools
 import os
 import threading
 
@@ -149,12 +152,52 @@ def sections(length, halo, count):
     ]
 
 
+def worker_sections():
+    """Sections to split work into: :data:`WORKERS_PER_CORE` per usable core, or 1 to run it whole.
+
+    1 where torch is set to one thread or to spinning threads (:func:`spinning`).
+    """
+    import torch
+
+    cores = inference_threads(torch.get_num_threads())
+    return 1 if cores == 1 or spinning() else WORKERS_PER_CORE * cores
+
+
+def on_workers(jobs):
+    """Call each of ``jobs`` (callables) at once on a worker thread of its own; their results, in order.
+
+    Each worker computes on one torch thread, or on its share of the usable
+    cores where jobs are fewer than cores; torch's setting is restored
+    after. Concurrent calls take turns, as torch's thread count is global.
+    After an error or Ctrl-C, the jobs not started are dropped.
+
+    Examples
+    --------
+    >>> from skfsrcnn._threads import on_workers
+    >>> on_workers([lambda: 1, lambda: 2])
+    [1, 2]
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    cores = inference_threads(torch.get_num_threads())
+    with _SECTIONS_LOCK:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(max(1, cores // len(jobs)))  # for the workers, started now
+        pool = ThreadPoolExecutor(len(jobs), thread_name_prefix="skfsrcnn-section")
+        try:
+            return [done.result() for done in [pool.submit(job) for job in jobs]]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            torch.set_num_threads(previous)
+
+
 def run_on_cores(network, x):
     """``network(x)`` for an (N, 1, M, P) CPU tensor, in sections on worker threads (see the module).
 
-    The sections run in inference mode, and their cores are pasted into
-    the output, so the result equals ``network(x)``'s. Concurrent calls
-    take turns, as each sets torch's thread count for its workers.
+    The sections run in inference mode (:func:`on_workers`), and their cores
+    are pasted into the output, so the result equals ``network(x)``'s.
 
     Examples
     --------
@@ -169,10 +212,8 @@ def run_on_cores(network, x):
     """
     import torch
 
-    cores = inference_threads(torch.get_num_threads())
     axis = 2 if x.shape[2] > x.shape[3] else 3
-    split = cores > 1 and not spinning()
-    parts = sections(x.shape[axis], network.halo, WORKERS_PER_CORE * cores) if split else [None]
+    parts = sections(x.shape[axis], network.halo, worker_sections())
     if len(parts) == 1:
         with threads_for_inference():
             return network(x)
@@ -181,24 +222,12 @@ def run_on_cores(network, x):
     shape[2:] = (x.shape[2] * scale, x.shape[3] * scale)
     out = x.new_empty(shape)
 
-    def upscale_section(part):
-        core, window = part
+    def upscale_section(core, window):
         with torch.inference_mode():
             y = network(x.narrow(axis, window.start, window.stop - window.start))
             length = (core.stop - core.start) * scale
             start = (core.start - window.start) * scale
             out.narrow(axis, core.start * scale, length).copy_(y.narrow(axis, start, length))
 
-    from concurrent.futures import ThreadPoolExecutor
-
-    with _SECTIONS_LOCK:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(max(1, cores // len(parts)))  # for the workers, started now
-        pool = ThreadPoolExecutor(len(parts), thread_name_prefix="skfsrcnn-section")
-        try:
-            for done in [pool.submit(upscale_section, part) for part in parts]:
-                done.result()
-        finally:  # after an error or Ctrl-C, the sections not started are dropped
-            pool.shutdown(wait=True, cancel_futures=True)
-            torch.set_num_threads(previous)
+    on_workers([functools.partial(upscale_section, *part) for part in parts])
     return out
