@@ -130,9 +130,10 @@ def threads_for_inference():
 def sections(length, halo, count):
     """``(core, window)`` slices splitting ``length`` pixels into ``count`` equal sections, or fewer.
 
-    No section is narrower than :data:`MIN_SECTION_HALOS` halos, so a short
-    ``length`` gets fewer sections, down to a single one. Each window adds
-    up to ``halo`` pixels on either side of its core, within the image.
+    The tiles of :mod:`skfsrcnn._tiling` along one axis. Sections are about
+    :data:`MIN_SECTION_HALOS` halos wide or more, so a short ``length``
+    gets fewer, down to a single one. Each window adds up to ``halo``
+    pixels on either side of its core, within the image.
 
     Examples
     --------
@@ -144,12 +145,10 @@ def sections(length, halo, count):
     >>> len(sections(200, 8, 4)), len(sections(100, 8, 4))
     (3, 1)
     """
+    from ._tiling import _spans
+
     count = max(1, min(count, length // (MIN_SECTION_HALOS * max(halo, 1))))
-    edges = [round(length * i / count) for i in range(count + 1)]
-    return [
-        (slice(start, stop), slice(max(0, start - halo), min(length, stop + halo)))
-        for start, stop in zip(edges, edges[1:])
-    ]
+    return list(_spans(length, -(-length // count), halo))
 
 
 def worker_sections():
