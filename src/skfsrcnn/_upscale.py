@@ -56,6 +56,12 @@ def _run_network(network, device, source=(0.0, 1.0), target=(0.0, 1.0)):
     return run
 
 
+def _work_dtype(dtype):
+    """float64 for data float32 cannot hold exactly (float64, 32/64-bit integers), else float32."""
+    wide = dtype.itemsize == 8 or (dtype.kind in "iu" and dtype.itemsize >= 4)
+    return np.float64 if wide else np.float32
+
+
 def _to_network_units(batch, source, target):
     """``batch`` mapped from ``source`` to ``target`` intensities, as writeable contiguous float32.
 
@@ -67,8 +73,7 @@ def _to_network_units(batch, source, target):
     """
     (low, high), (start, stop) = source, target
     if (source, target) != ((0.0, 1.0), (0.0, 1.0)):
-        wide = batch.dtype.itemsize == 8 or (batch.dtype.kind in "iu" and batch.dtype.itemsize >= 4)
-        work = np.float64 if wide else np.float32
+        work = _work_dtype(batch.dtype)
         gain = (stop - start) / (high - low)
         mapped = (np.asarray(batch, work) - work(low)) * work(gain) + work(start)
         return mapped.astype(np.float32, copy=False)
@@ -219,7 +224,7 @@ def steps(image, scale, options, *, value_range=None):
     mode = colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
 
     if mode == "rgb":
-        precise = np.float64 if image.dtype.itemsize == 8 else np.float32  # 64-bit data keep their offset
+        precise = _work_dtype(image.dtype)
         colour = ((work.astype(precise) - precise(low)) / precise(high - low)).astype(np.float32, copy=False)
         luma = rgb_to_y(colour[..., :3])
         rows, cols = luma.shape[-2:]
