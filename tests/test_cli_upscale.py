@@ -345,3 +345,16 @@ def test_ensemble_options_refused_before_any_work(tmp_path, w2, capsys, monkeypa
     assert _run("upscale", "in.png", "out.png", "--scale", 2, "--weights", w2, *extra) == 2
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"]
+
+
+@pytest.mark.parametrize(
+    "weights, model, expected", [("fsrcnn-s-x2", "fsrcnn", "fsrcnn-s-x2"), (None, "fsrcnn-s", "fsrcnn-s-x2")]
+)
+def test_provenance_records_the_registry_hash_by_weights_name_or_model(weights, model, expected):
+    import argparse
+
+    from skfsrcnn._registry import REGISTRY
+    from skfsrcnn.cli.upscale import _provenance
+
+    made = _provenance(argparse.Namespace(weights=weights, model=model, scale=2, tile_size=None))
+    assert made["model"] == expected and made["weights_sha256"] == REGISTRY[expected]["sha256"]

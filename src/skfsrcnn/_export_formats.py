@@ -1,6 +1,5 @@
 """The network in ONNX and TorchScript files, with its metadata: what :mod:`skfsrcnn.export` writes."""
 
-import hashlib
 import json
 import logging
 import os
@@ -12,14 +11,6 @@ from contextlib import contextmanager
 #: later) and OpenCV (4.8 and later) read it.
 ONNX_OPSET = 18
 _EXAMPLE_SIZE = (17, 13)  # traced and exported with this input; any size works afterwards
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _example_input():

@@ -52,7 +52,8 @@ from pathlib import Path
 
 from ._atomic import atomic_path
 from ._bioimageio import BIOIMAGEIO_FORMAT_VERSION, _write_bioimageio
-from ._export_formats import ONNX_OPSET, _sha256, _write_onnx, _write_torchscript
+from ._export_formats import ONNX_OPSET, _write_onnx, _write_torchscript
+from ._registry import file_sha256
 
 __all__ = [
     "BIOIMAGEIO_FORMAT_VERSION",
@@ -183,7 +184,7 @@ def _load(weights):
         "architecture": model.config,
         "scale": model.scale,
         "input_range": list(input_range(weights)),
-        "sha256": _sha256(file),
+        "sha256": file_sha256(file),
         "skfsrcnn_version": __version__,
         "source": name if registered else file.name,
         "training_data": REGISTRY[name]["training_data"] if registered else "unknown (a user-trained file)",

@@ -124,21 +124,14 @@ def _paths(args):
 
 def _provenance(args):
     """How the outputs are made, recorded in each (see :func:`skfsrcnn.io.write_image`)."""
-    import hashlib
-
     from .. import __version__
-    from ..pretrained import REGISTRY
+    from .._registry import weights_sha256
 
-    if args.weights:
-        name, path = Path(args.weights).name, Path(args.weights)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-    else:
-        name = f"{args.model}-x{args.scale}"
-        digest = REGISTRY.get(name, {}).get("sha256")
+    weights = args.weights or f"{args.model}-x{args.scale}"
     return {
         "software": f"skfsrcnn {__version__}",
-        "model": name,
-        "weights_sha256": digest,
+        "model": Path(weights).name,
+        "weights_sha256": weights_sha256(weights),
         "scale": args.scale,
         "tile_size": args.tile_size,
     }
@@ -236,8 +229,9 @@ def _upscale_batch(args):
     )
     provenance = _provenance(args)
     done, failed = [], []
-    todo = [job for job in jobs if args.overwrite or not job.output.exists()]
-    skipped = [job for job in jobs if job not in todo]
+    todo, skipped = [], []
+    for job in jobs:
+        (todo if args.overwrite or not job.output.exists() else skipped).append(job)
     sizes = [_batch.pixel_count(job.source) for job in todo]
     bar = tqdm(total=sum(sizes), desc=f"{len(todo)} file(s)", unit="px", unit_scale=True, disable=None)
     try:
