@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from .._atomic import atomic_path
+
 #: File name, in the run folder, of the checkpoint that ``resume`` continues from.
 CHECKPOINT = "checkpoint.pt"
 #: File name, in the run folder, of the best-validating weights (safetensors).
@@ -16,13 +18,16 @@ _LOG_FIELDS = ["iteration", "loss", "lr", "val_psnr", "elapsed_s", "lr_pixels_pe
 
 
 def _atomic_write(path, write):
-    """Call ``write(tmp_path)`` then move the result over ``path`` in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Call ``write(tmp_path)``, flush it to disk, then move it over ``path`` in one step.
+
+    The run's own file is replaced, whatever it holds; the temporary file
+    (:func:`skfsrcnn._atomic.atomic_path`) is unique to the call and
+    removed if ``write`` fails.
+    """
+    with atomic_path(path) as tmp:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
 
 
 def log_writer(handle):
