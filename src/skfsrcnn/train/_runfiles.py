@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .._atomic import atomic_path
+from .._intensity import safetensors_metadata
 
 #: File name, in the run folder, of the checkpoint that ``resume`` continues from.
 CHECKPOINT = "checkpoint.pt"
@@ -68,12 +69,10 @@ def best_on_disk(run_dir):
     the file ahead of the checkpoint; resuming keeps its score, so that a
     worse validation never replaces it.
     """
-    from ..pretrained import read_tensors
-
     path = Path(run_dir) / BEST_WEIGHTS
     if not path.exists():
         return None
-    metadata = read_tensors(path)[1]
+    metadata = safetensors_metadata(path)
     try:
         psnr, iteration = float(metadata["val_psnr"]), int(metadata["iteration"])
     except (KeyError, ValueError):
