@@ -88,7 +88,11 @@ def test_base_errors_name_the_file(tmp_path):
         ("schedule=linear", "schedule"),
         ("finetune=body", "finetune"),
         ("patch_size=0", "patch_size"),
+        ("batch_size=0", "batch_size"),
+        ("val_every=0", "val_every"),
+        ("checkpoint_every=0", "checkpoint_every"),
         ("iterations=-1", "iterations"),
+        ("time_budget=0", "time_budget"),
         ("loss_border=16", "loss_border"),  # half the default patch
         ("pixel_loss=huber", "pixel_loss"),
         ("lr=fast", "lr"),

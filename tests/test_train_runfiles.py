@@ -5,7 +5,7 @@ import torch
 from train_helpers import log_rows, tiny_config
 
 from skfsrcnn.train import Trainer
-from skfsrcnn.train._runfiles import best_on_disk, prepare_log
+from skfsrcnn.train._runfiles import _atomic_write, best_on_disk, prepare_log
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -36,7 +36,21 @@ def test_a_damaged_log_is_repaired_to_the_checkpoint(tmp_path, text):
     prepare_log(path, 20)
     expected = HEADER + (_row(10) + _row(20) if "10," in text else "")
     assert path.read_text() == expected
-    assert not (tmp_path / ".log.csv.tmp").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]  # no temporary file left
+
+
+def test_a_failed_write_keeps_the_file_and_leaves_no_temporary_one(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("scale: 3\n")
+
+    def fail(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        _atomic_write(path, fail)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]
+    assert path.read_text() == "scale: 3\n"
 
 
 def test_a_missing_log_gets_its_header(tmp_path):

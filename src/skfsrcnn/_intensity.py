@@ -2,6 +2,7 @@
 
 import functools
 import json
+import os
 from pathlib import Path
 
 #: Intensity range, as a fraction of full scale, of the luma of photographs:
@@ -43,11 +44,21 @@ def _file_input_range(path, mtime):
     """:func:`input_range` of a weights file, cached by path and modification time."""
     if Path(path).suffix != ".safetensors":
         return LUMA_RANGE  # PyTorch files carry no metadata
+    return _range_from_metadata(safetensors_metadata(path), path)
+
+
+def safetensors_metadata(path):
+    """The metadata of the safetensors file at ``path`` (``{}`` when it has none), its header alone read.
+
+    Raises
+    ------
+    ValueError
+        The file is not valid safetensors.
+    """
     from safetensors import SafetensorError, safe_open
 
     try:
-        with safe_open(path, framework="pt") as handle:  # the header only
-            metadata = handle.metadata() or {}
+        with safe_open(os.fspath(path), framework="pt") as handle:
+            return handle.metadata() or {}
     except (SafetensorError, OSError) as error:
-        raise ValueError(f"`weights` file {path!r} is not valid safetensors: {error}") from error
-    return _range_from_metadata(metadata, path)
+        raise ValueError(f"`weights` file {str(path)!r} is not valid safetensors: {error}") from error

@@ -163,14 +163,14 @@ def scale_of_weights(network_class, architecture, state):
     return scale if best >= _TRAINED_PSNR and best - second >= _MARGIN else None
 
 
-def architecture_from_state(networks, state):
-    """Infer the network class and its architecture (without scale) from parameter shapes (no metadata)."""
+def architecture_from_state(state):
+    """Infer the network's name ("SRCNN" or "FSRCNN") and its architecture (without scale) from parameter shapes."""
     if "extraction.weight" in state:  # SRCNN
         n1, _, f1, _ = state["extraction.weight"].shape
         n2, _, f2, _ = state["mapping.weight"].shape
         f3 = state["reconstruction.weight"].shape[2]
-        return networks["SRCNN"], {"n1": n1, "n2": n2, "f1": f1, "f2": f2, "f3": f3}
+        return "SRCNN", {"n1": n1, "n2": n2, "f1": f1, "f2": f2, "f3": f3}
     d = state["feature.0.weight"].shape[0]
     s = state["shrink.0.weight"].shape[0]
     m = len({k.split(".")[1] for k in state if k.startswith("mapping.")})
-    return networks["FSRCNN"], {"d": d, "s": s, "m": m}
+    return "FSRCNN", {"d": d, "s": s, "m": m}

@@ -396,13 +396,12 @@ def _architecture(state, network, architecture, path):
     """The network class and its checked architecture (scale included when the file records it)."""
     if network is None:
         try:
-            network_class, architecture = _weights_checks.architecture_from_state(_networks(), state)
+            network, architecture = _weights_checks.architecture_from_state(state)
         except (KeyError, IndexError, AttributeError, ValueError) as error:
             raise ValueError(
                 f"`weights` file {path!r} does not hold FSRCNN (or SRCNN) weights (missing or "
                 f"malformed {error}); save them with skfsrcnn.pretrained.save_weights."
             ) from error
-        network = network_class.__name__
     return _networks()[network], _weights_checks.checked_architecture(network, architecture, path)
 
 

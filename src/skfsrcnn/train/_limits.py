@@ -11,6 +11,7 @@ their gradients, must fit.
 import math
 
 from .._memory import _gib, available_bytes
+from ..models.fsrcnn import PRESETS
 
 #: setting -> (low, high, low is excluded): the range each number must lie in.
 LIMITS = {
@@ -34,8 +35,9 @@ LIMITS = {
 }
 #: Range of each augmentation downscaling factor, and the most factors a config may list.
 DOWNSCALE_RANGE, MAX_DOWNSCALES = (0.1, 2.0), 16
-#: Activations (with their gradients and PReLU outputs) per LR pixel of a patch, per network, beyond the HR output.
-_FLOATS_PER_LR_PIXEL = {"fsrcnn": 4 * (56 + 12 * 5 + 56), "fsrcnn-s": 4 * (32 + 5 * 2 + 32)}
+#: Activations (with their gradients and PReLU outputs) per LR pixel of a patch, per network, beyond the HR output:
+#: feature extraction (d channels), shrinking and the m mapping layers (s each), expanding (d).
+_FLOATS_PER_LR_PIXEL = {name: 4 * (2 * p["d"] + p["s"] * (1 + p["m"])) for name, p in PRESETS.items()}
 #: SRCNN works at HR size: floats per HR pixel.
 _FLOATS_PER_HR_PIXEL = {"srcnn": 4 * (64 + 32 + 2)}
 

@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from .._atomic import atomic_path
+from .._intensity import safetensors_metadata
+
 #: File name, in the run folder, of the checkpoint that ``resume`` continues from.
 CHECKPOINT = "checkpoint.pt"
 #: File name, in the run folder, of the best-validating weights (safetensors).
@@ -16,13 +19,16 @@ _LOG_FIELDS = ["iteration", "loss", "lr", "val_psnr", "elapsed_s", "lr_pixels_pe
 
 
 def _atomic_write(path, write):
-    """Call ``write(tmp_path)`` then move the result over ``path`` in one step."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Call ``write(tmp_path)``, flush it to disk, then move it over ``path`` in one step.
+
+    The run's own file is replaced, whatever it holds; the temporary file
+    (:func:`skfsrcnn._atomic.atomic_path`) is unique to the call and
+    removed if ``write`` fails.
+    """
+    with atomic_path(path) as tmp:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
 
 
 def log_writer(handle):
@@ -63,12 +69,10 @@ def best_on_disk(run_dir):
     the file ahead of the checkpoint; resuming keeps its score, so that a
     worse validation never replaces it.
     """
-    from ..pretrained import read_tensors
-
     path = Path(run_dir) / BEST_WEIGHTS
     if not path.exists():
         return None
-    metadata = read_tensors(path)[1]
+    metadata = safetensors_metadata(path)
     try:
         psnr, iteration = float(metadata["val_psnr"]), int(metadata["iteration"])
     except (KeyError, ValueError):

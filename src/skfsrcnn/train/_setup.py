@@ -112,9 +112,7 @@ def _distillation_targets(config, hr_images, lr_images, device, progress):
         teacher = load_model(config.distill_from, scale=config.scale, device=device)
     except ValueError as error:
         raise ValueError(f"`distill_from`={config.distill_from!r}: {error}") from error
-    upscale = model_upscaler(inference_form(teacher), device)
-    if config.distill_ensemble:
-        upscale = _dihedral_mean(upscale)
+    upscale = model_upscaler(inference_form(teacher), device, ensemble=config.distill_ensemble)
     share = np.float32(config.distill_share)
     lr_images = tqdm(lr_images, desc=f"teacher {config.distill_from}", unit="image", disable=not progress)
     return [(1 - share) * hr + share * np.clip(upscale(lr), 0.0, 1.0) for hr, lr in zip(hr_images, lr_images)]
@@ -151,18 +149,3 @@ def _weight_average(model, decay):
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
-
-
-def _dihedral_mean(upscale):
-    """Wrap ``upscale`` to average it over the eight flips and rotations of its input."""
-
-    def mean(lr):
-        total = 0.0
-        for flip in (False, True):
-            for turns in range(4):
-                view = np.rot90(lr[:, ::-1] if flip else lr, turns)
-                out = np.rot90(upscale(np.ascontiguousarray(view)), -turns)
-                total = total + (out[:, ::-1] if flip else out)
-        return total / 8
-
-    return mean

@@ -281,11 +281,7 @@ class TrainConfig:
                 raise ValueError(f"`{key}` must be one of {choices}, got {value!r}.")
         if self.scale not in (2, 3, 4):
             raise ValueError(f"`scale` must be 2, 3 or 4, got {self.scale!r}.")
-        for key in ("patch_size", "batch_size", "val_every", "checkpoint_every"):
-            if int(getattr(self, key)) < 1:
-                raise ValueError(f"`{key}` must be a positive integer, got {getattr(self, key)!r}.")
-        if self.iterations < 0:
-            raise ValueError(f"`iterations` must be 0 or more, got {self.iterations!r}.")
+        check_limits(self)
         if isinstance(self.init_from, list) and not (
             self.init_from and all(isinstance(item, str) for item in self.init_from)
         ):
@@ -294,17 +290,12 @@ class TrainConfig:
                 "use null to train from scratch."
             )
         _degradation(self)  # refuses a degradation whose settings do not fit
-        if self.time_budget is not None and not self.time_budget > 0:
-            raise ValueError(f"`time_budget` must be a positive number of seconds, or null, got {self.time_budget!r}.")
-        if self.perceptual_scale <= 0:
-            raise ValueError(f"`perceptual_scale` must be positive, got {self.perceptual_scale!r}.")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"`ema_decay` must be in (0, 1), e.g. 0.999, or null, got {self.ema_decay!r}.")
         if not 0 < self.distill_share <= 1:
             raise ValueError(f"`distill_share` must be in (0, 1], got {self.distill_share!r}.")
         if not 0 <= self.loss_border < self.patch_size // 2:
             raise ValueError(f"`loss_border` must be in [0, patch_size/2), got {self.loss_border!r}.")
-        check_limits(self)
 
     def _check_types(self):
         """Coerce numbers (YAML reads ``1e-3`` as a string) and reject wrong types."""
