@@ -233,8 +233,10 @@ def write(output, image, axes, provenance, name):
     import numpy as np
     import zarr
 
+    from ._dask import is_dask
+
     zarr.open_group(str(output), mode="w-")
-    if type(image).__module__.startswith("dask."):
+    if is_dask(image):
         image.to_zarr(str(Path(output) / "0"))
     else:
         zarr.create_array(str(Path(output) / "0"), data=np.ascontiguousarray(image))

@@ -263,13 +263,14 @@ def _write_other(path, image, metadata, provenance):
 def _write_zarr(path, image, metadata, scale, provenance):
     """Write ``image`` (numpy or dask) as a new OME-Zarr at ``path``, replacing a zarr store there."""
     from . import _atomic, _omezarr
+    from ._dask import is_dask
 
     if path.exists() and not _has_zarr_metadata(path):
         raise ValueError(
             f"OUTPUT {str(path)!r} exists and is not a zarr store; it was not replaced. "
             "Choose another OUTPUT or remove it yourself."
         )
-    if not type(image).__module__.startswith("dask."):
+    if not is_dask(image):
         image = np.asarray(image)
     order, axes = _omezarr.ngff_order(_omezarr.image_axes(metadata, image.shape, path))
     try:
