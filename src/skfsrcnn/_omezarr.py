@@ -230,7 +230,6 @@ def write_metadata(output, axes, levels, provenance, name=None):
 
 def write(output, image, axes, provenance, name):
     """A new OME-Zarr ``output`` holding ``image`` (numpy or dask, in NGFF order) as array ``0``, of ``axes``."""
-    import numpy as np
     import zarr
 
     from ._dask import is_dask
@@ -239,7 +238,7 @@ def write(output, image, axes, provenance, name):
     if is_dask(image):
         image.to_zarr(str(Path(output) / "0"))
     else:
-        zarr.create_array(str(Path(output) / "0"), data=np.ascontiguousarray(image))
+        zarr.create_array(str(Path(output) / "0"), data=image)
     write_metadata(output, axes, 1, provenance, name)
 
 
