@@ -159,7 +159,7 @@ def test_a_new_output_refuses_an_existing_one(tmp_path, w2):
 
 def test_jobs_must_be_positive():
     with pytest.raises(ValueError, match=r"--jobs 0 must be in \[1, 256\]"):
-        _chunked._jobs("cpu", 0)
+        _chunked.check_jobs(0)
     assert _chunked._jobs("cpu", 2)[0] == 2
 
 

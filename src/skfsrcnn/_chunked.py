@@ -74,10 +74,12 @@ def check_jobs(jobs):
 
 
 def _jobs(device, jobs):
-    """Dask threads, and torch threads for each: parallel chunks on CPU, one at a time on GPU."""
+    """Dask threads, and torch threads for each: parallel chunks on CPU, one at a time on GPU.
+
+    ``jobs`` was checked by :func:`check_jobs` (the CLI does, before any work).
+    """
     from . import _validate
 
-    check_jobs(jobs)
     cpu = _validate.device(device).type == "cpu"
     if jobs is None:
         jobs = usable_cores() if cpu else 1
@@ -108,7 +110,8 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     resume : bool
         Complete an existing ``output`` instead of creating it.
     jobs : int, optional
-        Chunks computed at once (default: CPU cores, 1 on a GPU).
+        Chunks computed at once (default: CPU cores, 1 on a GPU); the
+        caller checks it with :func:`check_jobs`, as the CLI does.
     progress : bool, optional
         Show a progress bar (default: when writing to a terminal).
 
