@@ -18,7 +18,7 @@ import numpy as np
 
 from ._extras import needed
 from ._threads import usable_cores
-from .io import _has_zarr_metadata
+from .io import _refuse_non_zarr
 
 STATE_KEY = "skfsrcnn"
 
@@ -38,17 +38,11 @@ def _from_ranges(ranges):
 
 
 def remove_zarr(path):
-    """Delete an existing output, refusing folders that are not zarr stores."""
+    """Delete an existing zarr output, refusing anything that is not a zarr store, as `write_image` does."""
     path = Path(path)
-    if path.is_dir():
-        if not _has_zarr_metadata(path):
-            raise ValueError(
-                f"OUTPUT {str(path)!r} is a folder that is not a zarr store; it was not "
-                "replaced. Choose another OUTPUT or remove it yourself."
-            )
+    _refuse_non_zarr(path)
+    if path.exists():
         shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
 
 
 def _store_block(block, *, target, file_dtype, block_info=None):

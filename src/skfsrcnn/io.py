@@ -20,6 +20,7 @@ names a zarr array.
 Sample data: :func:`sample_path` is the path of the bundled sample image.
 """
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 
@@ -243,9 +244,15 @@ def _write_file(path, image, metadata, scale, provenance, since):
     writers = {".png": _photo.write_png, ".jpg": _photo.write_jpeg, ".jpeg": _photo.write_jpeg}
     writers.update(dict.fromkeys(TIFF_SUFFIXES, _tiff.write))
     writer = writers.get(suffix, _write_other)
+    with _writing(path), _atomic.atomic_path(path, since) as tmp:
+        writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
+
+
+@contextlib.contextmanager
+def _writing(path):
+    """Raise an OSError while writing ``path`` again as one that names OUTPUT and the fix."""
     try:
-        with _atomic.atomic_path(path, since) as tmp:
-            writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
+        yield
     except OSError as error:
         raise OSError(
             f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
@@ -265,22 +272,27 @@ def _write_zarr(path, image, metadata, scale, provenance):
     from . import _atomic, _omezarr
     from ._dask import is_dask
 
-    if path.exists() and not _has_zarr_metadata(path):
+    _refuse_non_zarr(path)
+    if not is_dask(image):
+        image = np.asarray(image)
+    order, axes = _omezarr.ngff_order(_omezarr.image_axes(metadata, image.shape, path))
+    with _writing(path), _atomic.atomic_folder(path) as tmp:
+        _omezarr.write(tmp, image.transpose(order), axes.upscaled(scale), provenance, name=path.stem)
+
+
+def _refuse_non_zarr(path):
+    """Refuse to replace ``path`` when it exists but is no zarr store (a folder or file of the user's).
+
+    Raises
+    ------
+    ValueError
+        ``path`` exists and holds no zarr metadata; it is left as it is.
+    """
+    if Path(path).exists() and not _has_zarr_metadata(path):
         raise ValueError(
             f"OUTPUT {str(path)!r} exists and is not a zarr store; it was not replaced. "
             "Choose another OUTPUT or remove it yourself."
         )
-    if not is_dask(image):
-        image = np.asarray(image)
-    order, axes = _omezarr.ngff_order(_omezarr.image_axes(metadata, image.shape, path))
-    try:
-        with _atomic.atomic_folder(path) as tmp:
-            _omezarr.write(tmp, image.transpose(order), axes.upscaled(scale), provenance, name=path.stem)
-    except OSError as error:
-        raise OSError(
-            f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
-            "choose a writable folder with free space."
-        ) from error
 
 
 def is_zarr(path):
