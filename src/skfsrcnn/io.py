@@ -151,7 +151,7 @@ def check_format(path, dtype, shape=None):
     if allowed is not None and np.dtype(dtype).name not in allowed:
         kind = "JPEG holds only 8-bit data" if suffix in (".jpg", ".jpeg") else "PNG holds only 8- and 16-bit data"
         raise ValueError(f"OUTPUT {str(path)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
-    if suffix in FORMAT_DTYPES and shape is not None and not (len(shape) == 2 or len(shape) == 3 and shape[-1] <= 4):
+    if suffix in FORMAT_DTYPES and shape is not None and not _is_one_image(shape):
         kind = "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"
         raise ValueError(
             f"OUTPUT {str(path)!r}: {kind} holds one 2-D image, but INPUT is a stack of shape {tuple(shape)}; "
@@ -164,6 +164,11 @@ def check_format(path, dtype, shape=None):
         )
     if suffix in (".jpg", ".jpeg") and shape is not None and len(shape) == 3 and shape[-1] in (2, 4):
         raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds no alpha channel, but INPUT has one; use .png or .tif.")
+
+
+def _is_one_image(shape):
+    """Whether ``shape`` is one 2-D image, (rows, columns) with up to 4 channels last, as PNG and JPEG hold."""
+    return len(shape) == 2 or len(shape) == 3 and shape[-1] <= 4
 
 
 def write_image(path, image, *, metadata=None, scale=1, provenance=None):
