@@ -159,7 +159,7 @@ def test_a_new_output_refuses_an_existing_one(tmp_path, w2):
 
 def test_jobs_must_be_positive():
     with pytest.raises(ValueError, match=r"--jobs 0 must be in \[1, 256\]"):
-        _chunked._jobs("cpu", 0)
+        _chunked.check_jobs(0)
     assert _chunked._jobs("cpu", 2)[0] == 2
 
 
@@ -179,10 +179,12 @@ def test_remove_zarr(tmp_path):
     assert not store.exists()
     plain = tmp_path / "plain"
     plain.mkdir()
-    with pytest.raises(ValueError, match="is a folder that is not a zarr store; it was not replaced"):
+    with pytest.raises(ValueError, match="exists and is not a zarr store; it was not replaced"):
         _chunked.remove_zarr(plain)
     assert plain.exists()
-    single = tmp_path / "b.zarr"
+    single = tmp_path / "b.zarr"  # a file of the user's, named like a store: refused too, as write_image does
     single.write_text("x")
-    _chunked.remove_zarr(single)
-    assert not single.exists()
+    with pytest.raises(ValueError, match="exists and is not a zarr store; it was not replaced"):
+        _chunked.remove_zarr(single)
+    assert single.read_text() == "x"
+    _chunked.remove_zarr(tmp_path / "missing.zarr")

@@ -87,3 +87,28 @@ def test_widget_output_keeps_units_and_labels_and_saves_its_pixel_size(request, 
     assert axes == "ZYX"
     assert_allclose([pixels["PhysicalSizeZ"], pixels["PhysicalSizeY"], pixels["PhysicalSizeX"]], [2.0, 0.2, 0.2])
     assert pixels["PhysicalSizeXUnit"] == "µm"
+
+
+def test_z_not_before_y_gets_no_spacing_and_six_axes_are_refused(tmp_path):
+    meta = {"scale": (1.0, 3.0, 0.5, 0.5), "units": ("pixel",) * 4, "axis_labels": ("z", "c", "y", "x")}
+    path = str(tmp_path / "zc.tif")
+    write_ome_tiff(path, np.zeros((2, 2, 6, 6), np.uint8), meta)
+    axes, pixels = _physical(path)
+    assert axes == "ZCYX" and "PhysicalSizeZ" not in pixels
+    with pytest.raises(ValueError, match="at most 5 axes"):
+        write_ome_tiff(str(tmp_path / "six.tif"), np.zeros((1,) * 4 + (6, 6), np.uint8), {})
+
+
+def test_a_failed_write_leaves_no_file_and_keeps_an_earlier_one(tmp_path, monkeypatch):
+    def fail_halfway(path, *args, **kwargs):
+        with open(path, "wb") as file:
+            file.write(b"II*\0")
+        raise OSError(28, "No space left on device")
+
+    earlier = tmp_path / "earlier.tif"
+    earlier.write_bytes(b"kept")
+    monkeypatch.setattr(tifffile, "imwrite", fail_halfway)
+    for path in (tmp_path / "new.tif", earlier):
+        with pytest.raises(OSError, match="No space"):
+            write_ome_tiff(str(path), np.zeros((4, 4), np.uint8), {})
+    assert [p.name for p in tmp_path.iterdir()] == ["earlier.tif"] and earlier.read_bytes() == b"kept"

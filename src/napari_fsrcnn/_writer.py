@@ -17,13 +17,12 @@ _PIXEL_UNITS = ("pixel", "", "None")
 
 def _axes(meta, ndim):
     """tifffile OME axes for a layer of ``ndim`` data axes: labels t, c, z kept, the rest T, C, Z by position."""
-    spatial = ndim - (1 if meta.get("rgb") else 0)
-    labels = [str(label).upper() for label in meta.get("axis_labels", ())][: spatial - 2]
-    leading = spatial - 2
-    if len(set(labels)) != leading or not set(labels) <= set("TCZ"):
-        labels = list("TCZ"[3 - leading :]) if leading <= 3 else None
-    if labels is None:
+    leading = ndim - (1 if meta.get("rgb") else 0) - 2
+    if leading > 3:
         raise ValueError(f"An OME-TIFF holds at most 5 axes (T, C, Z, Y, X); this layer has {ndim}.")
+    labels = [str(label).upper() for label in meta.get("axis_labels", ())][:leading]
+    if len(set(labels)) != leading or not set(labels) <= set("TCZ"):
+        labels = list("TCZ"[3 - leading :])
     return "".join(labels) + "YX" + ("S" if meta.get("rgb") else "")
 
 
@@ -43,17 +42,20 @@ def write_ome_tiff(path, data, meta):
     """
     import tifffile
 
+    from skfsrcnn._atomic import atomic_path
+
     data = np.asarray(data)
     axes = _axes(meta, data.ndim)
     scale = list(meta.get("scale", (1.0,) * data.ndim))
     units = [str(unit) for unit in meta.get("units", ("pixel",) * len(scale))]
     metadata = {"axes": axes}
-    for axis, position in zip("XYZ", (-1, -2, -3), strict=False):
-        if axis in axes and len(scale) >= -position:
+    sized = "XYZ" if axes.removesuffix("S").endswith("ZYX") else "XY"  # Z's spacing is known only before Y
+    for axis, position in zip(sized, (-1, -2, -3), strict=False):
+        if len(scale) >= -position:
             metadata[f"PhysicalSize{axis}"] = float(scale[position])
             if units[position] not in _PIXEL_UNITS:
                 metadata[f"PhysicalSize{axis}Unit"] = _OME_UNITS.get(units[position], units[position])
-    if "Z" in axes and axes.index("Z") != len(axes) - 3 - ("S" in axes):
-        metadata.pop("PhysicalSizeZ", None)  # Z is not the axis before Y: its spacing is unknown
-    tifffile.imwrite(path, data, ome=True, photometric="rgb" if meta.get("rgb") else "minisblack", metadata=metadata)
+    photometric = "rgb" if meta.get("rgb") else "minisblack"
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, data, ome=True, photometric=photometric, metadata=metadata)
     return [path]

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._extras import needed
 from ._threads import usable_cores
-from .io import _has_zarr_metadata
+from .io import _refuse_non_zarr
 
 STATE_KEY = "skfsrcnn"
 
@@ -38,17 +38,11 @@ def _from_ranges(ranges):
 
 
 def remove_zarr(path):
-    """Delete an existing output, refusing folders that are not zarr stores."""
+    """Delete an existing zarr output, refusing anything that is not a zarr store, as `write_image` does."""
     path = Path(path)
-    if path.is_dir():
-        if not _has_zarr_metadata(path):
-            raise ValueError(
-                f"OUTPUT {str(path)!r} is a folder that is not a zarr store; it was not "
-                "replaced. Choose another OUTPUT or remove it yourself."
-            )
+    _refuse_non_zarr(path)
+    if path.exists():
         shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
 
 
 def _store_block(block, *, target, file_dtype, block_info=None):
@@ -74,10 +68,12 @@ def check_jobs(jobs):
 
 
 def _jobs(device, jobs):
-    """Dask threads, and torch threads for each: parallel chunks on CPU, one at a time on GPU."""
+    """Dask threads, and torch threads for each: parallel chunks on CPU, one at a time on GPU.
+
+    ``jobs`` was checked by :func:`check_jobs` (the CLI does, before any work).
+    """
     from . import _validate
 
-    check_jobs(jobs)
     cpu = _validate.device(device).type == "cpu"
     if jobs is None:
         jobs = usable_cores() if cpu else 1
@@ -108,7 +104,8 @@ def upscale_to_zarr(image, output, scale, options, *, source, resume=False, jobs
     resume : bool
         Complete an existing ``output`` instead of creating it.
     jobs : int, optional
-        Chunks computed at once (default: CPU cores, 1 on a GPU).
+        Chunks computed at once (default: CPU cores, 1 on a GPU); the
+        caller checks it with :func:`check_jobs`, as the CLI does.
     progress : bool, optional
         Show a progress bar (default: when writing to a terminal).
 

@@ -183,10 +183,9 @@ def _tiff_axes(metadata):
 
 
 def _ome_sizes(ome):
-    import tifffile
+    from ._tiff import ome_pixels
 
-    pixels = tifffile.xml2dict(ome)["OME"]["Image"]
-    pixels = (pixels[0] if isinstance(pixels, list) else pixels)["Pixels"]
+    pixels = ome_pixels(ome)[2].attrib
     sizes = {}
     for axis in "xyz":
         if f"PhysicalSize{axis.upper()}" in pixels:
@@ -214,6 +213,8 @@ def write_metadata(output, axes, levels, provenance, name=None):
     """
     import zarr
 
+    from ._photo import PROVENANCE_KEY
+
     group = zarr.open_group(str(output), mode="r+")
     datasets = []
     for level in range(levels):
@@ -225,19 +226,20 @@ def write_metadata(output, axes, levels, provenance, name=None):
     image = {"name": name or Path(output).stem, "axes": axes.ngff(), "datasets": datasets}
     group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [image]}})
     if provenance is not None:
-        group.attrs["skfsrcnn"] = provenance
+        group.attrs[PROVENANCE_KEY] = provenance
 
 
 def write(output, image, axes, provenance, name):
     """A new OME-Zarr ``output`` holding ``image`` (numpy or dask, in NGFF order) as array ``0``, of ``axes``."""
-    import numpy as np
     import zarr
 
+    from ._dask import is_dask
+
     zarr.open_group(str(output), mode="w-")
-    if type(image).__module__.startswith("dask."):
+    if is_dask(image):
         image.to_zarr(str(Path(output) / "0"))
     else:
-        zarr.create_array(str(Path(output) / "0"), data=np.ascontiguousarray(image))
+        zarr.create_array(str(Path(output) / "0"), data=image)
     write_metadata(output, axes, 1, provenance, name)
 
 

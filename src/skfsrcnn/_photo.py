@@ -25,7 +25,7 @@ _ORIENTATION, _X_RESOLUTION, _Y_RESOLUTION = 0x0112, 0x011A, 0x011B
 #: Pillow modes read as they are, and those converted on reading.
 _DIRECT = ("L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I", "F")
 _CONVERTED = {"1": "L", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}
-#: Provenance key: PNG text keyword and JSON key.
+#: Provenance key in every format: PNG text keyword, JSON key, OME annotation namespace, OME-Zarr attribute.
 PROVENANCE_KEY = "skfsrcnn"
 JPEG_QUALITY = 95
 

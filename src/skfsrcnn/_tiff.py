@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from ._photo import UnsupportedMode
+from ._photo import PROVENANCE_KEY, UnsupportedMode
 
 #: ImageJ metadata entries carried over; the rest describe the shape, which tifffile writes itself.
 _IMAGEJ_KEPT = (
@@ -35,7 +35,6 @@ _IMAGEJ_KEPT = (
     "mode",
     "loop",
 )
-_PROVENANCE_KEY = "skfsrcnn"
 #: TIFF colour modes whose samples are not grey or RGB intensities -> their name in messages.
 _REFUSED_PHOTOMETRIC = {
     "PALETTE": "palette (colour-mapped)",
@@ -169,9 +168,14 @@ def _parsed(xml):
     return ET.fromstring(xml), f"{{{namespace}}}"
 
 
-def _scale_ome(xml, scale):
+def ome_pixels(xml):
+    """The OME-XML's root element, its namespace (as :func:`_parsed`) and the first image's Pixels element."""
     root, ns = _parsed(xml)
-    pixels = root.find(f"{ns}Image/{ns}Pixels")
+    return root, ns, root.find(f"{ns}Image/{ns}Pixels")
+
+
+def _scale_ome(xml, scale):
+    root, _, pixels = ome_pixels(xml)
     for axis in "XY":
         value = pixels.get(f"PhysicalSize{axis}")
         if value is not None:
@@ -181,8 +185,7 @@ def _scale_ome(xml, scale):
 
 def _written_ome(xml, plane, provenance):
     """The OME-XML to write: SizeY and SizeX those of the written ``plane``, ``provenance`` annotated."""
-    root, ns = _parsed(xml)
-    pixels = root.find(f"{ns}Image/{ns}Pixels")
+    root, ns, pixels = ome_pixels(xml)
     pixels.set("SizeY", str(plane[0]))
     pixels.set("SizeX", str(plane[1]))
     if provenance is not None:
@@ -192,7 +195,7 @@ def _written_ome(xml, plane, provenance):
             rois = [i for i, child in enumerate(root) if child.tag == f"{ns}ROI"]
             root.insert(rois[0] if rois else len(root), annotations)
         comment = ET.SubElement(
-            annotations, f"{ns}CommentAnnotation", ID=f"Annotation:{_PROVENANCE_KEY}", Namespace=_PROVENANCE_KEY
+            annotations, f"{ns}CommentAnnotation", ID=f"Annotation:{PROVENANCE_KEY}", Namespace=PROVENANCE_KEY
         )
         ET.SubElement(comment, f"{ns}Value").text = provenance
     return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
@@ -223,8 +226,8 @@ def write(path, image, metadata, provenance):
             options["data"] = image.reshape((-1,) + plane)
         tifffile.imwrite(path, description=xml.encode(), metadata=None, ome=False, **options)
     elif metadata.imagej is not None:
-        extra = {} if provenance is None else {"Properties": {_PROVENANCE_KEY: provenance}}
+        extra = {} if provenance is None else {"Properties": {PROVENANCE_KEY: provenance}}
         tifffile.imwrite(path, imagej=True, metadata={**metadata.imagej, **extra, "axes": metadata.axes}, **options)
     else:
-        extra = {} if provenance is None else {_PROVENANCE_KEY: json.loads(provenance)}
+        extra = {} if provenance is None else {PROVENANCE_KEY: json.loads(provenance)}
         tifffile.imwrite(path, metadata=extra, ome=False, **options)

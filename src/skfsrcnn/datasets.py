@@ -51,7 +51,7 @@ def _image_files(folder):
 def _read_y(path):
     """The luma of the image at ``path``, read as :func:`skfsrcnn.io.read_image` reads it (upright, dtype kept)."""
     from ._photo import UnsupportedMode
-    from .io import read_image
+    from .io import _is_one_image, read_image
 
     try:
         image = read_image(path)
@@ -65,7 +65,7 @@ def _read_y(path):
         ) from error
     if image.dtype != np.uint8:
         raise ValueError(f"{os.fspath(path)!r}: training images must be 8-bit, got {image.dtype}.")
-    if not (image.ndim == 2 or image.ndim == 3 and image.shape[-1] <= 4):
+    if not _is_one_image(image.shape):
         raise ValueError(
             f"{os.fspath(path)!r}: training images are one 2-D image, got a stack of shape {image.shape}; "
             "save its planes as separate files."

@@ -20,6 +20,7 @@ names a zarr array.
 Sample data: :func:`sample_path` is the path of the bundled sample image.
 """
 
+import contextlib
 from importlib import resources
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def check_format(path, dtype, shape=None):
     if allowed is not None and np.dtype(dtype).name not in allowed:
         kind = "JPEG holds only 8-bit data" if suffix in (".jpg", ".jpeg") else "PNG holds only 8- and 16-bit data"
         raise ValueError(f"OUTPUT {str(path)!r}: {kind}, but INPUT is {np.dtype(dtype)}; use .tif.")
-    if suffix in FORMAT_DTYPES and shape is not None and not (len(shape) == 2 or len(shape) == 3 and shape[-1] <= 4):
+    if suffix in FORMAT_DTYPES and shape is not None and not _is_one_image(shape):
         kind = "JPEG" if suffix in (".jpg", ".jpeg") else "PNG"
         raise ValueError(
             f"OUTPUT {str(path)!r}: {kind} holds one 2-D image, but INPUT is a stack of shape {tuple(shape)}; "
@@ -163,6 +164,11 @@ def check_format(path, dtype, shape=None):
         )
     if suffix in (".jpg", ".jpeg") and shape is not None and len(shape) == 3 and shape[-1] in (2, 4):
         raise ValueError(f"OUTPUT {str(path)!r}: JPEG holds no alpha channel, but INPUT has one; use .png or .tif.")
+
+
+def _is_one_image(shape):
+    """Whether ``shape`` is one 2-D image, (rows, columns) with up to 4 channels last, as PNG and JPEG hold."""
+    return len(shape) == 2 or len(shape) == 3 and shape[-1] <= 4
 
 
 def write_image(path, image, *, metadata=None, scale=1, provenance=None):
@@ -243,9 +249,15 @@ def _write_file(path, image, metadata, scale, provenance, since):
     writers = {".png": _photo.write_png, ".jpg": _photo.write_jpeg, ".jpeg": _photo.write_jpeg}
     writers.update(dict.fromkeys(TIFF_SUFFIXES, _tiff.write))
     writer = writers.get(suffix, _write_other)
+    with _writing(path), _atomic.atomic_path(path, since) as tmp:
+        writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
+
+
+@contextlib.contextmanager
+def _writing(path):
+    """Raise an OSError while writing ``path`` again as one that names OUTPUT and the fix."""
     try:
-        with _atomic.atomic_path(path, since) as tmp:
-            writer(tmp, image if isinstance(image, _tiff.Stream) else np.asarray(image), metadata, text)
+        yield
     except OSError as error:
         raise OSError(
             f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
@@ -263,23 +275,29 @@ def _write_other(path, image, metadata, provenance):
 def _write_zarr(path, image, metadata, scale, provenance):
     """Write ``image`` (numpy or dask) as a new OME-Zarr at ``path``, replacing a zarr store there."""
     from . import _atomic, _omezarr
+    from ._dask import is_dask
 
-    if path.exists() and not _has_zarr_metadata(path):
+    _refuse_non_zarr(path)
+    if not is_dask(image):
+        image = np.asarray(image)
+    order, axes = _omezarr.ngff_order(_omezarr.image_axes(metadata, image.shape, path))
+    with _writing(path), _atomic.atomic_folder(path) as tmp:
+        _omezarr.write(tmp, image.transpose(order), axes.upscaled(scale), provenance, name=path.stem)
+
+
+def _refuse_non_zarr(path):
+    """Refuse to replace ``path`` when it exists but is no zarr store (a folder or file of the user's).
+
+    Raises
+    ------
+    ValueError
+        ``path`` exists and holds no zarr metadata; it is left as it is.
+    """
+    if Path(path).exists() and not _has_zarr_metadata(path):
         raise ValueError(
             f"OUTPUT {str(path)!r} exists and is not a zarr store; it was not replaced. "
             "Choose another OUTPUT or remove it yourself."
         )
-    if not type(image).__module__.startswith("dask."):
-        image = np.asarray(image)
-    order, axes = _omezarr.ngff_order(_omezarr.image_axes(metadata, image.shape, path))
-    try:
-        with _atomic.atomic_folder(path) as tmp:
-            _omezarr.write(tmp, image.transpose(order), axes.upscaled(scale), provenance, name=path.stem)
-    except OSError as error:
-        raise OSError(
-            f"OUTPUT {str(path)!r} could not be written ({error.strerror or error}); "
-            "choose a writable folder with free space."
-        ) from error
 
 
 def is_zarr(path):
