@@ -31,8 +31,8 @@ def _tiled_and_untiled(scale, iterations):
     low = _image((2, 45, 38), seed=1)
     high = _image((2, 45 * scale, 38 * scale), seed=2)
 
-    def window(slices):
-        return low[(slice(None),) + slices]
+    def window(index):
+        return low[index]
 
     return run_to_end(back_project_planes(window, high, scale, iterations, 16)), back_project(
         low, high, scale, iterations

@@ -10,7 +10,7 @@ with a halo of ``REACH * iterations`` give exactly the untiled result.
 
 import numpy as np
 
-from ._tiling import plan_tiles
+from ._tiling import _batches, plan_tiles
 from .resize import BICUBIC_REACH, imresize
 
 #: LR pixels on each side that one back-projection iteration reads.
@@ -44,21 +44,26 @@ def back_project(low, high, scale, iterations):
 
 
 def count_tiles(shape, tile_size, iterations):
-    """Tiles (progress steps) that back-projecting planes of LR ``shape`` (rows, cols) takes."""
-    return len(plan_tiles(shape, tile_size, halo(iterations)))
+    """Batches of tiles (progress steps) that back-projecting planes of LR ``shape`` (N, M, P) takes."""
+    return len(list(_batches(shape[0], plan_tiles(shape[1:], tile_size, halo(iterations)))))
 
 
 def back_project_planes(low, high, scale, iterations, tile_size):
-    """:func:`back_project` tile by tile; a generator yielding ``(done, total)`` tiles, returning the result.
+    """:func:`back_project` tile by tile; a generator yielding ``(done, total)`` batches, returning the result.
 
-    ``low`` is a callable giving the LR planes of a window, in the units of
-    ``high`` (the network's), so that no mapped copy of the whole input is made.
+    ``low`` is a callable giving the LR pixels at an index ``(planes,
+    rows, columns)`` of slices, in the units of ``high`` (the network's),
+    so that no mapped copy of the whole input is made. A stack of planes
+    is done a batch of planes at a time, as the network runs them
+    (:func:`skfsrcnn._tiling._batches`), so that memory does not grow with
+    the stack.
     """
     tiles = plan_tiles(tuple(n // scale for n in high.shape[1:]), tile_size, halo(iterations))
+    batches = list(_batches(high.shape[0], tiles))
     out = np.empty_like(high)
-    for done, tile in enumerate(tiles, start=1):
-        window = (slice(None),) + tuple(slice(w.start * scale, w.stop * scale) for w in tile.window)
-        result = back_project(low(tile.window), high[window], scale, iterations)
-        out[(slice(None),) + tile.destination(scale)] = result[(slice(None),) + tile.output_crop(scale)]
-        yield done, len(tiles)
+    for done, (tile, which) in enumerate(batches, start=1):
+        window = (which,) + tuple(slice(w.start * scale, w.stop * scale) for w in tile.window)
+        result = back_project(low((which,) + tile.window), high[window], scale, iterations)
+        out[(which,) + tile.destination(scale)] = result[(slice(None),) + tile.output_crop(scale)]
+        yield done, len(batches)
     return out

@@ -68,7 +68,11 @@ def plan_tiles(shape, tile_size, halo):
     ]
 
 
-def _batches(planes, tiles, max_pixels):
+#: LR pixels (planes x window) run at once: a batch of planes shares one tile.
+MAX_BATCH_PIXELS = 1 << 20
+
+
+def _batches(planes, tiles, max_pixels=MAX_BATCH_PIXELS):
     """Group (tile, plane range) units into batches of equal window shape."""
     per_tile = max(1, max_pixels // max(1, tiles[0].shape[0] * tiles[0].shape[1]))
     for tile in tiles:
@@ -76,7 +80,7 @@ def _batches(planes, tiles, max_pixels):
             yield tile, slice(start, min(start + per_tile, planes))
 
 
-def count_passes(shape, tile_size, halo, ensemble=False, max_pixels=1 << 20):
+def count_passes(shape, tile_size, halo, ensemble=False, max_pixels=MAX_BATCH_PIXELS):
     """Network passes (progress steps) of :func:`upscale_planes` on planes of ``shape`` (N, M, P)."""
     tiles = plan_tiles(shape[1:], tile_size, halo)
     return len(list(_batches(shape[0], tiles, max_pixels))) * len(transforms(ensemble))
@@ -145,7 +149,7 @@ def _paste(network, planes, which, tile, scale, halo, store, limit):
 
 
 def upscale_planes(
-    planes, scale, network, tile_size, halo, out=None, max_pixels=1 << 20, *, ensemble=False, spread=None
+    planes, scale, network, tile_size, halo, out=None, max_pixels=MAX_BATCH_PIXELS, *, ensemble=False, spread=None
 ):
     """Upscale a stack of LR planes tile by tile; a generator reporting progress.
 

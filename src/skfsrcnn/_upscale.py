@@ -288,15 +288,15 @@ def _network_stages(planes, scale, network, device, units, options):
     rows, cols = planes.shape[-2:]
     tile = options.tile_size or max(rows, cols)
     passes = count_passes(planes.shape, tile, network.halo, options.ensemble)
-    extra = _backproject.count_tiles((rows, cols), tile, options.back_projection) if options.back_projection else 0
+    extra = _backproject.count_tiles(planes.shape, tile, options.back_projection) if options.back_projection else 0
     spread = np.empty((planes.shape[0], rows * scale, cols * scale), np.float32) if options.return_uncertainty else None
     run = _run_network(network, device, *units)
     network_steps = upscale_planes(planes, scale, run, tile, network.halo, ensemble=options.ensemble, spread=spread)
     upscaled = yield from extend_progress(network_steps, 0, extra)
     if options.back_projection:
 
-        def low(window):
-            return _to_network_units(planes[(slice(None),) + window], *units)
+        def low(index):
+            return _to_network_units(planes[index], *units)
 
         stage = _backproject.back_project_planes(low, upscaled, scale, options.back_projection, tile)
         upscaled = yield from extend_progress(stage, passes, 0)
