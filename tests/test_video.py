@@ -5,6 +5,8 @@ bad input (no video stream, undecodable codec, truncated file, ...) is in
 the reliability matrix (``test_reliability.py``).
 """
 
+import sys
+
 import av
 import numpy as np
 import pytest
@@ -164,6 +166,17 @@ def test_command_crf_sets_the_quality(tmp_path):
         assert _run("upscale", source, output, "--model", "fsrcnn-s", "--scale", 2, "--crf", crf) == 0
         sizes[crf] = output.stat().st_size
     assert sizes[0] > 4 * sizes[40]
+
+
+def test_command_without_pyav_names_the_video_extra(tmp_path, monkeypatch, capsys):
+    """Simulated: ``None`` in ``sys.modules`` makes ``import av`` fail as if PyAV were not installed."""
+    source = make_clip(tmp_path / "in.mp4", audio=False)
+    monkeypatch.setitem(sys.modules, "av", None)
+    assert _run("upscale", source, tmp_path / "out.mp4", "--model", "fsrcnn-s") == 2
+    err = capsys.readouterr().err
+    assert "needs the optional package av, which is not installed" in err
+    assert "pip install 'skfsrcnn[video]'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
 def test_command_interrupted_leaves_nothing(tmp_path, monkeypatch, capsys):

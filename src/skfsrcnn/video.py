@@ -34,6 +34,7 @@ import os
 from pathlib import Path
 
 from ._atomic import atomic_path, snapshot
+from ._extras import needed
 from ._options import UpscaleOptions
 from ._progress import run_to_end
 from ._video_frames import FULL_RANGE, FramePool, FrameUpscaler, full_range
@@ -189,7 +190,8 @@ def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAUL
     since = snapshot(output)  # what output was when the work began: a file written meanwhile is kept
     options = UpscaleOptions(**options)
     _check_encoder_settings(crf, preset)
-    av = _import_av()
+    with needed("Upscaling videos"):
+        import av
     with _open_source(av, source) as container:
         video = _video_stream(container, source)
         options, scale = options.validate((video.codec_context.height, video.codec_context.width), scale)
@@ -200,16 +202,6 @@ def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAUL
             outputs = _add_copies(target, container, copied)
             yield from _transcode(container, source, video, upscaler, encoder, outputs, target)
     return output
-
-
-def _import_av():
-    try:
-        import av
-    except ImportError as error:
-        raise ImportError(
-            "Upscaling videos needs PyAV; install it with pip install 'skfsrcnn[video]' (or pip install av)."
-        ) from error
-    return av
 
 
 def _checked_paths(source, output, overwrite):
