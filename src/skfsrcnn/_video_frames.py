@@ -120,9 +120,11 @@ def _to_uint8(planes, gain, offset):
 class FramePool:
     """Upscale frames on worker threads; :meth:`submit` and :meth:`drain` give them back in order.
 
-    On a CPU, ``torch.get_num_threads()`` frames are upscaled at once, each
-    on one thread (torch's thread count is 1 inside the ``with`` block and
-    restored after it): frames in parallel never wait for one another,
+    On a CPU, ``torch.get_num_threads()`` frames are upscaled at once, but
+    no more than the cores this process may use
+    (:func:`skfsrcnn._threads.inference_threads`), each on one thread
+    (torch's thread count is 1 inside the ``with`` block and restored
+    after it): frames in parallel never wait for one another,
     while one frame on several threads waits at every layer for the
     slowest, and libx264's threads, encoding beside it, make it wait often
     (on two cores under load, 7 times slower than one thread). Elsewhere
@@ -133,9 +135,11 @@ class FramePool:
     def __init__(self, upscaler):
         import torch
 
+        from ._threads import inference_threads
+
         self.upscaler, self.threads = upscaler, torch.get_num_threads()
         self.on_cpu = upscaler.device.type == "cpu"
-        self.workers = self.threads if self.on_cpu else 1
+        self.workers = inference_threads(self.threads) if self.on_cpu else 1
         self.pending = collections.deque()
 
     def __enter__(self):

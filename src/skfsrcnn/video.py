@@ -4,7 +4,7 @@
 format and codec FFmpeg decodes), upscales every frame and encodes the
 result as H.264 (libx264) in an MP4, Matroska or QuickTime file. Frames
 stream through a few at a time (on a CPU, as many in parallel as torch
-has threads, each on one thread), so memory does not grow with the
+has threads and this process has cores, each on one thread), so memory does not grow with the
 video's length. :func:`upscale_video_steps` is the same
 as a generator that reports progress after every frame.
 
