@@ -294,8 +294,7 @@ def _format_name(output):
 def _add_encoder(target, video, size, crf, preset):
     """The H.264 stream of ``target``: the source's time base, frame rate and colour description."""
     source = video.codec_context
-    rate = video.average_rate or video.guessed_rate
-    encoder = target.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+    encoder = target.add_stream("libx264", rate=_frame_rate(video), options={"crf": str(crf), "preset": preset})
     encoder.width, encoder.height = size[1], size[0]
     encoder.pix_fmt = "yuv420p"
     encoder.time_base = video.time_base
@@ -328,6 +327,11 @@ def _add_copies(target, container, copied):
     return outputs
 
 
+def _frame_rate(video):
+    """The video stream's average frame rate, else FFmpeg's guess of it, else None."""
+    return video.average_rate or video.guessed_rate
+
+
 def _declared_seconds(container, video):
     """How long the video stream says it lasts, in seconds, or None.
 
@@ -347,17 +351,15 @@ def _declared_seconds(container, video):
     return None
 
 
-def _frame_total(container, video):
-    """Frames in the video: as declared, else estimated from its duration, else None."""
+def _frame_total(video, rate, declared):
+    """Frames in the video: as declared, else estimated from its ``declared`` seconds and ``rate``, else None."""
     if video.frames:
         return video.frames
-    rate, seconds = video.average_rate or video.guessed_rate, _declared_seconds(container, video)
-    return round(seconds * rate) if rate and seconds else None
+    return round(declared * rate) if rate and declared else None
 
 
-def _check_complete(source, container, video, frames, end):
-    """Refuse a video that stops well before its declared duration: a truncated file."""
-    declared = _declared_seconds(container, video)
+def _check_complete(source, declared, frames, end):
+    """Refuse a video whose ``frames`` stop at ``end`` seconds, well before the ``declared`` ones: a truncated file."""
     if frames == 0:
         problem = "not one frame of its video could be decoded"
     elif declared is not None and declared - end > max(0.5, 0.02 * declared):
@@ -372,8 +374,8 @@ def _check_complete(source, container, video, frames, end):
 
 def _transcode(container, source, video, upscaler, encoder, outputs, target):
     """Demux ``container``: upscale and encode the video, copy the other streams' packets."""
-    total, done, end = _frame_total(container, video), 0, 0.0
-    rate = video.average_rate or video.guessed_rate
+    rate, declared = _frame_rate(video), _declared_seconds(container, video)
+    total, done, end = _frame_total(video, rate, declared), 0, 0.0
 
     def encoded(upscaled_frames):
         nonlocal done
@@ -393,7 +395,7 @@ def _transcode(container, source, video, upscaler, encoder, outputs, target):
                 if frame.time is not None and rate:
                     end = max(end, frame.time + 1 / rate)
                 yield from encoded(pool.submit(frame))
-        _check_complete(source, container, video, done + len(pool), end)
+        _check_complete(source, declared, done + len(pool), end)
         yield from encoded(pool.drain())
     target.mux(encoder.encode(None))
 
