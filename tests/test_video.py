@@ -83,6 +83,21 @@ def test_frames_are_upscale_of_the_rgb_frames(tmp_path, pix_fmt):
         assert psnr(expected, imresize(rgb, 3), data_range=255) < 32  # the network made a difference
 
 
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuvj420p"])
+def test_the_weights_input_range_changes_no_frame_as_for_rgb_images(tmp_path, random_weights, pix_fmt):
+    """Full-range weights (input_range (0, 1)) see the frames' luma as upscale shows them an RGB image's: photo luma."""
+    source = make_clip(tmp_path / "in.mkv", frames=2, audio=False, pix_fmt=pix_fmt)
+    photo, full = (random_weights("fsrcnn-s", 2, input_range=span) for span in (None, (0.0, 1.0)))
+    for weights in (photo, full):
+        upscale_video(source, tmp_path / f"{weights.stem}.mkv", 2, crf=0, weights=weights)
+    for a, b in zip(*(_rgb_frames(tmp_path / f"{weights.stem}.mkv") for weights in (photo, full)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    rgb = _rgb_frames(source)[0]
+    np.testing.assert_array_equal(
+        upscale(rgb, 2, channel_axis=-1, weights=photo), upscale(rgb, 2, channel_axis=-1, weights=full)
+    )
+
+
 def test_full_range_stays_full_range_and_untagged_sd_is_tagged_bt601(tmp_path):
     make_clip(tmp_path / "full.mkv", pix_fmt="yuvj420p")
     make_clip(tmp_path / "plain.mkv")

@@ -36,7 +36,9 @@ class FrameUpscaler:
         self.device = device = _validate.device(options.device)
         network, _ = _network(options.weights and str(options.weights), options.model, scale, device)
         context = video.codec_context
-        # Limited-range luma is photo luma already, as upscale feeds it; full range is mapped into it.
+        # As upscale treats an RGB image, whatever the weights' input_range (so it is not used): its luma,
+        # photo luma (LUMA_RANGE), reaches the network as it is. Limited-range luma is photo luma already;
+        # full-range luma is mapped into it, as the luma of the frame's RGB would be.
         target = LUMA_RANGE if full_range(context) else (0.0, 1.0)
         self.planar = "yuvj420p" if full_range(context) else "yuv420p"  # other formats are converted, range kept
         self.run = _run_network(network, device, (0.0, 1.0), target)
@@ -57,7 +59,7 @@ class FrameUpscaler:
         """The network's output for the (M, N) uint8 luma plane: (M * scale, N * scale) float32 in [0, 1]."""
         from ._tiling import upscale_planes
 
-        luma = luma[None].astype(np.float32) / np.float32(255)
+        luma = np.divide(luma[None], np.float32(255), dtype=np.float32)  # one float copy of the frame
         tile = self.tile_size or max(luma.shape[1:])
         return run_to_end(upscale_planes(luma, self.scale, self.run, tile, self.halo))[0]
 

@@ -14,7 +14,8 @@ planes (U, V, a quarter of the pixels each in 4:2:0 video) are upscaled
 with MATLAB's bicubic kernel (:func:`skfsrcnn.resize.imresize`). The
 video's limited-range luma (16..235) is what the photo weights were
 trained on and reaches the network as it is; full-range luma (0..255,
-``yuvj`` formats) is mapped into 16..235 and back.
+``yuvj`` formats) is mapped into 16..235 and back. As for an RGB image,
+this holds for any weights, whatever their ``input_range``.
 
 Kept from the input: every frame's timestamp (so the frame rate, constant
 or variable, and the duration), the audio and subtitle streams, copied
