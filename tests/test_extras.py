@@ -8,7 +8,9 @@ import pytest
 from skfsrcnn import _extras
 
 
-@pytest.mark.parametrize("module, extra", [("zarr", "dask"), ("napari", "napari"), ("onnx.helper", "export")])
+@pytest.mark.parametrize(
+    "module, extra", [("zarr", "dask"), ("napari", "napari"), ("onnx.helper", "export"), ("av", "video")]
+)
 def test_install_hint_names_the_extra(module, extra):
     error = ModuleNotFoundError(f"No module named {module!r}", name=module)
     hint = _extras.install_hint(error, "This feature")

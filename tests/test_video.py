@@ -5,6 +5,8 @@ bad input (no video stream, undecodable codec, truncated file, ...) is in
 the reliability matrix (``test_reliability.py``).
 """
 
+import sys
+
 import av
 import numpy as np
 import pytest
@@ -79,6 +81,21 @@ def test_frames_are_upscale_of_the_rgb_frames(tmp_path, pix_fmt):
         expected = np.clip(np.rint(upscale(rgb, 3, channel_axis=-1, **MODEL) * 255), 0, 255)
         assert psnr(expected, out, data_range=255) > 40
         assert psnr(expected, imresize(rgb, 3), data_range=255) < 32  # the network made a difference
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuvj420p"])
+def test_the_weights_input_range_changes_no_frame_as_for_rgb_images(tmp_path, random_weights, pix_fmt):
+    """Full-range weights (input_range (0, 1)) see the frames' luma as upscale shows them an RGB image's: photo luma."""
+    source = make_clip(tmp_path / "in.mkv", frames=2, audio=False, pix_fmt=pix_fmt)
+    photo, full = (random_weights("fsrcnn-s", 2, input_range=span) for span in (None, (0.0, 1.0)))
+    for weights in (photo, full):
+        upscale_video(source, tmp_path / f"{weights.stem}.mkv", 2, crf=0, weights=weights)
+    for a, b in zip(*(_rgb_frames(tmp_path / f"{weights.stem}.mkv") for weights in (photo, full)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    rgb = _rgb_frames(source)[0]
+    np.testing.assert_array_equal(
+        upscale(rgb, 2, channel_axis=-1, weights=photo), upscale(rgb, 2, channel_axis=-1, weights=full)
+    )
 
 
 def test_full_range_stays_full_range_and_untagged_sd_is_tagged_bt601(tmp_path):
@@ -164,6 +181,17 @@ def test_command_crf_sets_the_quality(tmp_path):
         assert _run("upscale", source, output, "--model", "fsrcnn-s", "--scale", 2, "--crf", crf) == 0
         sizes[crf] = output.stat().st_size
     assert sizes[0] > 4 * sizes[40]
+
+
+def test_command_without_pyav_names_the_video_extra(tmp_path, monkeypatch, capsys):
+    """Simulated: ``None`` in ``sys.modules`` makes ``import av`` fail as if PyAV were not installed."""
+    source = make_clip(tmp_path / "in.mp4", audio=False)
+    monkeypatch.setitem(sys.modules, "av", None)
+    assert _run("upscale", source, tmp_path / "out.mp4", "--model", "fsrcnn-s") == 2
+    err = capsys.readouterr().err
+    assert "needs the optional package av, which is not installed" in err
+    assert "pip install 'skfsrcnn[video]'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
 
 
 def test_command_interrupted_leaves_nothing(tmp_path, monkeypatch, capsys):

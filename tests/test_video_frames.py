@@ -12,6 +12,7 @@ import pytest
 import torch
 from video_helpers import frames_rgb, make_clip
 
+from skfsrcnn import _threads
 from skfsrcnn._options import UpscaleOptions
 from skfsrcnn._video_frames import (
     FramePool,
@@ -147,7 +148,8 @@ class _Numbers:
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-def test_pool_gives_frames_back_in_order_with_at_most_twice_the_workers_in_flight(threads, torch_threads):
+def test_pool_gives_frames_back_in_order_with_at_most_twice_the_workers_in_flight(threads, torch_threads, monkeypatch):
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 8)
     torch_threads(threads)
     pool = FramePool(_Numbers())
     assert pool.workers == threads
@@ -162,6 +164,15 @@ def test_pool_gives_frames_back_in_order_with_at_most_twice_the_workers_in_fligh
         assert len(pool) == 0
     assert torch.get_num_threads() == threads  # restored
     assert done == [-n for n in range(20)]
+
+
+def test_pool_workers_are_no_more_than_the_usable_cores(torch_threads, monkeypatch):
+    """torch counts every core of the machine; a process limited to two (affinity) gets two workers."""
+    monkeypatch.setattr(_threads, "usable_cores", lambda: 2)
+    torch_threads(6)
+    assert FramePool(_Numbers()).workers == 2
+    assert _upscale_all(FramePool(_Numbers()), range(7)) == [-n for n in range(7)]
+    assert torch.get_num_threads() == 6
 
 
 def test_pool_raises_a_frame_error_in_order(torch_threads):

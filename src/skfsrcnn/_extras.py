@@ -1,8 +1,9 @@
 """Optional parts: which extra installs a missing module, said in one message instead of a traceback.
 
 The core of skfsrcnn needs numpy, torch and a few readers; zarr output
-needs ``skfsrcnn[dask]``, the napari plugin ``skfsrcnn[napari]`` and
-ONNX/bioimage.io export ``skfsrcnn[export]``. :func:`needed` turns the
+needs ``skfsrcnn[dask]``, the napari plugin ``skfsrcnn[napari]``,
+ONNX/bioimage.io export ``skfsrcnn[export]`` and videos (PyAV)
+``skfsrcnn[video]``. :func:`needed` turns the
 ``ModuleNotFoundError`` of a missing optional module into an ImportError
 that names the feature and the ``pip install`` that brings it.
 """
@@ -21,6 +22,7 @@ EXTRAS = {
     "onnxscript": "export",
     "onnxruntime": "export",
     "bioimageio": "export",
+    "av": "video",
 }
 
 

@@ -36,7 +36,9 @@ class FrameUpscaler:
         self.device = device = _validate.device(options.device)
         network, _ = _network(options.weights and str(options.weights), options.model, scale, device)
         context = video.codec_context
-        # Limited-range luma is photo luma already, as upscale feeds it; full range is mapped into it.
+        # As upscale treats an RGB image, whatever the weights' input_range (so it is not used): its luma,
+        # photo luma (LUMA_RANGE), reaches the network as it is. Limited-range luma is photo luma already;
+        # full-range luma is mapped into it, as the luma of the frame's RGB would be.
         target = LUMA_RANGE if full_range(context) else (0.0, 1.0)
         self.planar = "yuvj420p" if full_range(context) else "yuv420p"  # other formats are converted, range kept
         self.run = _run_network(network, device, (0.0, 1.0), target)
@@ -57,7 +59,7 @@ class FrameUpscaler:
         """The network's output for the (M, N) uint8 luma plane: (M * scale, N * scale) float32 in [0, 1]."""
         from ._tiling import upscale_planes
 
-        luma = luma[None].astype(np.float32) / np.float32(255)
+        luma = np.divide(luma[None], np.float32(255), dtype=np.float32)  # one float copy of the frame
         tile = self.tile_size or max(luma.shape[1:])
         return run_to_end(upscale_planes(luma, self.scale, self.run, tile, self.halo))[0]
 
@@ -120,9 +122,11 @@ def _to_uint8(planes, gain, offset):
 class FramePool:
     """Upscale frames on worker threads; :meth:`submit` and :meth:`drain` give them back in order.
 
-    On a CPU, ``torch.get_num_threads()`` frames are upscaled at once, each
-    on one thread (torch's thread count is 1 inside the ``with`` block and
-    restored after it): frames in parallel never wait for one another,
+    On a CPU, ``torch.get_num_threads()`` frames are upscaled at once, but
+    no more than the cores this process may use
+    (:func:`skfsrcnn._threads.inference_threads`), each on one thread
+    (torch's thread count is 1 inside the ``with`` block and restored
+    after it): frames in parallel never wait for one another,
     while one frame on several threads waits at every layer for the
     slowest, and libx264's threads, encoding beside it, make it wait often
     (on two cores under load, 7 times slower than one thread). Elsewhere
@@ -133,9 +137,11 @@ class FramePool:
     def __init__(self, upscaler):
         import torch
 
+        from ._threads import inference_threads
+
         self.upscaler, self.threads = upscaler, torch.get_num_threads()
         self.on_cpu = upscaler.device.type == "cpu"
-        self.workers = self.threads if self.on_cpu else 1
+        self.workers = inference_threads(self.threads) if self.on_cpu else 1
         self.pending = collections.deque()
 
     def __enter__(self):

@@ -4,7 +4,7 @@
 format and codec FFmpeg decodes), upscales every frame and encodes the
 result as H.264 (libx264) in an MP4, Matroska or QuickTime file. Frames
 stream through a few at a time (on a CPU, as many in parallel as torch
-has threads, each on one thread), so memory does not grow with the
+has threads and this process has cores, each on one thread), so memory does not grow with the
 video's length. :func:`upscale_video_steps` is the same
 as a generator that reports progress after every frame.
 
@@ -14,7 +14,8 @@ planes (U, V, a quarter of the pixels each in 4:2:0 video) are upscaled
 with MATLAB's bicubic kernel (:func:`skfsrcnn.resize.imresize`). The
 video's limited-range luma (16..235) is what the photo weights were
 trained on and reaches the network as it is; full-range luma (0..255,
-``yuvj`` formats) is mapped into 16..235 and back.
+``yuvj`` formats) is mapped into 16..235 and back. As for an RGB image,
+this holds for any weights, whatever their ``input_range``.
 
 Kept from the input: every frame's timestamp (so the frame rate, constant
 or variable, and the duration), the audio and subtitle streams, copied
@@ -34,6 +35,7 @@ import os
 from pathlib import Path
 
 from ._atomic import atomic_path, snapshot
+from ._extras import needed
 from ._options import UpscaleOptions
 from ._progress import run_to_end
 from ._video_frames import FULL_RANGE, FramePool, FrameUpscaler, full_range
@@ -189,7 +191,8 @@ def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAUL
     since = snapshot(output)  # what output was when the work began: a file written meanwhile is kept
     options = UpscaleOptions(**options)
     _check_encoder_settings(crf, preset)
-    av = _import_av()
+    with needed("Upscaling videos"):
+        import av
     with _open_source(av, source) as container:
         video = _video_stream(container, source)
         options, scale = options.validate((video.codec_context.height, video.codec_context.width), scale)
@@ -200,16 +203,6 @@ def upscale_video_steps(source, output, scale, *, crf=DEFAULT_CRF, preset=DEFAUL
             outputs = _add_copies(target, container, copied)
             yield from _transcode(container, source, video, upscaler, encoder, outputs, target)
     return output
-
-
-def _import_av():
-    try:
-        import av
-    except ImportError as error:
-        raise ImportError(
-            "Upscaling videos needs PyAV; install it with pip install 'skfsrcnn[video]' (or pip install av)."
-        ) from error
-    return av
 
 
 def _checked_paths(source, output, overwrite):
@@ -302,8 +295,7 @@ def _format_name(output):
 def _add_encoder(target, video, size, crf, preset):
     """The H.264 stream of ``target``: the source's time base, frame rate and colour description."""
     source = video.codec_context
-    rate = video.average_rate or video.guessed_rate
-    encoder = target.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+    encoder = target.add_stream("libx264", rate=_frame_rate(video), options={"crf": str(crf), "preset": preset})
     encoder.width, encoder.height = size[1], size[0]
     encoder.pix_fmt = "yuv420p"
     encoder.time_base = video.time_base
@@ -336,6 +328,11 @@ def _add_copies(target, container, copied):
     return outputs
 
 
+def _frame_rate(video):
+    """The video stream's average frame rate, else FFmpeg's guess of it, else None."""
+    return video.average_rate or video.guessed_rate
+
+
 def _declared_seconds(container, video):
     """How long the video stream says it lasts, in seconds, or None.
 
@@ -355,17 +352,15 @@ def _declared_seconds(container, video):
     return None
 
 
-def _frame_total(container, video):
-    """Frames in the video: as declared, else estimated from its duration, else None."""
+def _frame_total(video, rate, declared):
+    """Frames in the video: as declared, else estimated from its ``declared`` seconds and ``rate``, else None."""
     if video.frames:
         return video.frames
-    rate, seconds = video.average_rate or video.guessed_rate, _declared_seconds(container, video)
-    return round(seconds * rate) if rate and seconds else None
+    return round(declared * rate) if rate and declared else None
 
 
-def _check_complete(source, container, video, frames, end):
-    """Refuse a video that stops well before its declared duration: a truncated file."""
-    declared = _declared_seconds(container, video)
+def _check_complete(source, declared, frames, end):
+    """Refuse a video whose ``frames`` stop at ``end`` seconds, well before the ``declared`` ones: a truncated file."""
     if frames == 0:
         problem = "not one frame of its video could be decoded"
     elif declared is not None and declared - end > max(0.5, 0.02 * declared):
@@ -380,8 +375,8 @@ def _check_complete(source, container, video, frames, end):
 
 def _transcode(container, source, video, upscaler, encoder, outputs, target):
     """Demux ``container``: upscale and encode the video, copy the other streams' packets."""
-    total, done, end = _frame_total(container, video), 0, 0.0
-    rate = video.average_rate or video.guessed_rate
+    rate, declared = _frame_rate(video), _declared_seconds(container, video)
+    total, done, end = _frame_total(video, rate, declared), 0, 0.0
 
     def encoded(upscaled_frames):
         nonlocal done
@@ -401,7 +396,7 @@ def _transcode(container, source, video, upscaler, encoder, outputs, target):
                 if frame.time is not None and rate:
                     end = max(end, frame.time + 1 / rate)
                 yield from encoded(pool.submit(frame))
-        _check_complete(source, container, video, done + len(pool), end)
+        _check_complete(source, declared, done + len(pool), end)
         yield from encoded(pool.drain())
     target.mux(encoder.encode(None))
 
