@@ -179,17 +179,20 @@ def _output_kwargs(layer_kwargs, ndim, scale, rgb, offset, provenance):
     return kwargs
 
 
-#: The network's options of :func:`run_fsrcnn_steps` and their defaults.
-_NETWORK_OPTIONS = {
-    "model": "fsrcnn",
-    "weights": None,
-    "tile_size": DEFAULT_TILE_SIZE,
-    "device": None,
-    "ensemble": False,
-}
-
-
-def run_fsrcnn_steps(data, scale=2, *, current_slice=None, lazy=False, uncertainty=False, layer_kwargs=None, **options):
+def run_fsrcnn_steps(
+    data,
+    scale=2,
+    *,
+    model="fsrcnn",
+    weights=None,
+    tile_size=DEFAULT_TILE_SIZE,
+    device=None,
+    ensemble=False,
+    current_slice=None,
+    lazy=False,
+    uncertainty=False,
+    layer_kwargs=None,
+):
     """Generator form of :func:`run_fsrcnn`: yields ``(done, total)`` per network pass.
 
     The layer data tuple is the generator's return value. Closing the
@@ -203,11 +206,10 @@ def run_fsrcnn_steps(data, scale=2, *, current_slice=None, lazy=False, uncertain
         The layer's data (numpy, dask or any array).
     scale : {2, 3, 4}
         Upscaling factor of the last two (spatial) axes.
+    model, weights, tile_size, device, ensemble : optional
+        As for :func:`run_fsrcnn`.
     current_slice, lazy, uncertainty, layer_kwargs : optional
         As for :func:`run_fsrcnn`.
-    **options
-        ``model``, ``weights``, ``tile_size``, ``device`` and ``ensemble``,
-        as for :func:`run_fsrcnn`; another name raises TypeError.
 
     Returns
     -------
@@ -242,17 +244,17 @@ def run_fsrcnn_steps(data, scale=2, *, current_slice=None, lazy=False, uncertain
     if ndim < 2:
         raise ValueError(f"The layer's data of shape {shape} has fewer than two spatial axes.")
     offset = _slice_offset(current_slice, shape, ndim, lazy)
-    unknown = sorted(set(options) - set(_NETWORK_OPTIONS))
-    if unknown:
-        raise TypeError(f"Unknown option {', '.join(unknown)}; the options are {', '.join(_NETWORK_OPTIONS)}.")
-    model, weights, ensemble = (options.get(name, _NETWORK_OPTIONS[name]) for name in ("model", "weights", "ensemble"))
     if uncertainty and not ensemble:
         raise ValueError(
             "`uncertainty`=True needs `ensemble`=True: the uncertainty is the spread of the 8 ensemble members."
         )
 
     options = dict(
-        options,
+        model=model,
+        weights=weights,
+        tile_size=tile_size,
+        device=device,
+        ensemble=ensemble,
         return_uncertainty=uncertainty,
         channel_axis=-1 if rgb else None,
         rgb=True if rgb else None,

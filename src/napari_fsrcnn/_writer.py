@@ -42,7 +42,7 @@ def write_ome_tiff(path, data, meta):
     """
     import tifffile
 
-    from skfsrcnn._atomic import atomic_path
+    from skfsrcnn.io import atomic_path
 
     data = np.asarray(data)
     axes = _axes(meta, data.ndim)

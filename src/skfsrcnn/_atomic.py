@@ -46,6 +46,10 @@ def temporary_name(path):
 def atomic_path(path, since="now"):
     """Yield a temporary path to write; on success move it to ``path``, else remove it.
 
+    Public as :func:`skfsrcnn.io.atomic_path`: every file skfsrcnn writes
+    goes through it, so no reader ever sees a half-written file under
+    ``path``, and a failed or interrupted write leaves nothing behind.
+
     Parameters
     ----------
     path : path-like
@@ -56,15 +60,15 @@ def atomic_path(path, since="now"):
 
     Raises
     ------
-    OutputConflict
-        ``path`` was created or replaced by someone else since ``since``;
-        it is left as they wrote it.
+    ValueError
+        ``path`` was created or replaced by someone else since ``since``
+        (``OutputConflict``, a ValueError); it is left as they wrote it.
 
     Examples
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from skfsrcnn._atomic import atomic_path
+    >>> from skfsrcnn.io import atomic_path
     >>> out = Path(tempfile.mkdtemp()) / "a.txt"
     >>> with atomic_path(out) as tmp:
     ...     _ = tmp.write_text("done")

@@ -26,9 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_path
 from ._integers import to_integer
 
-__all__ = ["check_format", "is_zarr", "read_image", "read_lazy", "sample_path", "to_integer", "write_image"]
+__all__ = [
+    "atomic_path",
+    "check_format",
+    "is_zarr",
+    "read_image",
+    "read_lazy",
+    "sample_path",
+    "to_integer",
+    "write_image",
+]
 
 #: Suffixes read and written with tifffile (all others with imageio).
 TIFF_SUFFIXES = (".tif", ".tiff")
