@@ -88,3 +88,23 @@ def _unexpected(program, error):
         f"(an unexpected error; set {TRACEBACK_ENV}=1 to see where, and please report it)\n"
     )
     raise SystemExit(EXIT_FAILURE)
+
+
+def run_with_bar(steps, **bar):
+    """Run the ``(done, total)`` generator ``steps`` to its end under a tqdm bar; return its value.
+
+    ``bar`` holds the bar's keyword arguments (``desc``, ``unit``...); the
+    bar is hidden where the output is not a terminal.
+    """
+    from tqdm.auto import tqdm
+
+    from .._progress import run_to_end
+
+    with tqdm(disable=None, **bar) as progress:
+
+        def advance(step):
+            done, total = step
+            progress.total = total
+            progress.update(done - progress.n)
+
+        return run_to_end(steps, on_step=advance)

@@ -35,10 +35,8 @@ def is_video_job(source, output):
 
 def upscale_video_command(source, output, args):
     """Upscale the video ``source`` into ``output`` with a progress bar in frames; return ``output``."""
-    from tqdm.auto import tqdm
-
-    from .._progress import run_to_end
     from ..video import upscale_video_steps
+    from ._common import run_with_bar
 
     if args.sample:
         raise ValueError("--sample is an image; give a video INPUT and OUTPUT instead.")
@@ -66,11 +64,4 @@ def upscale_video_command(source, output, args):
         device=args.device,
         overwrite=args.overwrite,
     )
-    with tqdm(desc="upscaling", unit="frame", disable=None) as bar:
-
-        def advance(step):
-            done, total = step
-            bar.total = total
-            bar.update(done - bar.n)
-
-        return run_to_end(steps, on_step=advance)
+    return run_with_bar(steps, desc="upscaling", unit="frame")

@@ -21,7 +21,7 @@ from .. import _atomic, _tiff, io
 from .._options import DEFAULT_TILE_SIZE, UpscaleOptions
 from ..pretrained import available_models
 from . import _batch, _video
-from ._common import fail, in_flag_words, interrupted
+from ._common import fail, in_flag_words, interrupted, run_with_bar
 
 DESCRIPTION = (
     "Upscale a PNG, JPEG or TIFF file (16-bit stays 16-bit; pixel size, EXIF, ICC and OME "
@@ -94,19 +94,10 @@ def _check_uncertainty(args, source, output):
 
 def _upscale_in_memory(image, args, value_range=None):
     """:func:`skfsrcnn.upscale` of ``image`` with a progress bar over its passes; ``value_range`` as for ``steps``."""
-    from tqdm.auto import tqdm
-
-    from .._progress import run_to_end
     from .._upscale import steps
 
-    with tqdm(desc="upscaling", unit="pass", disable=None, leave=False) as bar:
-
-        def advance(step):
-            done, total = step
-            bar.total = total
-            bar.update(done - bar.n)
-
-        return run_to_end(steps(image, args.scale, _options(image, args), value_range=value_range), on_step=advance)
+    work = steps(image, args.scale, _options(image, args), value_range=value_range)
+    return run_with_bar(work, desc="upscaling", unit="pass", leave=False)
 
 
 def _paths(args):
