@@ -2069,6 +2069,24 @@ def test_memory_check_counts_the_output(weights, monkeypatch, dtype, needed):
     assert upscale(image, 2, weights=weights).shape == (20, 24)
 
 
+@pytest.mark.parametrize(
+    "shape, options, needed",
+    [
+        ((10, 12), dict(back_projection=1), 2 * 1920),
+        ((10, 12, 3), dict(ensemble=True, return_uncertainty=True, channel_axis=-1), 5760 + 1920),
+    ],
+)
+def test_memory_check_counts_the_uncertainty_and_back_projection(weights, monkeypatch, shape, options, needed):
+    from skfsrcnn import _memory
+
+    image = np.zeros(shape, np.float32)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: needed - 1)
+    with pytest.raises(MemoryError, match=r"upscaled x2 needs"):
+        upscale(image, 2, weights=weights, **options)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: needed)  # just fits
+    upscale(image, 2, weights=weights, **options)
+
+
 def test_memory_check_in_the_command(tmp_path, weights, monkeypatch):
     from skfsrcnn import _memory
 

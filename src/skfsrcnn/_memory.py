@@ -49,12 +49,14 @@ def _gib(n_bytes):
     return f"{n_bytes / 2**30:.1f} GiB"
 
 
-def check_output_fits(image, scale):
+def check_output_fits(image, scale, buffers=1):
     """Raise MemoryError if the upscaled ``image`` alone exceeds the available memory.
 
-    Only the output is counted (float32, or float64 for float64 input), a
-    lower bound of what upscaling needs, so an image that is refused could
-    never have been upscaled in memory.
+    Only the output is counted (float32, or float64 for float64 input),
+    times ``buffers`` where more arrays of its size are held (an
+    uncertainty map, back-projection), a lower bound of what upscaling
+    needs, so an image that is refused could never have been upscaled in
+    memory.
 
     Parameters
     ----------
@@ -62,6 +64,8 @@ def check_output_fits(image, scale):
         The input image.
     scale : int
         Upscaling factor of the two spatial axes.
+    buffers : float, optional
+        Output-sized arrays held at once (1: the output alone).
 
     Raises
     ------
@@ -85,10 +89,11 @@ def check_output_fits(image, scale):
     if available is None:
         return
     itemsize = 8 if image.dtype == "float64" else 4
-    needed = math.prod(image.shape) * scale * scale * itemsize
+    needed = math.prod(image.shape) * scale * scale * itemsize * buffers
     if needed > available:
         raise MemoryError(
-            f"`image` of shape {image.shape} upscaled x{scale} is {_gib(needed)}, more than the "
+            f"`image` of shape {image.shape} upscaled x{scale} "
+            f"{'is' if buffers == 1 else 'needs'} {_gib(needed)}, more than the "
             f"{_gib(available)} of memory available. Upscale it lazily instead: pass a dask array "
             "(skfsrcnn.upscale(dask.array.from_array(image, chunks=1024), ...) returns a lazy "
             "result to store with .to_zarr), or write to a zarr array with "

@@ -212,16 +212,20 @@ def steps(image, scale, options, *, value_range=None):
     _validate.image_dtype(image.dtype)
     options, scale = options.validate(image.shape, scale)
     _validate.finite(image)
-    _memory.check_output_fits(image, scale)
+    channel = options.channel_axis
+    mode = colour_mode(image.shape[channel] if channel is not None else None, options.rgb)
+    # The uncertainty and back-projection each hold one more array of the network's planes.
+    planes_share = 1 / image.shape[channel] if mode == "rgb" else 1
+    buffers = 1 + planes_share * (options.return_uncertainty + bool(options.back_projection))
+    _memory.check_output_fits(image, scale, buffers)
     device = _validate.device(options.device)
     network, (net_low, net_high) = _network(options.weights and str(options.weights), options.model, scale, device)
-    channel, preserve_range, clip = options.channel_axis, options.preserve_range, options.clip
+    preserve_range, clip = options.preserve_range, options.clip
     if value_range is None:
         low, high = intensity_range(image)
     else:
         low, high = _range_from_extrema(image.dtype, *value_range)
     work = np.moveaxis(image, channel, -1) if channel is not None else image
-    mode = colour_mode(work.shape[-1] if channel is not None else None, options.rgb)
 
     if mode == "rgb":
         precise = _work_dtype(image.dtype)
