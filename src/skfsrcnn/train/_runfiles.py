@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from .._atomic import atomic_path
 from .._intensity import safetensors_metadata
 
 #: File name, in the run folder, of the checkpoint that ``resume`` continues from.
@@ -21,14 +20,20 @@ _LOG_FIELDS = ["iteration", "loss", "lr", "val_psnr", "elapsed_s", "lr_pixels_pe
 def _atomic_write(path, write):
     """Call ``write(tmp_path)``, flush it to disk, then move it over ``path`` in one step.
 
-    The run's own file is replaced, whatever it holds; the temporary file
-    (:func:`skfsrcnn._atomic.atomic_path`) is unique to the call and
-    removed if ``write`` fails.
+    The temporary name is fixed (``.NAME.tmp``), not unique as
+    :func:`skfsrcnn._atomic.atomic_path` makes it: a run folder has one
+    writer, so a write cut short by a kill is replaced by the next one
+    instead of piling up beside it; a write that fails is removed.
     """
-    with atomic_path(path) as tmp:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
         write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def log_writer(handle):
