@@ -29,8 +29,8 @@ the network, and as the operating system shares a core between threads,
 not processes, two workers per core keep more of a core that another
 process wants too (one per core measured slower under load, three or four
 no faster, ``benchmarks/bench_load.py``). The halos computed twice
-cost a few percent, so sections are never narrower than
-:data:`MIN_SECTION_HALOS` halos; an image too small to split, and a process
+cost a few percent, so sections are about
+:data:`MIN_SECTION_HALOS` halos wide or more; an image too small to split, and a process
 set to one torch thread (video frames run in parallel that way) or to
 spinning threads (:func:`spinning`), run whole on
 :func:`threads_for_inference`. :func:`on_workers` runs the sections, and
